@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { assertPayloadSize } from '../../payload.js';
+import { loadJobClass } from '../../job-loader.js';
+import { Job, type DispatchOptions } from '../../job.js';
+import { addStoreOptions, openConfiguredStore } from '../common.js';
+import { duration, json, positiveInt } from '../options.js';
+
+interface DispatchCliOptions {
+  payload?: unknown;
+  queue?: string;
+  delay?: number;
+  attempts?: number;
+  databaseUrl?: string;
+  jobsDir?: string;
+}
+
+export function registerDispatch(program: Command): void {
+  addStoreOptions(
+    program
+      .command('dispatch <handler>')
+      .description("Dispatch one job of a class in the jobs directory, with that class's settings; prints the new id")
+      .option('--payload <json>', 'payload as JSON (default {})', json('--payload'))
+      .option('--queue <name>', "queue (default: the class's)")
+      .option('--delay <duration>', "delay, e.g. 30 (seconds), '+30 seconds', '2 hours' (default: the class's)", duration('--delay'))
+      .option('--attempts <n>', "total runs allowed (default: the class's)", positiveInt('--attempts', 1_000_000)),
+  ).action(async (handler: string, opts: DispatchCliOptions) => {
+    const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    try {
+      const JobClass = await loadJobClass(config.jobsDir, handler);
+      const job = new JobClass();
+      if (!(job instanceof Job) && typeof (job as Partial<Job>).toNewJob !== 'function') {
+        throw new TypeError(`Job handler '${handler}' does not extend Job from 'jobs-runtime'`);
+      }
+      const options: DispatchOptions = {};
+      if (opts.queue !== undefined) options.queue = opts.queue;
+      if (opts.delay !== undefined) options.delay = opts.delay;
+      if (opts.attempts !== undefined) options.attempts = opts.attempts;
+      // The stored handler is the name given here: it is where the file was found.
+      const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
+      assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
+      const [id] = await store.enqueue({ jobs: [row] });
+      process.stdout.write(`${id}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { addStoreOptions, openConfiguredStore } from '../common.js';
+
+export function registerMigrate(program: Command): void {
+  addStoreOptions(
+    program
+      .command('migrate')
+      .description("Create the jobs table, or upgrade an existing one in place (rows are kept)")
+      .option('--print', 'print the SQL that would run, and change nothing'),
+  ).action(async (opts: { print?: boolean; databaseUrl?: string; jobsDir?: string }) => {
+    const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    try {
+      const { statements } = await store.migrate({ dryRun: opts.print ?? false });
+      if (opts.print) {
+        process.stdout.write(statements.length ? statements.map((s) => `${s};\n`).join('\n') : `-- ${store.displayUrl} is up to date\n`);
+      } else if (statements.length === 0) {
+        process.stdout.write(`✔ ${store.displayUrl}: the jobs table is up to date\n`);
+      } else {
+        process.stdout.write(`✔ ${store.displayUrl}: ran ${statements.length} statement(s):\n${statements.map((s) => `${s};\n`).join('\n')}`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+}

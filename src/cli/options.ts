@@ -1,0 +1,51 @@
+import { InvalidArgumentError } from 'commander';
+import { parseCliDuration } from '../duration.js';
+import { InvalidInputError } from '../errors.js';
+import { parseQueueList } from '../names.js';
+
+// Option parsers for commander: each rejects bad input with a message naming the option.
+
+export function positiveInt(option: string, max = 10_000) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`${option} must be a whole number from 1 to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** A bare number is seconds; relative text ('500ms', '2 minutes') works too. */
+export function duration(option: string) {
+  return (value: string): number => {
+    try {
+      return parseCliDuration(value, option);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+export function queueList(value: string): string[] {
+  try {
+    return parseQueueList(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+export function json(option: string) {
+  return (value: string): unknown => {
+    try {
+      return JSON.parse(value);
+    } catch (e) {
+      throw new InvalidArgumentError(`${option} is not valid JSON: ${(e as Error).message}`);
+    }
+  };
+}
+
+/** Messages for errors users cause (bad input, unreachable store) print without a stack. */
+export function isUserError(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  return e instanceof InvalidInputError || name === 'StoreUnavailableError' || name === 'TypeError' || name === 'RangeError' || name === 'InvalidInputError';
+}

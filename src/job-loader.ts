@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HandlerNotFoundError } from './errors.js';
+import { assertHandlerName } from './names.js';
+import { isTypeScriptFile, registerTypeScript } from './typescript-loader.js';
+
+export interface JobInstance {
+  context?: unknown;
+  run?(payload: unknown): unknown;
+  execute?(payload: unknown): unknown;
+  onSuccess?(payload: unknown): unknown;
+  onFailure?(payload: unknown, error: Error): unknown;
+}
+export type JobClass = new () => JobInstance;
+
+const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.cts'];
+// Only successes are cached: a file deployed after a failed lookup is found on the next job.
+const cache = new Map<string, JobClass>();
+
+/** Finds and imports `<jobsDir>/<handler>.{ts,js,…}` and returns its job class. */
+export async function loadJobClass(jobsDir: string, handler: string): Promise<JobClass> {
+  const cached = cache.get(handler);
+  if (cached) return cached;
+  assertHandlerName(handler); // names from the table are checked again: never a path outside jobsDir
+  const file = EXTENSIONS.map((ext) => join(jobsDir, handler + ext)).find((f) => existsSync(f));
+  if (!file) {
+    throw new HandlerNotFoundError(`Unknown job handler '${handler}': no file ${handler}{${EXTENSIONS.join(',')}} in ${jobsDir}`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    if (isTypeScriptFile(file)) await registerTypeScript();
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as Error;
+    throw new HandlerNotFoundError(`Job handler '${handler}' failed to load from ${file}: ${err?.message ?? String(e)}`);
+  }
+  const cls = pickClass(mod, basename(handler));
+  if (!cls) {
+    throw new HandlerNotFoundError(
+      `Job handler '${handler}' in ${file} exports no job class: export default a class with a run() (or execute()) method`,
+    );
+  }
+  cache.set(handler, cls);
+  return cls;
+}
+
+function isJobClass(v: unknown): v is JobClass {
+  if (typeof v !== 'function' || !v.prototype) return false;
+  const proto = v.prototype as JobInstance;
+  return typeof proto.run === 'function' || typeof proto.execute === 'function';
+}
+
+function pickClass(mod: Record<string, unknown>, name: string): JobClass | undefined {
+  const def = mod.default as Record<string, unknown> | undefined;
+  // ESM default export, CommonJS interop (module.exports.default), or a named export.
+  return [def, def?.default, mod[name], def?.[name]].find(isJobClass);
+}

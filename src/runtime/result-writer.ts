@@ -1,0 +1,53 @@
+import type { JobResult, JobStore } from '../stores/store.js';
+
+// Results are written in batches: while one write is in flight, the next results gather, so the
+// batch size follows the load with no timer (one job: written at once; 20k/s: hundreds per write).
+// When the store is down, results stay here and are written once it is back: none is lost.
+
+const MAX_BATCH = 2000;
+const MAX_BACKOFF_MS = 5_000;
+
+export class ResultWriter {
+  private buffer: JobResult[] = [];
+  private flushing: Promise<void> | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly owner: string,
+    private readonly keepCompleted: boolean,
+    private readonly onStoreError: (e: unknown, pending: number) => void,
+    private readonly onStoreRecovered: () => void,
+  ) {}
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  add(result: JobResult): void {
+    this.buffer.push(result);
+    this.flushing ??= this.flushLoop();
+  }
+
+  /** Resolves once every result given so far is in the store. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, MAX_BATCH);
+      try {
+        await this.store.record({ owner: this.owner, results: batch, keepCompleted: this.keepCompleted });
+        if (this.failures > 0) this.onStoreRecovered();
+        this.failures = 0;
+      } catch (e) {
+        this.buffer.unshift(...batch);
+        this.failures++;
+        this.onStoreError(e, this.buffer.length);
+        await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures)));
+      }
+    }
+    this.flushing = null;
+  }
+}

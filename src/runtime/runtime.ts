@@ -1,0 +1,227 @@
+import type { ClaimedJob, JobId, JobResult, JobStore } from '../stores/store.js';
+import { isFinalFailure, type JobTaskResult } from '../thread-protocol.js';
+import type { Logger } from './logger.js';
+import { ResultWriter } from './result-writer.js';
+import type { JobExecutor } from './thread-pool.js';
+import { StoreHealth } from './store-health.js';
+import { ThroughputMeter } from './throughput-meter.js';
+
+// The master's loop: claim due jobs in batches sized to what the threads can start soon, hand
+// them to the executor, and record results in batches. It knows only the store interface.
+
+export interface RuntimeOptions {
+  store: JobStore;
+  executor: JobExecutor;
+  log: Logger;
+  /** This runtime's id, recorded on every job it claims. */
+  owner: string;
+  /** Queues in strict priority order; null = all queues. */
+  queues: string[] | null;
+  /** Most jobs taken in one claim. */
+  batch: number;
+  /** Idle poll interval. */
+  pollMs: number;
+  /** Default hard time limit per run, for jobs without their own. */
+  timeoutMs: number | null;
+  stopWhenEmpty: boolean;
+  keepCompleted: boolean;
+  /** How long running jobs may finish after a stop request. */
+  graceMs: number;
+}
+
+export interface RunSummary {
+  completed: number;
+  failed: number;
+  retried: number;
+  released: number;
+}
+
+// Claim enough for this long of work at the current rate: big batches when jobs are fast,
+// no hoarding when they are slow (another runtime may be idle).
+const LOOKAHEAD_S = 0.05;
+
+export class Runtime {
+  private readonly waiting: ClaimedJob[] = [];
+  private readonly running = new Map<JobId, ClaimedJob>();
+  private readonly writer: ResultWriter;
+  private readonly health: StoreHealth;
+  private readonly meter = new ThroughputMeter();
+  private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0 };
+  private stopping = false;
+  /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
+  private retriesDueBy = 0;
+  /** The loop sleeps for room (woken by finished jobs) or because nothing is due (woken by the poll timer). */
+  private sleepingForRoom = false;
+  private wakeUp: (() => void) | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.health = new StoreHealth(o.log, o.store.displayUrl);
+    this.writer = new ResultWriter(
+      o.store,
+      o.owner,
+      o.keepCompleted,
+      (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
+      () => this.health.up(),
+    );
+  }
+
+  /** Runs until stop() (or, with stopWhenEmpty, until no job is due and none is running). */
+  async run(): Promise<RunSummary> {
+    await this.claimLoop();
+    await this.finish();
+    return { ...this.summary };
+  }
+
+  /** Graceful stop: claim no more, give back unstarted jobs, let running ones finish. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** Ends the poll sleep early (a dispatch signalled new work, or stop). */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  get inFlight(): number {
+    return this.running.size + this.waiting.length;
+  }
+
+  private target(): number {
+    const slots = this.o.executor.slots;
+    return Math.max(slots, Math.min(this.o.batch, Math.ceil(this.meter.perSecond() * LOOKAHEAD_S)));
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (!this.stopping) {
+      const want = this.target() - this.inFlight;
+      const threadIdle = this.waiting.length === 0 && this.running.size < this.o.executor.slots;
+      if (want <= 0 || (want < this.target() / 4 && !threadIdle)) {
+        await this.sleep(null); // woken when jobs finish
+        continue;
+      }
+      const drained = this.stopWhenEmptyReady();
+      let jobs: ClaimedJob[];
+      try {
+        jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch) });
+        this.health.up();
+      } catch (e) {
+        this.health.down(e, 'claiming stopped until it is back');
+        await this.sleep(this.health.backoffMs());
+        continue;
+      }
+      if (this.stopping) {
+        this.waiting.push(...jobs);
+        break;
+      }
+      this.waiting.push(...jobs);
+      this.feed();
+      if (jobs.length === 0 && drained) return;
+      if (jobs.length < want) await this.sleep(this.o.pollMs); // nothing more is due: poll later
+    }
+  }
+
+  /** With --stop-when-empty: nothing in hand, every result written, and no retry of ours still to come. */
+  private stopWhenEmptyReady(): boolean {
+    return this.o.stopWhenEmpty && this.inFlight === 0 && this.writer.pending === 0 && Date.now() >= this.retriesDueBy;
+  }
+
+  /** Hands waiting jobs to the executor, keeping each thread one job ahead. */
+  private feed(): void {
+    const limit = this.o.executor.slots * 2;
+    while (this.running.size < limit && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      this.running.set(job.id, job);
+      const task = {
+        id: job.id,
+        handler: job.handler,
+        queue: job.queue,
+        runtimeId: this.o.owner,
+        payload: job.payload,
+        attempts: job.attempts,
+        maxAttempts: job.maxAttempts,
+      };
+      this.o.executor.run(task, job.timeoutMs ?? this.o.timeoutMs).then((r) => this.finished(job, r));
+    }
+  }
+
+  private finished(job: ClaimedJob, r: JobTaskResult): void {
+    this.running.delete(job.id);
+    this.meter.tick();
+    const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
+    let result: JobResult;
+    if (r.ok) {
+      this.summary.completed++;
+      this.o.log.jobCompleted(line, r.warnings);
+      result = { id: job.id, outcome: 'completed' };
+    } else if (isFinalFailure(job, r.permanent)) {
+      this.summary.failed++;
+      this.o.log.jobFailed(line, r.message, null, r.warnings);
+      result = { id: job.id, outcome: 'failed', error: r.detail };
+    } else {
+      this.summary.retried++;
+      this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
+      result = { id: job.id, outcome: 'retry', error: r.detail, delayMs: job.retryAfterMs };
+      this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
+    }
+    this.writer.add(result);
+    if (!this.stopping) this.feed();
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    // Room for more: claim now, unless the store had nothing due (then the poll timer decides).
+    if (this.wakeUp && this.sleepingForRoom) this.wake();
+    if (this.o.stopWhenEmpty && this.inFlight === 0) this.writer.drain().then(() => this.wake());
+  }
+
+  /** Sleeps until woken, or for `ms` (null: until a job finishes or stop). */
+  private sleep(ms: number | null): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    this.sleepingForRoom = ms === null;
+    return new Promise<void>((resolve) => {
+      const timer = ms === null ? null : setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        if (timer) clearTimeout(timer);
+        this.sleepingForRoom = false;
+        resolve();
+      };
+    });
+  }
+
+  private async finish(): Promise<void> {
+    // Jobs claimed but never started go back at once, their attempt not charged.
+    const unstarted = this.waiting.splice(0).map((j) => j.id);
+    if (unstarted.length > 0) await this.releaseJobs(unstarted);
+    if (this.running.size > 0) {
+      this.o.log.info(`Waiting up to ${Math.round(this.o.graceMs / 1000)} s for ${this.running.size} running job(s) to finish`);
+      const allDone = new Promise<void>((r) => this.idleWaiters.push(r));
+      const timedOut = await Promise.race([allDone.then(() => false), delay(this.o.graceMs).then(() => true)]);
+      if (timedOut && this.running.size > 0) {
+        const ids = [...this.running.keys()];
+        this.o.log.warn(`Grace period over: stopping ${ids.length} running job(s) and giving them back`);
+        this.running.clear();
+        await this.o.executor.close();
+        await this.releaseJobs(ids);
+      }
+    }
+    await this.writer.drain();
+  }
+
+  private async releaseJobs(ids: JobId[]): Promise<void> {
+    for (;;) {
+      try {
+        this.summary.released += await this.o.store.release({ owner: this.o.owner, ids });
+        return;
+      } catch (e) {
+        this.health.down(e, `${ids.length} unstarted job(s) to give back`);
+        await delay(this.health.backoffMs());
+      }
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,76 @@
+import { Piscina } from 'piscina';
+import { fileURLToPath } from 'node:url';
+import { formatMs } from './logger.js';
+import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
+
+// The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
+// from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job
+// gets a failed attempt whose message says what happened. The master never sees a throw from here.
+
+const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
+
+export interface ThreadPoolOptions {
+  threads: number;
+  /** Async jobs in flight per thread. */
+  concurrency: number;
+  jobsDir: string;
+  /** Heap limit per thread, in MB. */
+  maxMemoryMb?: number;
+}
+
+export interface JobExecutor {
+  /** Jobs that can run at once. */
+  readonly slots: number;
+  run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult>;
+  close(): Promise<void>;
+}
+
+export class ThreadPool implements JobExecutor {
+  readonly slots: number;
+  private readonly pool: Piscina;
+
+  constructor(options: ThreadPoolOptions) {
+    this.slots = options.threads * options.concurrency;
+    const workerData: ThreadData = { jobsDir: options.jobsDir };
+    this.pool = new Piscina({
+      filename: THREAD_ENTRY,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      concurrentTasksPerWorker: options.concurrency,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Jobs may keep handles open (sockets, timers): let each thread's event loop run between tasks.
+      atomics: 'async',
+      workerData,
+      ...(options.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxMemoryMb } } : {}),
+    });
+    // Thread errors surface as task rejections; the pool-level event must not crash the master.
+    this.pool.on('error', () => undefined);
+  }
+
+  async run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
+    const started = performance.now();
+    const signal = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+    try {
+      return (await this.pool.run(task, signal ? { signal } : {})) as JobTaskResult;
+    } catch (e) {
+      const timedOut = signal?.aborted === true;
+      const err = e as Error;
+      const message = timedOut
+        ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated`
+        : `its worker thread ended while running it (${err?.message ?? String(e)})`;
+      return {
+        ok: false,
+        durationMs: performance.now() - started,
+        warnings: [],
+        errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
+        message,
+        detail: timedOut ? message : `${message}\n${err?.stack ?? ''}`,
+        permanent: false,
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

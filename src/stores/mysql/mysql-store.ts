@@ -1,0 +1,331 @@
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
+import type { ClaimedJob, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
+import { ConnectionPool, isConnectionError } from './connection-pool.js';
+import { planMigration } from './schema.js';
+import { retryOnLockErrors } from './transient.js';
+import { assertSkipLockedSupport } from './server-version.js';
+
+const CLAIM_COLUMNS = 'id, handler, queue, payload, attempts, max_attempts, retry_after_ms, timeout_ms';
+// Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
+// max_allowed_packet for small payloads (a byte budget applies as well).
+const ENQUEUE_ROWS_PER_STATEMENT = 2000;
+
+export interface MySqlStoreOptions {
+  url: string;
+  /** Connections this process may open (claims, results and dispatches run side by side). */
+  maxConnections?: number;
+}
+
+export class MySqlStore implements JobStore {
+  readonly kind = 'mysql';
+  readonly displayUrl: string;
+  private readonly pool: ConnectionPool;
+  private readonly table: string;
+  private serverChecked: Promise<void> | null = null;
+  private packetLimit: number | null = null;
+  private isMariaDb = false;
+
+  constructor(options: MySqlStoreOptions) {
+    const url = new URL(options.url);
+    if (url.password) url.password = '***';
+    this.displayUrl = url.toString();
+    this.table = url.searchParams.get('table') ?? 'jobs';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.table)) {
+      throw new InvalidInputError(`Invalid table name '${this.table}' in the database URL: use letters, digits and '_'`);
+    }
+    const src = new URL(options.url);
+    const database = decodeURIComponent(src.pathname.replace(/^\//, ''));
+    if (!database) throw new InvalidInputError(`The MySQL URL '${this.displayUrl}' names no database: add it as the path, e.g. mysql://user@host:3306/app`);
+    this.pool = new ConnectionPool(
+      {
+        host: src.hostname || '127.0.0.1',
+        port: src.port ? Number(src.port) : 3306,
+        user: decodeURIComponent(src.username || 'root'),
+        password: decodeURIComponent(src.password),
+        database,
+        timezone: 'Z',
+        charset: 'utf8mb4_unicode_ci',
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        connectTimeout: 10_000,
+      },
+      options.maxConnections ?? 4,
+      async (conn) => {
+        // UTC sessions: scheduling must not depend on the server's or Node's time zone.
+        // READ COMMITTED: claims take no gap locks, so they never block concurrent dispatches.
+        await conn.query("SET time_zone = '+00:00', SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      },
+    );
+  }
+
+  private async run<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+    try {
+      if (!this.serverChecked) this.serverChecked = this.pool.use((c) => this.checkServer(c));
+      await this.serverChecked.catch((e) => {
+        this.serverChecked = null;
+        throw e;
+      });
+      return await retryOnLockErrors(() => this.pool.use(fn));
+    } catch (e) {
+      throw this.explain(e);
+    }
+  }
+
+  private async checkServer(conn: Connection): Promise<void> {
+    const [rows] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v, @@max_allowed_packet AS p');
+    const version = String(rows[0]?.v ?? '');
+    this.isMariaDb = /mariadb/i.test(version);
+    assertSkipLockedSupport(version);
+    this.packetLimit = Number(rows[0]?.p ?? 4 * 1024 * 1024);
+  }
+
+  private explain(e: unknown): unknown {
+    const err = e as { code?: string; errno?: number; message?: string };
+    if (isConnectionError(e)) {
+      return new StoreUnavailableError(
+        `Cannot reach MySQL/MariaDB at ${this.displayUrl} (${err.code ?? err.message}). Is the server running? ` +
+          `On this machine: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql`,
+      );
+    }
+    if (err?.errno === 1146) {
+      return new StoreUnavailableError(`The table '${this.table}' does not exist at ${this.displayUrl}: run \`jobs-runtime migrate\` first`);
+    }
+    if (err?.errno === 1054) {
+      return new StoreUnavailableError(`The table '${this.table}' at ${this.displayUrl} is missing columns jobs-runtime needs (${err.message}): run \`jobs-runtime migrate\` to upgrade it in place`);
+    }
+    return e;
+  }
+
+  async maxPayloadBytes(): Promise<number> {
+    if (this.packetLimit === null) await this.run(async () => undefined);
+    // The statement around one payload needs some room within max_allowed_packet.
+    return Math.max(0, (this.packetLimit ?? 0) - 64 * 1024);
+  }
+
+  async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
+    return this.run(async (conn) => {
+      const statements = await planMigration(conn, this.table);
+      if (!params.dryRun) for (const sql of statements) await conn.query(sql);
+      return { statements };
+    });
+  }
+
+  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    const { jobs } = params;
+    if (jobs.length === 0) return [];
+    const budget = Math.max(1024 * 1024, (await this.maxPayloadBytes()) / 2);
+    const chunks = chunkByBytes(jobs, ENQUEUE_ROWS_PER_STATEMENT, budget);
+    return this.run(async (conn) => {
+      // Several statements are one transaction: a dispatchMany is all or nothing.
+      if (chunks.length > 1) await conn.query('START TRANSACTION');
+      try {
+        const ids: JobId[] = [];
+        for (const chunk of chunks) ids.push(...(await this.insertChunk(conn, chunk)));
+        if (chunks.length > 1) await conn.query('COMMIT');
+        return ids;
+      } catch (e) {
+        if (chunks.length > 1) await conn.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  private async insertChunk(conn: Connection, jobs: NewJob[]): Promise<JobId[]> {
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    for (const j of jobs) {
+      rows.push("(?, ?, ?, 'new', 0, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND)");
+      values.push(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, j.delayMs * 1000);
+    }
+    const sql = `INSERT INTO ${this.table} (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at) VALUES ${rows.join(', ')}`;
+    if (this.isMariaDb) {
+      // MariaDB returns the ids themselves; nothing is inferred.
+      const [res] = await conn.query<RowDataPacket[]>(`${sql} RETURNING id`, values);
+      return res.map((r) => Number(r.id));
+    }
+    // MySQL: one multi-row INSERT gets consecutive ids (a "simple insert"), spaced by the increment.
+    const [res] = await conn.query<ResultSetHeader>(sql, values);
+    const [[inc]] = await conn.query<RowDataPacket[]>('SELECT @@auto_increment_increment AS i');
+    const step = Number(inc?.i ?? 1);
+    return jobs.map((_, i) => Number(res.insertId) + i * step);
+  }
+
+  async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
+    const { owner, queues, limit } = params;
+    if (limit <= 0) return [];
+    return this.run(async (conn) => {
+      await conn.query('START TRANSACTION');
+      try {
+        const rows: RowDataPacket[] = [];
+        for (const queue of queues ?? [null]) {
+          const want = limit - rows.length;
+          if (want <= 0) break;
+          rows.push(...(await this.selectDue(conn, queue, want)));
+        }
+        if (rows.length > 0) {
+          await conn.query(
+            `UPDATE ${this.table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3) WHERE id IN (?)`,
+            [owner, rows.map((r) => r.id)],
+          );
+        }
+        await conn.query('COMMIT');
+        return rows.map(toClaimed);
+      } catch (e) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  private async selectDue(conn: Connection, queue: string | null, limit: number): Promise<RowDataPacket[]> {
+    // FORCE INDEX: MariaDB 10.11 may otherwise plan small LIMITs as a primary-key scan, whose
+    // cost grows with every row in the table.
+    const [rows] = queue === null
+      ? await conn.query<RowDataPacket[]>(
+          `SELECT ${CLAIM_COLUMNS} FROM ${this.table} FORCE INDEX (jobs_claim)
+            WHERE status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
+            ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+          [limit],
+        )
+      : await conn.query<RowDataPacket[]>(
+          `SELECT ${CLAIM_COLUMNS} FROM ${this.table} FORCE INDEX (jobs_claim_queue)
+            WHERE queue = ? AND status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
+            ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+          [queue, limit],
+        );
+    return rows;
+  }
+
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
+    const { owner, results } = params;
+    if (results.length === 0) return;
+    const completed = results.filter((r) => r.outcome === 'completed').map((r) => r.id);
+    const others = results.filter((r) => r.outcome !== 'completed');
+    await this.run(async (conn) => {
+      const txn = others.length > 0;
+      if (txn) await conn.query('START TRANSACTION');
+      try {
+        if (completed.length > 0) {
+          await conn.query(
+            params.keepCompleted
+              ? `UPDATE ${this.table} SET status = 'completed', owner = NULL WHERE id IN (?) AND owner = ? AND status = 'processing'`
+              : `DELETE FROM ${this.table} WHERE id IN (?) AND owner = ? AND status = 'processing'`,
+            [completed, owner],
+          );
+        }
+        for (const r of others) {
+          if (r.outcome === 'retry') {
+            await conn.query(
+              `UPDATE ${this.table} SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?,
+                 scheduled_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND
+               WHERE id = ? AND owner = ? AND status = 'processing'`,
+              [r.error, r.delayMs * 1000, r.id, owner],
+            );
+          } else if (r.outcome === 'failed') {
+            await conn.query(
+              `UPDATE ${this.table} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3)
+               WHERE id = ? AND owner = ? AND status = 'processing'`,
+              [r.error, r.id, owner],
+            );
+          }
+        }
+        if (txn) await conn.query('COMMIT');
+      } catch (e) {
+        if (txn) await conn.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async release(params: { owner: string; ids: JobId[] }): Promise<number> {
+    if (params.ids.length === 0) return 0;
+    return this.run(async (conn) => {
+      const [res] = await conn.query<ResultSetHeader>(
+        `UPDATE ${this.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
+          WHERE id IN (?) AND owner = ? AND status = 'processing'`,
+        [params.ids, params.owner],
+      );
+      return res.affectedRows;
+    });
+  }
+
+  async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
+    return this.run(async (conn) => {
+      const filter = params.queues?.length ? 'WHERE queue IN (?)' : '';
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT queue,
+                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS waiting,
+                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3)) AS delayed,
+                SUM(status = 'processing') AS processing,
+                SUM(status = 'failed') AS failed
+           FROM ${this.table} ${filter} GROUP BY queue ORDER BY queue`,
+        params.queues?.length ? [params.queues] : [],
+      );
+      return rows.map((r) => ({
+        queue: String(r.queue),
+        waiting: Number(r.waiting),
+        delayed: Number(r.delayed),
+        processing: Number(r.processing),
+        failed: Number(r.failed),
+      }));
+    });
+  }
+
+  async getJob(params: { id: JobId }): Promise<JobRecord | null> {
+    return this.run(async (conn) => {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${this.table} WHERE id = ?`, [params.id]);
+      const r = rows[0];
+      if (!r) return null;
+      return {
+        id: Number(r.id),
+        handler: r.handler,
+        queue: r.queue,
+        payload: r.payload,
+        status: r.status,
+        attempts: Number(r.attempts),
+        maxAttempts: Number(r.max_attempts),
+        exception: r.exception ?? null,
+        createdAt: r.created_at,
+        scheduledAt: r.scheduled_at,
+        failedAt: r.failed_at ?? null,
+        owner: r.owner ?? null,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function toClaimed(r: RowDataPacket): ClaimedJob {
+  return {
+    id: Number(r.id),
+    handler: r.handler,
+    queue: r.queue,
+    payload: r.payload,
+    attempts: Number(r.attempts) + 1,
+    maxAttempts: Number(r.max_attempts),
+    retryAfterMs: Number(r.retry_after_ms),
+    timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
+  };
+}
+
+function chunkByBytes(jobs: NewJob[], maxRows: number, maxBytes: number): NewJob[][] {
+  const chunks: NewJob[][] = [];
+  let current: NewJob[] = [];
+  let bytes = 0;
+  for (const j of jobs) {
+    const size = j.payload.length * 3 + j.handler.length + 200; // worst case UTF-8 bytes
+    if (current.length > 0 && (current.length >= maxRows || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(j);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

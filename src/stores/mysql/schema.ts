@@ -1,0 +1,89 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+
+// The seed's `jobs` table, widened where it was too small for a production runtime:
+// BIGINT ids, LONGTEXT utf8mb4 payloads (the seed's utf8 cannot hold emoji), DATETIME(3) for
+// millisecond scheduling, and the columns the runtime needs (limits per job, claim owner).
+// All times are UTC: every connection sets time_zone = '+00:00'.
+
+const TEXT_UTF8MB4 = 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
+
+/** Column definitions in table order; `type` is what INFORMATION_SCHEMA must show. */
+const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => boolean }> = [
+  { name: 'id', ddl: 'BIGINT UNSIGNED NOT NULL AUTO_INCREMENT', matches: (c) => c.COLUMN_TYPE === 'bigint(20) unsigned' || c.COLUMN_TYPE === 'bigint unsigned' },
+  { name: 'handler', ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 255 && isMb4(c) },
+  { name: 'queue', ddl: `VARCHAR(64) ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 64 && isMb4(c) },
+  { name: 'payload', ddl: `LONGTEXT ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'longtext' && isMb4(c) },
+  { name: 'status', ddl: "VARCHAR(55) NOT NULL DEFAULT 'new'", matches: (c) => c.DATA_TYPE === 'varchar' },
+  { name: 'attempts', ddl: 'INT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'int' },
+  { name: 'exception', ddl: `LONGTEXT ${TEXT_UTF8MB4} NULL`, matches: (c) => c.DATA_TYPE === 'longtext' && isMb4(c) },
+  { name: 'created_at', ddl: 'DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)', matches: isDatetime3 },
+  { name: 'scheduled_at', ddl: 'DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)', matches: isDatetime3 },
+  { name: 'failed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
+  // Added by jobs-runtime:
+  { name: 'max_attempts', ddl: 'INT NOT NULL DEFAULT 1', matches: (c) => c.DATA_TYPE === 'int' },
+  { name: 'retry_after_ms', ddl: 'BIGINT UNSIGNED NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'bigint' },
+  { name: 'timeout_ms', ddl: 'BIGINT UNSIGNED NULL', matches: (c) => c.DATA_TYPE === 'bigint' },
+  { name: 'owner', ddl: 'VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'varchar' },
+  { name: 'claimed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
+];
+
+/**
+ * Claim indexes. Ordering by (scheduled_at, id) inside (status[, queue]) lets a claim read
+ * exactly the rows it takes, whatever the table size: the range `scheduled_at <= now` is also
+ * the sort order, so there is no filesort and no scan past done or delayed rows.
+ */
+export const INDEXES: Array<{ name: string; columns: string }> = [
+  { name: 'jobs_claim', columns: 'status, scheduled_at, id' },
+  { name: 'jobs_claim_queue', columns: 'queue, status, scheduled_at, id' },
+  { name: 'jobs_owner', columns: 'owner' },
+];
+
+interface ColumnInfo extends RowDataPacket {
+  COLUMN_NAME: string;
+  DATA_TYPE: string;
+  COLUMN_TYPE: string;
+  CHARACTER_MAXIMUM_LENGTH: number | string | null;
+  CHARACTER_SET_NAME: string | null;
+  DATETIME_PRECISION: number | string | null;
+}
+
+function isMb4(c: ColumnInfo): boolean {
+  return c.CHARACTER_SET_NAME === 'utf8mb4';
+}
+function isDatetime3(c: ColumnInfo): boolean {
+  return c.DATA_TYPE === 'datetime' && Number(c.DATETIME_PRECISION) >= 3;
+}
+
+export function createTableSql(table: string): string {
+  const cols = COLUMNS.map((c) => `  ${c.name} ${c.ddl}`);
+  const keys = INDEXES.map((i) => `  KEY ${i.name} (${i.columns})`);
+  return `CREATE TABLE ${table} (\n${[...cols, '  PRIMARY KEY (id)', ...keys].join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
+/** The statements that bring `table` up to date (none when it already is). */
+export async function planMigration(conn: Connection, table: string): Promise<string[]> {
+  const [cols] = await conn.query<ColumnInfo[]>(
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, CHARACTER_SET_NAME, DATETIME_PRECISION
+       FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+    [table],
+  );
+  if (cols.length === 0) return [createTableSql(table)];
+
+  const byName = new Map(cols.map((c) => [c.COLUMN_NAME.toLowerCase(), c]));
+  const changes: string[] = [];
+  let previous = '';
+  for (const col of COLUMNS) {
+    const have = byName.get(col.name);
+    if (!have) changes.push(`ADD COLUMN ${col.name} ${col.ddl}${previous ? ` AFTER ${previous}` : ''}`);
+    else if (!col.matches(have)) changes.push(`MODIFY COLUMN ${col.name} ${col.ddl}`);
+    previous = col.name;
+  }
+  const [idx] = await conn.query<RowDataPacket[]>(
+    `SELECT DISTINCT INDEX_NAME FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+    [table],
+  );
+  const haveIndexes = new Set(idx.map((r) => String(r.INDEX_NAME)));
+  for (const i of INDEXES) if (!haveIndexes.has(i.name)) changes.push(`ADD KEY ${i.name} (${i.columns})`);
+  // One ALTER: the table is rebuilt at most once, and the change is all or nothing.
+  return changes.length ? [`ALTER TABLE ${table}\n  ${changes.join(',\n  ')}`] : [];
+}

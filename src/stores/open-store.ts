@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { InvalidInputError } from '../errors.js';
+import type { JobStore } from './store.js';
+
+// Store drivers load lazily: an app on MySQL never loads better-sqlite3, and the reverse.
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./.jobs/jobs.sqlite';
+
+export interface StoreConnectOptions {
+  /** Connections this process may open (MySQL). */
+  maxConnections?: number;
+}
+
+export async function openStore(url: string, options: StoreConnectOptions = {}): Promise<JobStore> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'mysql':
+    case 'mariadb': {
+      const { MySqlStore } = await import('./mysql/mysql-store.js');
+      return new MySqlStore({ url: url.replace(/^mariadb:/i, 'mysql:'), ...options });
+    }
+    case 'sqlite':
+    case 'file': {
+      const { SqliteStore } = await import('./sqlite/sqlite-store.js');
+      return new SqliteStore({ path: sqlitePath(url) });
+    }
+    default:
+      throw new InvalidInputError(
+        `Unsupported database URL '${url.replace(/\/\/[^@/]*@/, '//***@')}': use mysql://user:pass@host:3306/db, ` +
+          `or sqlite:./path/jobs.sqlite (the default is ${DEFAULT_DATABASE_URL})`,
+      );
+  }
+}
+
+/** sqlite:./rel/path, sqlite:/abs/path, sqlite:///abs/path, file:... → an absolute path. */
+function sqlitePath(url: string): string {
+  let path = url.replace(/^(sqlite|file):/i, '');
+  if (path.startsWith('//')) path = path.replace(/^\/\/[^/]*/, ''); // sqlite:///abs → /abs
+  path = decodeURIComponent(path.split('?')[0] ?? '');
+  if (path === ':memory:') return path;
+  if (!path) throw new InvalidInputError(`The SQLite URL '${url}' names no file: use e.g. sqlite:./.jobs/jobs.sqlite`);
+  return resolve(path);
+}

@@ -1,0 +1,24 @@
+// The SQLite jobs table mirrors the MySQL one; times are integer ms since the epoch (UTC).
+// AUTOINCREMENT: ids of deleted (completed) jobs are never reused, so log lines stay unambiguous.
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  handler        TEXT    NOT NULL,
+  queue          TEXT    NOT NULL,
+  payload        TEXT    NOT NULL,
+  status         TEXT    NOT NULL DEFAULT 'new',
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  exception      TEXT,
+  created_at     INTEGER NOT NULL,
+  scheduled_at   INTEGER NOT NULL,
+  failed_at      INTEGER,
+  max_attempts   INTEGER NOT NULL DEFAULT 1,
+  retry_after_ms INTEGER NOT NULL DEFAULT 0,
+  timeout_ms     INTEGER,
+  owner          TEXT,
+  claimed_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
+CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
+`;

@@ -1,0 +1,186 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
+import { SCHEMA } from './schema.js';
+
+// The embedded default store: one file, shared safely by every process on the host (WAL mode;
+// a writer waits for the lock instead of failing). Times are integer ms since the epoch (UTC),
+// read from this host's clock, which every process sharing the file also reads.
+
+// SQLite's own limit on one value is 1e9 bytes; stay well below to keep memory sane.
+const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+const BUSY_TIMEOUT_MS = 10_000;
+
+interface Row {
+  id: number;
+  handler: string;
+  queue: string;
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  retry_after_ms: number;
+  timeout_ms: number | null;
+  exception: string | null;
+  created_at: number;
+  scheduled_at: number;
+  failed_at: number | null;
+  owner: string | null;
+}
+
+export class SqliteStore implements JobStore {
+  readonly kind = 'sqlite';
+  readonly displayUrl: string;
+  private readonly db: Database.Database;
+
+  constructor(options: { path: string }) {
+    this.displayUrl = `sqlite:${options.path}`;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a committed claim or result survives a power cut, not only a process kill.
+    this.db.pragma('synchronous = FULL');
+    // Creating the schema is idempotent and cheap, so the embedded store needs no migrate step.
+    this.db.exec(SCHEMA);
+  }
+
+  async maxPayloadBytes(): Promise<number> {
+    return MAX_PAYLOAD_BYTES;
+  }
+
+  async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
+    // The constructor already applied the schema; report it for `migrate --print`.
+    return { statements: params.dryRun ? [SCHEMA.trim()] : [] };
+  }
+
+  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    const now = Date.now();
+    const insert = this.db.prepare<unknown[], { id: number }>(
+      `INSERT INTO jobs (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at)
+       VALUES (?, ?, ?, 'new', 0, ?, ?, ?, ?, ?) RETURNING id`,
+    );
+    // One transaction: a dispatchMany is all or nothing, and costs one commit.
+    return this.db.transaction((jobs: NewJob[]) =>
+      jobs.map((j) => insert.get(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, now, now + j.delayMs)!.id),
+    ).immediate(params.jobs);
+  }
+
+  async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
+    const { owner, queues, limit } = params;
+    if (limit <= 0) return [];
+    const now = Date.now();
+    const allQueues = this.db.prepare<unknown[], Row>(
+      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
+        WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ?
+                     ORDER BY scheduled_at, id LIMIT ?)
+        RETURNING *`,
+    );
+    const oneQueue = this.db.prepare<unknown[], Row>(
+      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
+        WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim_queue WHERE queue = ? AND status = 'new' AND scheduled_at <= ?
+                     ORDER BY scheduled_at, id LIMIT ?)
+        RETURNING *`,
+    );
+    // IMMEDIATE takes the write lock up front: the claim is atomic against other processes.
+    return this.db.transaction(() => {
+      const claimed: ClaimedJob[] = [];
+      for (const queue of queues ?? [null]) {
+        const want = limit - claimed.length;
+        if (want <= 0) break;
+        const rows = queue === null ? allQueues.all(owner, now, now, want) : oneQueue.all(owner, now, queue, now, want);
+        // RETURNING has no defined order: restore the claim order.
+        rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
+        for (const r of rows) claimed.push(toClaimed(r));
+      }
+      return claimed;
+    }).immediate();
+  }
+
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
+    const { owner, results } = params;
+    if (results.length === 0) return;
+    const now = Date.now();
+    const complete = this.db.prepare(
+      params.keepCompleted
+        ? `UPDATE jobs SET status = 'completed', owner = NULL WHERE id = ? AND owner = ? AND status = 'processing'`
+        : `DELETE FROM jobs WHERE id = ? AND owner = ? AND status = 'processing'`,
+    );
+    const retry = this.db.prepare(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ?
+        WHERE id = ? AND owner = ? AND status = 'processing'`,
+    );
+    const fail = this.db.prepare(
+      `UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ?
+        WHERE id = ? AND owner = ? AND status = 'processing'`,
+    );
+    this.db.transaction(() => {
+      for (const r of results) {
+        if (r.outcome === 'completed') complete.run(r.id, owner);
+        else if (r.outcome === 'retry') retry.run(r.error, now + r.delayMs, r.id, owner);
+        else fail.run(r.error, now, r.id, owner);
+      }
+    }).immediate();
+  }
+
+  async release(params: { owner: string; ids: JobId[] }): Promise<number> {
+    const stmt = this.db.prepare(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0)
+        WHERE id = ? AND owner = ? AND status = 'processing'`,
+    );
+    return this.db.transaction(() => params.ids.reduce((n, id) => n + stmt.run(id, params.owner).changes, 0)).immediate();
+  }
+
+  async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
+    const now = Date.now();
+    const queues = params.queues ?? [];
+    const filter = queues.length ? `WHERE queue IN (${queues.map(() => '?').join(', ')})` : '';
+    const rows = this.db
+      .prepare<unknown[], QueueCounts>(
+        `SELECT queue,
+                COALESCE(SUM(status = 'new' AND scheduled_at <= ?), 0) AS waiting,
+                COALESCE(SUM(status = 'new' AND scheduled_at > ?), 0) AS delayed,
+                COALESCE(SUM(status = 'processing'), 0) AS processing,
+                COALESCE(SUM(status = 'failed'), 0) AS failed
+           FROM jobs ${filter} GROUP BY queue ORDER BY queue`,
+      )
+      .all(now, now, ...queues);
+    return rows.map((r) => ({ ...r }));
+  }
+
+  async getJob(params: { id: JobId }): Promise<JobRecord | null> {
+    const r = this.db.prepare<unknown[], Row>('SELECT * FROM jobs WHERE id = ?').get(params.id);
+    if (!r) return null;
+    return {
+      id: r.id,
+      handler: r.handler,
+      queue: r.queue,
+      payload: r.payload,
+      status: r.status,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      exception: r.exception,
+      createdAt: new Date(r.created_at),
+      scheduledAt: new Date(r.scheduled_at),
+      failedAt: r.failed_at === null ? null : new Date(r.failed_at),
+      owner: r.owner,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toClaimed(r: Row): ClaimedJob {
+  return {
+    id: r.id,
+    handler: r.handler,
+    queue: r.queue,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    retryAfterMs: r.retry_after_ms,
+    timeoutMs: r.timeout_ms,
+  };
+}

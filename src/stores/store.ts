@@ -1,0 +1,106 @@
+// The one seam between the runtime and a database. Every method takes a single params object,
+// so a store can grow options without breaking callers. A store knows neither the runtime nor
+// the CLI; the runtime knows only this interface and never speaks SQL.
+
+export type JobId = number;
+
+export type JobStatus = 'new' | 'processing' | 'failed' | 'completed';
+
+/** A job to insert; every field is already validated. */
+export interface NewJob {
+  handler: string;
+  queue: string;
+  /** JSON text of the payload. */
+  payload: string;
+  /** Run no earlier than this many ms after the store's own clock reads the insert. */
+  delayMs: number;
+  /** Total runs allowed (the class's `attempts`). */
+  maxAttempts: number;
+  /** Wait before each retry, in ms. */
+  retryAfterMs: number;
+  /** Hard time limit for one run, in ms; null = the runtime's default. */
+  timeoutMs: number | null;
+}
+
+/** A job claimed by one runtime (`owner`) for running now. */
+export interface ClaimedJob {
+  id: JobId;
+  handler: string;
+  queue: string;
+  payload: string;
+  /** Runs started so far, including this one. */
+  attempts: number;
+  maxAttempts: number;
+  retryAfterMs: number;
+  timeoutMs: number | null;
+}
+
+/** What happened to one claimed job; stores write a batch of these in one round trip. */
+export type JobResult =
+  | { id: JobId; outcome: 'completed' }
+  | { id: JobId; outcome: 'retry'; error: string; delayMs: number }
+  | { id: JobId; outcome: 'failed'; error: string };
+
+/** One row as an operator would read it. */
+export interface JobRecord {
+  id: JobId;
+  handler: string;
+  queue: string;
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  exception: string | null;
+  createdAt: Date;
+  scheduledAt: Date;
+  failedAt: Date | null;
+  owner: string | null;
+}
+
+export interface QueueCounts {
+  queue: string;
+  /** Due now, not claimed. */
+  waiting: number;
+  /** Not due yet (delayed or waiting for a retry). */
+  delayed: number;
+  processing: number;
+  failed: number;
+}
+
+export interface MigrationReport {
+  /** Statements run (or, with dryRun, that would run). Empty when already up to date. */
+  statements: string[];
+}
+
+export interface JobStore {
+  /** 'mysql', 'sqlite', ... */
+  readonly kind: string;
+  /** The connection URL with any password masked, for banners and logs. */
+  readonly displayUrl: string;
+  /** Largest payload JSON, in UTF-8 bytes, this store accepts. */
+  maxPayloadBytes(): Promise<number>;
+
+  /** Creates or upgrades the schema in place; idempotent; never drops rows. */
+  migrate(params: { dryRun?: boolean }): Promise<MigrationReport>;
+  /** Inserts jobs in as few round trips as possible; returns their ids in input order. */
+  enqueue(params: { jobs: NewJob[] }): Promise<JobId[]>;
+  /**
+   * Atomically claims up to `limit` due jobs for `owner`: `queues` in strict order (all of the
+   * first queue's due jobs before any of the second's), within a queue by due time then id;
+   * null means every queue. Increments each job's attempts. Two claimers never get the same job.
+   */
+  claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]>;
+  /**
+   * Records results of jobs claimed by `owner`, in one round trip where the store allows.
+   * A result for a job that `owner` no longer holds is ignored (it was given back meanwhile).
+   */
+  record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void>;
+  /** Gives back jobs claimed by `owner` but not started: `new` again, the attempt not charged. */
+  release(params: { owner: string; ids: JobId[] }): Promise<number>;
+  /** Counts per queue; queues with no jobs are left out. */
+  counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
+  /** One job, for inspection; null when it does not exist (completed jobs are deleted). */
+  getJob(params: { id: JobId }): Promise<JobRecord | null>;
+  /** Closes connections. Idle connections never keep the process alive, so this is optional. */
+  close(): Promise<void>;
+}

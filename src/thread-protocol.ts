@@ -1,0 +1,38 @@
+// What the master sends a worker thread for one job, and what comes back. Errors cross the
+// thread boundary as plain data (name, message, stack).
+
+export interface JobTask {
+  id: number;
+  handler: string;
+  queue: string;
+  /** The runtime (master) running it. */
+  runtimeId: string;
+  /** JSON text as stored; parsed in the thread so a bad payload fails only its job. */
+  payload: string;
+  /** Runs started so far, this one included. */
+  attempts: number;
+  maxAttempts: number;
+}
+
+export interface ThreadData {
+  jobsDir: string;
+}
+
+export type JobTaskResult =
+  | { ok: true; durationMs: number; warnings: string[] }
+  | {
+      ok: false;
+      durationMs: number;
+      warnings: string[];
+      errorName: string;
+      message: string;
+      /** Stack trace (falls back to name: message). Stored in the job's `exception`. */
+      detail: string;
+      /** failPermanently(), unknown handler, unreadable payload: no retry can help. */
+      permanent: boolean;
+    };
+
+/** One rule, used by the thread (to call onFailure once) and the master (to fail, not retry). */
+export function isFinalFailure(job: { attempts: number; maxAttempts: number }, permanent: boolean): boolean {
+  return permanent || job.attempts >= job.maxAttempts;
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/stores/open-store.js';
+import type { JobStore } from '../../src/stores/store.js';
+import { createMysqlDatabase } from './mysql.js';
+
+// A fresh, migrated store of each kind, for suites that run the same cases on every store.
+
+export interface StoreFixture {
+  kind: string;
+  url: string;
+  store: JobStore;
+  /** Closes the store and removes its database or file. */
+  cleanup(): Promise<void>;
+}
+
+export type StoreFactory = { kind: string; create(suite: string): Promise<StoreFixture> };
+
+export const STORE_FACTORIES: StoreFactory[] = [
+  {
+    kind: 'mysql',
+    async create(suite) {
+      const db = await createMysqlDatabase(suite);
+      const store = await openStore(db.url, { maxConnections: 8 });
+      await store.migrate({});
+      return { kind: 'mysql', url: db.url, store, cleanup: async () => { await store.close(); await db.drop(); } };
+    },
+  },
+  {
+    kind: 'sqlite',
+    async create(suite) {
+      const dir = mkdtempSync(join(tmpdir(), `jr-${suite}-`));
+      const url = `sqlite:${join(dir, 'jobs.sqlite')}`;
+      const store = await openStore(url);
+      await store.migrate({});
+      return { kind: 'sqlite', url, store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+];

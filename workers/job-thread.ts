@@ -1,0 +1,81 @@
+// The Piscina thread entry: loads a job's class, runs one fresh instance, reports the outcome
+// as plain data. It never touches a store: the master claims jobs and records results.
+import { performance } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
+import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
+import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
+import { loadJobClass, type JobInstance } from '../src/job-loader.js';
+
+const { jobsDir } = workerData as ThreadData;
+
+export default async function runJob(task: JobTask): Promise<JobTaskResult> {
+  const started = performance.now();
+  const warnings: string[] = [];
+  let job: JobInstance | undefined;
+  let payload: unknown;
+  try {
+    const JobClass = await loadJobClass(jobsDir, task.handler);
+    payload = parsePayload(task.payload);
+    job = new JobClass();
+    job.context = {
+      id: task.id,
+      handler: task.handler,
+      queue: task.queue,
+      attempt: task.attempts,
+      maxAttempts: task.maxAttempts,
+      runtimeId: task.runtimeId,
+    };
+    const work = job.run ?? job.execute;
+    await work!.call(job, payload);
+  } catch (e) {
+    const error = toError(e);
+    const permanent = PERMANENT_ERROR_NAMES.has(error.name);
+    if (job?.onFailure && isFinalFailure(task, permanent)) {
+      await hook(() => job!.onFailure!(payload, error), 'onFailure', warnings);
+    }
+    return {
+      ok: false,
+      durationMs: performance.now() - started,
+      warnings,
+      errorName: error.name,
+      message: error.message,
+      detail: error.stack ?? `${error.name}: ${error.message}`,
+      permanent,
+    };
+  }
+  if (job.onSuccess) await hook(() => job!.onSuccess!(payload), 'onSuccess', warnings);
+  return { ok: true, durationMs: performance.now() - started, warnings };
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InvalidPayloadError(`The job's payload in the store is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A failing hook does not change the job's outcome; it is reported as a warning. */
+async function hook(fn: () => unknown, name: string, warnings: string[]): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    warnings.push(`${name}() threw: ${toError(e).message}`);
+  }
+}
+
+function toError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  // `throw 'text'` or a thrown object: keep what it said.
+  const err = new Error(typeof e === 'string' ? e : `non-Error thrown: ${safeString(e)}`);
+  err.name = 'Error';
+  return err;
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
