@@ -3,10 +3,10 @@ import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import type { ClaimedJob, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
 import { ConnectionPool, isConnectionError } from './connection-pool.js';
 import { planMigration } from './schema.js';
+import { selectDueSql } from './claim-sql.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
 
-const CLAIM_COLUMNS = 'id, handler, queue, payload, attempts, max_attempts, retry_after_ms, timeout_ms';
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
 // max_allowed_packet for small payloads (a byte budget applies as well).
 const ENQUEUE_ROWS_PER_STATEMENT = 2000;
@@ -54,7 +54,8 @@ export class MySqlStore implements JobStore {
       async (conn) => {
         // UTC sessions: scheduling must not depend on the server's or Node's time zone.
         // READ COMMITTED: claims take no gap locks, so they never block concurrent dispatches.
-        await conn.query("SET time_zone = '+00:00', SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        await conn.query("SET time_zone = '+00:00'");
+        await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
       },
     );
   }
@@ -179,21 +180,7 @@ export class MySqlStore implements JobStore {
   }
 
   private async selectDue(conn: Connection, queue: string | null, limit: number): Promise<RowDataPacket[]> {
-    // FORCE INDEX: MariaDB 10.11 may otherwise plan small LIMITs as a primary-key scan, whose
-    // cost grows with every row in the table.
-    const [rows] = queue === null
-      ? await conn.query<RowDataPacket[]>(
-          `SELECT ${CLAIM_COLUMNS} FROM ${this.table} FORCE INDEX (jobs_claim)
-            WHERE status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
-            ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
-          [limit],
-        )
-      : await conn.query<RowDataPacket[]>(
-          `SELECT ${CLAIM_COLUMNS} FROM ${this.table} FORCE INDEX (jobs_claim_queue)
-            WHERE queue = ? AND status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
-            ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
-          [queue, limit],
-        );
+    const [rows] = await conn.query<RowDataPacket[]>(selectDueSql(this.table, queue !== null), queue === null ? [limit] : [queue, limit]);
     return rows;
   }
 
@@ -255,19 +242,19 @@ export class MySqlStore implements JobStore {
       const filter = params.queues?.length ? 'WHERE queue IN (?)' : '';
       const [rows] = await conn.query<RowDataPacket[]>(
         `SELECT queue,
-                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS waiting,
-                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3)) AS delayed,
-                SUM(status = 'processing') AS processing,
-                SUM(status = 'failed') AS failed
+                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS n_waiting,
+                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3)) AS n_delayed,
+                SUM(status = 'processing') AS n_processing,
+                SUM(status = 'failed') AS n_failed
            FROM ${this.table} ${filter} GROUP BY queue ORDER BY queue`,
         params.queues?.length ? [params.queues] : [],
       );
       return rows.map((r) => ({
         queue: String(r.queue),
-        waiting: Number(r.waiting),
-        delayed: Number(r.delayed),
-        processing: Number(r.processing),
-        failed: Number(r.failed),
+        waiting: Number(r.n_waiting),
+        delayed: Number(r.n_delayed),
+        processing: Number(r.n_processing),
+        failed: Number(r.n_failed),
       }));
     });
   }

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { openStore } from '../../src/stores/open-store.ts';
+import type { JobStore, NewJob } from '../../src/stores/store.ts';
+import { runCli } from './cli.ts';
+import { createMysqlDatabase, type TestDatabase } from './mysql.ts';
+
+// An app as the end-to-end suites see it: a temp directory (the runtime's cwd), a store of one
+// kind (MySQL migrated through the real `migrate` command; SQLite a file in the temp dir), the
+// store API for dispatching from the test process, and raw SQL for rows the API would refuse.
+
+export const JOBS_DIR = fileURLToPath(new URL('../fixtures/jobs', import.meta.url));
+export const STORE_KINDS = ['sqlite', 'mysql'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+export interface RawRow {
+  handler: string;
+  payload: string;
+  queue?: string;
+  maxAttempts?: number;
+  retryAfterMs?: number;
+}
+
+export interface E2eApp {
+  kind: StoreKind;
+  /** Temp directory: the runtime's cwd, and home of the SQLite file, hook files, logs. */
+  dir: string;
+  url: string;
+  store: JobStore;
+  /** Arguments every runtime command of this app takes. */
+  storeArgs: string[];
+  /** Inserts a row with SQL, bypassing every check of the Job API; returns its id. */
+  rawInsert(row: RawRow): Promise<number>;
+  /** Rows in the jobs table, optionally filtered by an SQL condition. */
+  count(where?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp> {
+  const dir = mkdtempSync(join(tmpdir(), `jr-${suite}-`));
+  let db: TestDatabase | null = null;
+  let sqlite: Database.Database | null = null;
+  let url: string;
+  if (kind === 'mysql') {
+    db = await createMysqlDatabase(suite);
+    url = db.url;
+    const m = await runCli(['migrate', '--database-url', url], { cwd: dir, timeoutMs: 20_000 });
+    assert.equal(m.code, 0, `migrate failed: ${m.stderr}`);
+  } else {
+    url = `sqlite:${join(dir, 'jobs.sqlite')}`;
+  }
+  const store = await openStore(url, { maxConnections: 2 });
+  await store.migrate({}); // SQLite: the schema exists once opened; MySQL: already up to date
+  if (kind === 'sqlite') sqlite = new Database(join(dir, 'jobs.sqlite'), { timeout: 10_000 });
+
+  return {
+    kind,
+    dir,
+    url,
+    store,
+    storeArgs: ['--jobs-dir', JOBS_DIR, '--database-url', url],
+    async rawInsert(r) {
+      const params = [r.handler, r.queue ?? 'default', r.payload, r.maxAttempts ?? 1, r.retryAfterMs ?? 0];
+      if (db) {
+        const res = await db.query<{ insertId: number }>(
+          `INSERT INTO jobs (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, created_at, scheduled_at)
+           VALUES (?, ?, ?, 'new', 0, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+          params,
+        );
+        return Number(res.insertId);
+      }
+      const now = Date.now();
+      const res = sqlite!
+        .prepare(
+          `INSERT INTO jobs (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, created_at, scheduled_at)
+           VALUES (?, ?, ?, 'new', 0, ?, ?, ?, ?)`,
+        )
+        .run(...params, now, now);
+      return Number(res.lastInsertRowid);
+    },
+    async count(where = '1 = 1') {
+      const sql = `SELECT COUNT(*) AS n FROM jobs WHERE ${where}`;
+      if (db) return Number((await db.query<Array<{ n: number }>>(sql))[0]!.n);
+      return Number((sqlite!.prepare(sql).get() as { n: number }).n);
+    },
+    async close() {
+      await store.close().catch(() => undefined);
+      sqlite?.close();
+      await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A NewJob row for store.enqueue, with the store-level defaults of a plain dispatch. */
+export function newJob(handler: string, payload: unknown = {}, over: Partial<NewJob> = {}): NewJob {
+  return {
+    handler,
+    queue: 'default',
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    delayMs: 0,
+    maxAttempts: 1,
+    retryAfterMs: 0,
+    timeoutMs: null,
+    ...over,
+  };
+}
+
+/** Non-TTY output: every line starts with an ISO timestamp and a level. */
+export const PLAIN_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR) /;
+
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.length > 0);
+}
+
+/** How many times each id appears in a list. */
+export function tally(ids: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
+  return m;
+}

@@ -1,0 +1,122 @@
+// What only the MySQL/MariaDB store has: the seed's table upgraded in place, index-driven
+// claims whatever the table holds, and scheduling independent of time zones.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { openStore } from '../src/stores/open-store.ts';
+import { selectDueSql } from '../src/stores/mysql/claim-sql.ts';
+import { assertSkipLockedSupport } from '../src/stores/mysql/server-version.ts';
+import type { JobStore } from '../src/stores/store.ts';
+import { createMysqlDatabase, type TestDatabase } from './helpers/mysql.ts';
+
+// The seed's exact DDL (../shared/reference/lightpack-background-jobs.md).
+const SEED_DDL = `CREATE TABLE jobs (
+    id int NOT NULL AUTO_INCREMENT,
+    handler varchar(255) NOT NULL,
+    queue varchar(55) NOT NULL,
+    payload text NOT NULL,
+    status varchar(55) NOT NULL,
+    attempts int NOT NULL,
+    exception longtext NULL,
+    created_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    scheduled_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    failed_at datetime NULL,
+    PRIMARY KEY (id),
+    index status (status),
+    index scheduled_at (scheduled_at),
+    index queue (queue)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci`;
+
+describe('MySQL store', () => {
+  let db: TestDatabase;
+  let store: JobStore;
+  before(async () => {
+    db = await createMysqlDatabase('mysql_store');
+    store = await openStore(db.url);
+  });
+  after(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  test("migrate upgrades the seed's table in place, keeping its rows", async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await db.query(SEED_DDL);
+    await db.query(
+      `INSERT INTO jobs (handler, queue, payload, status, attempts, scheduled_at) VALUES
+        ('SendMail', 'emails', '{"to":"bob@example.com"}', 'new', 0, UTC_TIMESTAMP() - INTERVAL 1 MINUTE),
+        ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
+    );
+    const planned = await store.migrate({ dryRun: true });
+    assert.equal(planned.statements.length, 1);
+    assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
+    assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
+
+    await store.migrate({});
+    assert.deepEqual((await store.migrate({ dryRun: true })).statements, [], 'up to date after one run');
+    const rows = await db.query<Array<{ id: number; payload: string; status: string; max_attempts: number }>>('SELECT * FROM jobs ORDER BY id');
+    assert.deepEqual(rows.map((r) => [r.id, r.payload, r.status, r.max_attempts]), [
+      [1, '{"to":"bob@example.com"}', 'new', 1],
+      [2, '{"to":"eve@example.com"}', 'failed', 1],
+    ]);
+    // The seed's row is claimable, and the widened table now holds 4-byte UTF-8 and BIGINT ids.
+    const [claimed] = await store.claim({ owner: 'o', queues: ['emails'], limit: 5 });
+    assert.equal(claimed?.id, 1);
+    const [id] = await store.enqueue({ jobs: [{ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+    assert.equal((await store.getJob({ id: id! }))!.payload, '{"s":"📧 ✔"}');
+    const [col] = await db.query<Array<{ COLUMN_TYPE: string }>>(
+      "SELECT COLUMN_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'id'",
+    );
+    assert.match(col!.COLUMN_TYPE, /bigint/);
+  });
+
+  test('claims read only the rows they take, whatever else the table holds', async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await store.migrate({});
+    // 30k rows in other statuses and 10k delayed, then 500 due: a claim of 100 must read ~100.
+    const filler = (n: number, delayMs = 0) =>
+      Array.from({ length: n }, () => ({ handler: 'Ok', queue: 'default', payload: '{}', delayMs, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }));
+    await store.enqueue({ jobs: filler(30_000) });
+    await db.query("UPDATE jobs SET status = 'failed'");
+    await store.enqueue({ jobs: filler(10_000, 86_400_000) });
+    await store.enqueue({ jobs: filler(500) });
+    await db.query('ANALYZE TABLE jobs');
+    for (const byQueue of [false, true]) {
+      const sql = selectDueSql('jobs', byQueue).replace('SELECT ', 'SELECT /* explain */ ');
+      const params = byQueue ? ['default', 100] : [100];
+      const [plan] = await db.query<Array<{ ANALYZE: string }>>(`ANALYZE FORMAT=JSON ${sql}`, params);
+      const json = JSON.parse(Object.values(plan!)[0] as string) as { query_block: { table?: Record<string, unknown> } };
+      const table = JSON.stringify(json);
+      assert.match(table, /"key":"jobs_claim(_queue)?"/, `index used (${byQueue ? 'by queue' : 'all queues'})`);
+      assert.doesNotMatch(table, /filesort/, 'no sort');
+      const rRows = Number(/"r_rows":([\d.]+)/.exec(table)?.[1]);
+      assert.ok(rRows <= 101, `read ${rRows} rows for a claim of 100`);
+    }
+  });
+
+  test('scheduling does not depend on the time zone of Node', async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await store.migrate({});
+    const script = `
+      import { openStore } from '${new URL('../src/stores/open-store.ts', import.meta.url).pathname}';
+      const s = await openStore(process.env.URL);
+      const [id] = await s.enqueue({ jobs: [{ handler: 'Ok', queue: 'tz', payload: '{}', delayMs: 3000, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+      console.log(id);
+      await s.close();`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, URL: db.url, TZ: 'Pacific/Kiritimati' }, // UTC+14
+      encoding: 'utf8',
+    });
+    const job = (await store.getJob({ id: Number(out.trim()) }))!;
+    const dueIn = job.scheduledAt.getTime() - Date.now();
+    assert.ok(dueIn > 1_000 && dueIn <= 3_000, `due in ${dueIn} ms, not hours off`);
+    assert.deepEqual(await store.claim({ owner: 'o', queues: ['tz'], limit: 1 }), []);
+  });
+
+  test('servers without SKIP LOCKED get a clear error', () => {
+    assert.throws(() => assertSkipLockedSupport('10.5.19-MariaDB'), /MariaDB 10\.5\.19-MariaDB is too old.*MariaDB 10\.6\+/);
+    assert.throws(() => assertSkipLockedSupport('5.7.44'), /MySQL 5\.7\.44 is too old/);
+    assertSkipLockedSupport('10.11.19-MariaDB-0+deb12u1');
+    assertSkipLockedSupport('8.0.36');
+  });
+});
