@@ -16,6 +16,8 @@ export interface JobTask {
 
 export interface ThreadData {
   jobsDir: string;
+  /** The jobs directory holds TypeScript: register the loader when the thread starts, not in the first job's time. */
+  preloadTypeScript: boolean;
 }
 
 export type JobTaskResult =

@@ -19,9 +19,9 @@ const ids = [
   ...(await SendMail.dispatchMany(mails)),
   ...(await ResizeImage.dispatchMany(images)),
 ];
-// Single dispatches, as from an HTTP request handler; the API is down for the next 1.5 s.
+// Single dispatches, as from an HTTP request handler.
 for (let i = 0; i < apiCalls; i++) {
-  ids.push(await new CallSlowApi().dispatch({ endpoint: `https://api.example.com/v1/items/${i}`, unavailableUntil: Date.now() + 1500 }));
+  ids.push(await new CallSlowApi().dispatch({ endpoint: `https://api.example.com/v1/items/${i}` }));
 }
 // A reminder for tomorrow: it stays waiting (delayed) after this demo's run.
 ids.push(await new SendMail().dispatch({ to: 'bob@example.com', message: 'Reminder' }, { delay: '+1 day' }));

@@ -1,5 +1,7 @@
 import { Piscina } from 'piscina';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isTypeScriptFile } from '../typescript-loader.js';
 import { formatMs } from './logger.js';
 import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 
@@ -31,7 +33,7 @@ export class ThreadPool implements JobExecutor {
 
   constructor(options: ThreadPoolOptions) {
     this.slots = options.threads * options.concurrency;
-    const workerData: ThreadData = { jobsDir: options.jobsDir };
+    const workerData: ThreadData = { jobsDir: options.jobsDir, preloadTypeScript: holdsTypeScript(options.jobsDir) };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
       minThreads: options.threads,
@@ -55,16 +57,14 @@ export class ThreadPool implements JobExecutor {
     } catch (e) {
       const timedOut = signal?.aborted === true;
       const err = e as Error;
-      const message = timedOut
-        ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated`
-        : `its worker thread ended while running it (${err?.message ?? String(e)})`;
+      const message = timedOut ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated` : describeThreadDeath(err);
       return {
         ok: false,
         durationMs: performance.now() - started,
         warnings: [],
         errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
         message,
-        detail: timedOut ? message : `${message}\n${err?.stack ?? ''}`,
+        detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
         permanent: false,
       };
     }
@@ -73,4 +73,21 @@ export class ThreadPool implements JobExecutor {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+function holdsTypeScript(dir: string): boolean {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).some(isTypeScriptFile);
+  } catch {
+    return false; // a missing directory is reported by the CLI
+  }
+}
+
+/** What a job did to end its thread, in words an operator can act on. */
+function describeThreadDeath(err: Error | undefined): string {
+  const text = err?.message ?? String(err);
+  if (/memory limit|heap out of memory/i.test(text)) return `ran out of memory: its worker thread reached its heap limit (${text})`;
+  const exit = /worker exited with code:?\s*(-?\d+)/i.exec(text);
+  if (exit) return `ended its worker thread with exit code ${exit[1]} (process.exit() in a job ends only its thread)`;
+  return `uncaught error in its worker thread: ${text}`;
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { hostname } from 'node:os';
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -37,13 +37,13 @@ export function registerStart(program: Command, version: string): void {
           ? 'Run jobs: one master claims batches from the store and runs them on a pool of worker threads'
           : "Same as 'start' (the name used by the system this runtime ports)",
       )
-      .option('--procs <n>', 'worker threads', positiveInt('--procs', 256), availableParallelism())
+      .addOption(new Option('--procs <n>', 'worker threads').argParser(positiveInt('--procs', 256)).default(availableParallelism(), 'the number of CPUs'))
       .option('--concurrency <n>', 'async jobs in flight per thread', positiveInt('--concurrency', 1000), 1)
       .option('--queue <names>', "queues to run, in strict priority order, comma separated (default: all)", queueList)
-      .option('--sleep <seconds>', 'poll interval when no job is due (seconds, or text like 500ms)', duration('--sleep'), 1000)
+      .addOption(new Option('--sleep <seconds>', 'poll interval when no job is due (seconds, or text like 500ms)').argParser(duration('--sleep')).default(1000, '1'))
       .option('--batch <n>', 'most jobs claimed in one round trip', positiveInt('--batch', 10_000), 500)
       .option('--timeout <duration>', 'hard time limit per run for jobs that set none (e.g. 30s, 5 minutes)', duration('--timeout'))
-      .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may finish', duration('--grace'), 30_000)
+      .addOption(new Option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may finish (seconds, or text)').argParser(duration('--grace')).default(30_000, '30'))
       .option('--max-memory-mb <mb>', 'heap limit per worker thread, in MB', positiveInt('--max-memory-mb', 1_000_000))
       .option('--stop-when-empty', 'exit 0 once no job is due and none is running')
       .option('--keep-completed', "keep finished jobs as 'completed' instead of deleting them")
