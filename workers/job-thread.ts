@@ -5,8 +5,10 @@ import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
 import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
 import { loadJobClass, type JobInstance } from '../src/job-loader.js';
+import { registerTypeScript } from '../src/typescript-loader.js';
 
-const { jobsDir } = workerData as ThreadData;
+const { jobsDir, preloadTypeScript } = workerData as ThreadData;
+if (preloadTypeScript) await registerTypeScript();
 
 export default async function runJob(task: JobTask): Promise<JobTaskResult> {
   const started = performance.now();
