@@ -48,8 +48,9 @@ describe('MySQL store', () => {
         ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
     const planned = await store.migrate({ dryRun: true });
-    assert.equal(planned.statements.length, 1);
+    assert.equal(planned.statements.length, 2);
     assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
+    assert.match(planned.statements[1]!, /^CREATE TABLE IF NOT EXISTS jobs_runtimes/);
     assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
 
     await store.migrate({});

@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   keepCompleted: boolean;
   /** How long running jobs may finish after a stop request. */
   graceMs: number;
+  /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */
+  maxJobs: number | null;
 }
 
 export interface RunSummary {
@@ -48,6 +50,9 @@ export class Runtime {
   private readonly meter = new ThroughputMeter();
   private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0 };
   private stopping = false;
+  private claimedTotal = 0;
+  /** Called once when --max-jobs jobs have been claimed. */
+  onMaxJobs: (() => void) | null = null;
   /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
   private retriesDueBy = 0;
   /** The loop sleeps for room (woken by finished jobs) or because nothing is due (woken by the poll timer). */
@@ -87,6 +92,15 @@ export class Runtime {
     w?.();
   }
 
+  /** For heartbeats and status. */
+  stats(): { jobsDone: number; jobsFailed: number; busyThreads: number } {
+    return {
+      jobsDone: this.summary.completed,
+      jobsFailed: this.summary.failed,
+      busyThreads: Math.min(this.running.size, this.o.executor.slots),
+    };
+  }
+
   get inFlight(): number {
     return this.running.size + this.waiting.length;
   }
@@ -105,9 +119,16 @@ export class Runtime {
         continue;
       }
       const drained = this.stopWhenEmptyReady();
+      const budget = this.o.maxJobs === null ? Infinity : this.o.maxJobs - this.claimedTotal;
+      if (budget <= 0) {
+        this.onMaxJobs?.();
+        await this.sleep(null);
+        continue;
+      }
       let jobs: ClaimedJob[];
       try {
-        jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch) });
+        jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
+        this.claimedTotal += jobs.length;
         this.health.up();
       } catch (e) {
         this.health.down(e, 'claiming stopped until it is back');

@@ -55,6 +55,8 @@ export interface JobRecord {
   scheduledAt: Date;
   failedAt: Date | null;
   owner: string | null;
+  /** Times a runtime died while running it. */
+  interruptions: number;
 }
 
 export interface QueueCounts {
@@ -64,6 +66,42 @@ export interface QueueCounts {
   /** Not due yet (delayed or waiting for a retry). */
   delayed: number;
   processing: number;
+  failed: number;
+}
+
+/** A runtime (master process) as it registers itself. */
+export interface RuntimeInfo {
+  id: string;
+  host: string;
+  pid: number;
+  /** Null = all queues. */
+  queues: string[] | null;
+  threads: number;
+}
+
+/** Figures a runtime reports with each heartbeat. */
+export interface RuntimeStats {
+  /** CPU use of the master process, percent of one core. */
+  cpuPercent: number;
+  rssBytes: number;
+  jobsDone: number;
+  jobsFailed: number;
+  busyThreads: number;
+}
+
+export interface RuntimeRecord extends RuntimeInfo, RuntimeStats {
+  startedAt: Date;
+  heartbeatAt: Date;
+  /** Milliseconds since the last heartbeat, by the store's clock. */
+  silentForMs: number;
+}
+
+export interface RecoveryReport {
+  /** Runtimes found dead and removed. */
+  runtimes: string[];
+  /** Their claimed jobs put back to `new` (attempt not charged). */
+  released: number;
+  /** Jobs failed because they were interrupted too many times (poison jobs). */
   failed: number;
 }
 
@@ -99,6 +137,21 @@ export interface JobStore {
   release(params: { owner: string; ids: JobId[] }): Promise<number>;
   /** Counts per queue; queues with no jobs are left out. */
   counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
+  /** Adds this runtime to the registry (or refreshes it) with a fresh heartbeat. */
+  registerRuntime(params: { runtime: RuntimeInfo }): Promise<void>;
+  /** Records that the runtime is alive; re-registers it if a peer had removed it. */
+  heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void>;
+  /** Removes the runtime from the registry (clean exit). */
+  deregisterRuntime(params: { id: string }): Promise<void>;
+  listRuntimes(params: Record<string, never>): Promise<RuntimeRecord[]>;
+  /**
+   * Gives back the claimed jobs of dead runtimes: those silent for longer than `deadAfterMs`
+   * (store clock), those named in `alsoDead` (known dead by their host), and jobs claimed
+   * longer than `deadAfterMs` ago by an owner that is not registered at all. The attempt is not
+   * charged; a job interrupted more than `maxInterruptions` times is failed instead. Exactly one
+   * caller recovers each dead runtime, however many try at once.
+   */
+  recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
   /** One job, for inspection; null when it does not exist (completed jobs are deleted). */
   getJob(params: { id: JobId }): Promise<JobRecord | null>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */

@@ -1,6 +1,9 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
-import type { ClaimedJob, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
+import type {
+  ClaimedJob, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+} from '../store.js';
+import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
 import { ConnectionPool, isConnectionError } from './connection-pool.js';
 import { planMigration } from './schema.js';
 import { selectDueSql } from './claim-sql.js';
@@ -259,6 +262,26 @@ export class MySqlStore implements JobStore {
     });
   }
 
+  async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
+    await this.run((conn) => upsertRuntime(conn, this.table, params.runtime, null));
+  }
+
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
+    await this.run((conn) => upsertRuntime(conn, this.table, params.runtime, params.stats));
+  }
+
+  async deregisterRuntime(params: { id: string }): Promise<void> {
+    await this.run((conn) => conn.query(`DELETE FROM ${this.table}_runtimes WHERE id = ?`, [params.id]));
+  }
+
+  async listRuntimes(): Promise<RuntimeRecord[]> {
+    return this.run((conn) => listRuntimes(conn, this.table));
+  }
+
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+    return this.run((conn) => recoverDead(conn, this.table, params));
+  }
+
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     return this.run(async (conn) => {
       const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${this.table} WHERE id = ?`, [params.id]);
@@ -277,6 +300,7 @@ export class MySqlStore implements JobStore {
         scheduledAt: r.scheduled_at,
         failedAt: r.failed_at ?? null,
         owner: r.owner ?? null,
+        interruptions: Number(r.interruptions),
       };
     });
   }

@@ -25,6 +25,7 @@ const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => bo
   { name: 'timeout_ms', ddl: 'BIGINT UNSIGNED NULL', matches: (c) => c.DATA_TYPE === 'bigint' },
   { name: 'owner', ddl: 'VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'varchar' },
   { name: 'claimed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
+  { name: 'interruptions', ddl: 'INT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'int' },
 ];
 
 /**
@@ -60,8 +61,37 @@ export function createTableSql(table: string): string {
   return `CREATE TABLE ${table} (\n${[...cols, '  PRIMARY KEY (id)', ...keys].join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
 }
 
-/** The statements that bring `table` up to date (none when it already is). */
+/** The registry of running runtimes (masters): one row each, refreshed by its heartbeat. */
+export function createRuntimesTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_runtimes (
+  id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  pid INT NOT NULL,
+  queues TEXT NULL,
+  threads INT NOT NULL,
+  started_at DATETIME(3) NOT NULL,
+  heartbeat_at DATETIME(3) NOT NULL,
+  cpu_percent DOUBLE NOT NULL DEFAULT 0,
+  rss_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  jobs_done BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  jobs_failed BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  busy_threads INT NOT NULL DEFAULT 0,
+  PRIMARY KEY (id),
+  KEY heartbeat_at (heartbeat_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
+/** The statements that bring `table` (and its runtimes table) up to date (none when it already is). */
 export async function planMigration(conn: Connection, table: string): Promise<string[]> {
+  const [runtimes] = await conn.query<RowDataPacket[]>(
+    'SELECT 1 FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [`${table}_runtimes`],
+  );
+  const registry = runtimes.length === 0 ? [createRuntimesTableSql(table)] : [];
+  return [...(await planJobsTable(conn, table)), ...registry];
+}
+
+async function planJobsTable(conn: Connection, table: string): Promise<string[]> {
   const [cols] = await conn.query<ColumnInfo[]>(
     `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, CHARACTER_SET_NAME, DATETIME_PRECISION
        FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,

@@ -16,9 +16,29 @@ CREATE TABLE IF NOT EXISTS jobs (
   retry_after_ms INTEGER NOT NULL DEFAULT 0,
   timeout_ms     INTEGER,
   owner          TEXT,
-  claimed_at     INTEGER
+  claimed_at     INTEGER,
+  interruptions  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
 CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
+CREATE TABLE IF NOT EXISTS jobs_runtimes (
+  id           TEXT    PRIMARY KEY,
+  host         TEXT    NOT NULL,
+  pid          INTEGER NOT NULL,
+  queues       TEXT,
+  threads      INTEGER NOT NULL,
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  cpu_percent  REAL    NOT NULL DEFAULT 0,
+  rss_bytes    INTEGER NOT NULL DEFAULT 0,
+  jobs_done    INTEGER NOT NULL DEFAULT 0,
+  jobs_failed  INTEGER NOT NULL DEFAULT 0,
+  busy_threads INTEGER NOT NULL DEFAULT 0
+);
 `;
+
+/** Columns added after the first release, for files created before them: name → definition. */
+export const ADDED_COLUMNS: Record<string, string> = {
+  interruptions: 'INTEGER NOT NULL DEFAULT 0',
+};

@@ -1,8 +1,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
-import { SCHEMA } from './schema.js';
+import type {
+  ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+} from '../store.js';
+import { ADDED_COLUMNS, SCHEMA } from './schema.js';
+import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
 
 // The embedded default store: one file, shared safely by every process on the host (WAL mode;
 // a writer waits for the lock instead of failing). Times are integer ms since the epoch (UTC),
@@ -27,6 +30,7 @@ interface Row {
   scheduled_at: number;
   failed_at: number | null;
   owner: string | null;
+  interruptions: number;
 }
 
 export class SqliteStore implements JobStore {
@@ -43,6 +47,14 @@ export class SqliteStore implements JobStore {
     this.db.pragma('synchronous = FULL');
     // Creating the schema is idempotent and cheap, so the embedded store needs no migrate step.
     this.db.exec(SCHEMA);
+    this.addMissingColumns();
+  }
+
+  private addMissingColumns(): void {
+    const have = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all().map((c) => c.name));
+    for (const [name, ddl] of Object.entries(ADDED_COLUMNS)) {
+      if (!have.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${ddl}`);
+    }
   }
 
   async maxPayloadBytes(): Promise<number> {
@@ -148,6 +160,26 @@ export class SqliteStore implements JobStore {
     return rows.map((r) => ({ ...r }));
   }
 
+  async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
+    upsertRuntime(this.db, params.runtime, null);
+  }
+
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
+    upsertRuntime(this.db, params.runtime, params.stats);
+  }
+
+  async deregisterRuntime(params: { id: string }): Promise<void> {
+    this.db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(params.id);
+  }
+
+  async listRuntimes(): Promise<RuntimeRecord[]> {
+    return listRuntimes(this.db);
+  }
+
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+    return recoverDead(this.db, params);
+  }
+
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     const r = this.db.prepare<unknown[], Row>('SELECT * FROM jobs WHERE id = ?').get(params.id);
     if (!r) return null;
@@ -164,6 +196,7 @@ export class SqliteStore implements JobStore {
       scheduledAt: new Date(r.scheduled_at),
       failedAt: r.failed_at === null ? null : new Date(r.failed_at),
       owner: r.owner,
+      interruptions: r.interruptions,
     };
   }
 

@@ -1,0 +1,108 @@
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+
+// The runtime registry and crash recovery, MySQL dialect. Heartbeats and "dead" are judged by
+// the database's clock, so clocks of different hosts never matter.
+
+export async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<void> {
+  const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
+  await conn.query(
+    `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
+     VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE heartbeat_at = UTC_TIMESTAMP(3), cpu_percent = VALUES(cpu_percent), rss_bytes = VALUES(rss_bytes),
+       jobs_done = VALUES(jobs_done), jobs_failed = VALUES(jobs_failed), busy_threads = VALUES(busy_threads)`,
+    [runtime.id, runtime.host, runtime.pid, runtime.queues ? runtime.queues.join(',') : null, runtime.threads,
+      s.cpuPercent, s.rssBytes, s.jobsDone, s.jobsFailed, s.busyThreads],
+  );
+}
+
+export async function listRuntimes(conn: Connection, table: string): Promise<RuntimeRecord[]> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT *, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(3)) DIV 1000 AS silent_ms FROM ${table}_runtimes ORDER BY started_at, id`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    host: r.host,
+    pid: Number(r.pid),
+    queues: r.queues === null ? null : String(r.queues).split(','),
+    threads: Number(r.threads),
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    silentForMs: Number(r.silent_ms),
+    cpuPercent: Number(r.cpu_percent),
+    rssBytes: Number(r.rss_bytes),
+    jobsDone: Number(r.jobs_done),
+    jobsFailed: Number(r.jobs_failed),
+    busyThreads: Number(r.busy_threads),
+  }));
+}
+
+/**
+ * One transaction per dead runtime: lock its registry row (SKIP LOCKED: a peer recovering it
+ * at the same moment skips it), give back or fail its jobs, delete the row.
+ */
+export async function recoverDead(
+  conn: Connection,
+  table: string,
+  params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] },
+): Promise<RecoveryReport> {
+  const report: RecoveryReport = { runtimes: [], released: 0, failed: 0 };
+  const [candidates] = await conn.query<RowDataPacket[]>(
+    `SELECT id FROM ${table}_runtimes WHERE heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND OR id IN (?)`,
+    [params.deadAfterMs * 1000, params.alsoDead?.length ? params.alsoDead : ['']],
+  );
+  for (const { id } of candidates) {
+    await conn.query('START TRANSACTION');
+    try {
+      const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? FOR UPDATE SKIP LOCKED`, [id]);
+      if (locked.length > 0) {
+        const counts = await giveBack(conn, table, 'owner = ?', [id], params.maxInterruptions);
+        await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
+        report.runtimes.push(String(id));
+        report.released += counts.released;
+        report.failed += counts.failed;
+      }
+      await conn.query('COMMIT');
+    } catch (e) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+  // Claims whose owner is not registered at all (its row was removed while it still ran, or
+  // rows written by another system): given back once they are as old as a dead heartbeat.
+  const orphans = await giveBack(
+    conn,
+    table,
+    `claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`,
+    [params.deadAfterMs * 1000],
+    params.maxInterruptions,
+  );
+  report.released += orphans.released;
+  report.failed += orphans.failed;
+  return report;
+}
+
+async function giveBack(
+  conn: Connection,
+  table: string,
+  where: string,
+  params: unknown[],
+  maxInterruptions: number,
+): Promise<{ released: number; failed: number }> {
+  // Poison jobs first (this interruption would be one too many), then the rest go back to new.
+  // MySQL evaluates SET left to right: `interruptions` is assigned last so the others see the old value.
+  const [failed] = await conn.query<ResultSetHeader>(
+    `UPDATE ${table} SET status = 'failed', failed_at = UTC_TIMESTAMP(3), owner = NULL, claimed_at = NULL,
+       exception = CONCAT('Interrupted ', interruptions + 1, ' times: the runtime running it died each time (more than the ', ?, ' allowed), so it is failed as a likely cause'),
+       interruptions = interruptions + 1
+     WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
+    [maxInterruptions, maxInterruptions, ...params],
+  );
+  const [released] = await conn.query<ResultSetHeader>(
+    `UPDATE ${table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0),
+       interruptions = interruptions + 1
+     WHERE status = 'processing' AND ${where}`,
+    params,
+  );
+  return { released: released.affectedRows, failed: failed.affectedRows };
+}

@@ -1,0 +1,49 @@
+import { StoreUnavailableError } from '../../errors.js';
+import { COMMAND_TIMEOUT_MS } from './connection.js';
+
+// Turns what ioredis and Redis report into errors that say what to do. Anything that means
+// "this store cannot be used right now" becomes StoreUnavailableError: the runtime backs off and
+// retries those, and an application sees one error class to catch.
+
+export const START_REDIS_HINT =
+  'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function explainRedisError(e: unknown, displayUrl: string): unknown {
+  if (!(e instanceof Error) || e instanceof StoreUnavailableError) return e;
+  const code = (e as { code?: unknown }).code;
+  const msg = e.message;
+  if (
+    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    e.name === 'ConnectTimeoutError' ||
+    e.name === 'MaxRetriesPerRequestError' ||
+    msg === 'Connection is closed.' ||
+    msg.startsWith("Stream isn't writeable")
+  ) {
+    return new StoreUnavailableError(
+      `Cannot reach Redis at ${displayUrl} (${typeof code === 'string' ? code : msg}). Is the server running? ` +
+        `On this machine: ${START_REDIS_HINT}`,
+    );
+  }
+  if (msg === 'Command timed out') {
+    return new StoreUnavailableError(`Redis at ${displayUrl} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s: is it overloaded or stopped?`);
+  }
+  const reply = /^([A-Z]+)\b/.exec(msg)?.[1];
+  switch (reply) {
+    case 'WRONGPASS':
+    case 'NOAUTH':
+    case 'NOPERM':
+      return new StoreUnavailableError(`Redis at ${displayUrl} refused access (${msg}): check the user and password in the URL and its ACL`);
+    case 'OOM':
+      return new StoreUnavailableError(`Redis at ${displayUrl} is out of memory (maxmemory reached): jobs cannot be stored until memory is freed or the limit raised`);
+    case 'READONLY':
+      return new StoreUnavailableError(`Redis at ${displayUrl} is a read-only replica: point the URL at the primary`);
+    case 'LOADING':
+    case 'MASTERDOWN':
+    case 'BUSY':
+      return new StoreUnavailableError(`Redis at ${displayUrl} cannot serve requests now (${msg})`);
+    default:
+      return e;
+  }
+}

@@ -1,0 +1,37 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { CLAIM_LUA } from './lua/claim.js';
+import { COUNTS_LUA } from './lua/counts.js';
+import { ENQUEUE_LUA } from './lua/enqueue.js';
+import { RECORD_LUA } from './lua/record.js';
+import { RELEASE_LUA } from './lua/release.js';
+
+// Every operation that must be atomic is one of these scripts. ioredis sends a script's text once
+// per connection and its SHA after that (EVALSHA), reloading it after a Redis restart.
+// Keys are built inside the scripts from the prefix (ARGV[1]), so they declare none: this store
+// needs a standalone Redis or a primary with replicas, not Redis Cluster.
+
+const SCRIPTS = {
+  jobsEnqueue: ENQUEUE_LUA,
+  jobsClaim: CLAIM_LUA,
+  jobsRecord: RECORD_LUA,
+  jobsRelease: RELEASE_LUA,
+  jobsCounts: COUNTS_LUA,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+export type ScriptArg = string | number;
+
+export function defineScripts(client: Redis): void {
+  for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 0, lua });
+}
+
+type ScriptMethods = Record<ScriptName, (...args: ScriptArg[]) => unknown>;
+
+export function runScript(client: Redis, name: ScriptName, args: ScriptArg[]): Promise<unknown> {
+  return (client as unknown as ScriptMethods)[name](...args) as Promise<unknown>;
+}
+
+/** Adds a script call to a MULTI; its result comes back with the transaction's. */
+export function queueScript(multi: ChainableCommander, name: ScriptName, args: ScriptArg[]): void {
+  (multi as unknown as ScriptMethods)[name](...args);
+}

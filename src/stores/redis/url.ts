@@ -1,0 +1,54 @@
+import type { RedisOptions } from 'ioredis';
+import { InvalidInputError } from '../../errors.js';
+
+// redis://[user:password@]host[:port][/db][?prefix=myapp:]   (rediss:// for TLS)
+// Parsed here rather than by ioredis, which would copy unknown query parameters into its
+// options; an unknown parameter is an error, so a mistyped `prefix` cannot silently put two
+// applications' jobs under one prefix.
+
+export const DEFAULT_PREFIX = 'jobs:';
+const KNOWN_PARAMS = new Set(['prefix']);
+
+export interface RedisUrl {
+  options: RedisOptions;
+  prefix: string;
+  displayUrl: string;
+}
+
+export function parseRedisUrl(text: string): RedisUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidInputError(`Invalid Redis URL '${mask(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp:`);
+  }
+  const tls = url.protocol === 'rediss:';
+  for (const key of url.searchParams.keys()) {
+    if (!KNOWN_PARAMS.has(key)) {
+      throw new InvalidInputError(`Unknown parameter '${key}' in the Redis URL '${mask(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`);
+    }
+  }
+  const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
+  // Printable ASCII without spaces: the prefix shows up in redis-cli, and in SCAN patterns.
+  if (!/^[\x21-\x7e]{1,100}$/.test(prefix)) {
+    throw new InvalidInputError(`Invalid key prefix '${prefix}' in the Redis URL: use 1 to 100 printable characters without spaces, e.g. myapp:`);
+  }
+  const dbText = decodeURIComponent(url.pathname.replace(/^\//, '')) || '0';
+  if (!/^\d{1,5}$/.test(dbText)) {
+    throw new InvalidInputError(`Invalid database '${dbText}' in the Redis URL '${mask(text)}': use a number, e.g. redis://127.0.0.1:6379/0`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const options: RedisOptions = {
+    host,
+    port: url.port ? Number(url.port) : 6379,
+    db: Number(dbText),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(tls ? { tls: { servername: host } } : {}),
+  };
+  return { options, prefix, displayUrl: mask(text) };
+}
+
+function mask(text: string): string {
+  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
