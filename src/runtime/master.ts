@@ -4,6 +4,7 @@ import { Heartbeat } from './heartbeat.js';
 import { HOST, newRuntimeId } from './host-identity.js';
 import { Runtime, type RunSummary } from './runtime.js';
 import { ThreadPool } from './thread-pool.js';
+import { WakeListener } from '../wake/wake-listener.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -76,6 +77,9 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     },
   });
   await heartbeat.start();
+  // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
+  const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
+  const wakeable = await wake.start();
 
   const timers: NodeJS.Timeout[] = [];
   if (o.maxTimeMs) timers.push(setTimeout(() => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`), o.maxTimeMs).unref());
@@ -103,7 +107,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
 
   o.log.info(
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
-      `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, pid ${process.pid}, id ${id}`,
+      `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, poll ${formatMs(o.pollMs)}${wakeable ? ' + wake-up' : ''}, ` +
+      `pid ${process.pid}, id ${id}`,
     { runtimeId: id },
   );
   let summary: RunSummary;
@@ -111,6 +116,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     summary = await runtime.run();
   } finally {
     timers.forEach(clearTimeout);
+    wake.close();
     await executor.close();
     await heartbeat.stop();
     process.removeListener('SIGTERM', onSignal);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { assertPayloadSize } from '../../payload.js';
 import { loadJobClass } from '../../job-loader.js';
 import { Job, type DispatchOptions } from '../../job.js';
+import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, json, positiveInt } from '../options.js';
 
@@ -39,6 +40,7 @@ export function registerDispatch(program: Command): void {
       const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
       assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
       const [id] = await store.enqueue({ jobs: [row] });
+      if (row.delayMs === 0) wakeRuntimes(store.displayUrl);
       process.stdout.write(`${id}\n`);
     } finally {
       await store.close();
