@@ -18,10 +18,14 @@ export interface ThreadData {
   jobsDir: string;
   /** The jobs directory holds TypeScript: register the loader when the thread starts, not in the first job's time. */
   preloadTypeScript: boolean;
+  /** One Int32 the master sets to 1 on shutdown: tasks not yet started then come back unrun. */
+  stopFlag: SharedArrayBuffer;
 }
 
 export type JobTaskResult =
-  | { ok: true; durationMs: number; warnings: string[] }
+  /** The runtime is stopping and the job had not started: it goes back to the store unrun. */
+  | { ok: false; skipped: true; durationMs: 0; warnings: [] }
+  | { ok: true; durationMs: number; warnings: string[]; skipped?: undefined }
   | {
       ok: false;
       durationMs: number;
@@ -32,6 +36,7 @@ export type JobTaskResult =
       detail: string;
       /** failPermanently(), unknown handler, unreadable payload: no retry can help. */
       permanent: boolean;
+      skipped?: undefined;
     };
 
 /** One rule, used by the thread (to call onFailure once) and the master (to fail, not retry). */

@@ -7,10 +7,13 @@ import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } fro
 import { loadJobClass, type JobInstance } from '../src/job-loader.js';
 import { registerTypeScript } from '../src/typescript-loader.js';
 
-const { jobsDir, preloadTypeScript } = workerData as ThreadData;
+const { jobsDir, preloadTypeScript, stopFlag } = workerData as ThreadData;
+const stopping = new Int32Array(stopFlag);
 if (preloadTypeScript) await registerTypeScript();
 
 export default async function runJob(task: JobTask): Promise<JobTaskResult> {
+  // Queued before a shutdown began: hand it back unrun rather than start it now.
+  if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
   const started = performance.now();
   const warnings: string[] = [];
   let job: JobInstance | undefined;

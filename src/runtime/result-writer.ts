@@ -36,6 +36,9 @@ export class ResultWriter {
 
   private async flushLoop(): Promise<void> {
     while (this.buffer.length > 0) {
+      // Let results that already arrived from the threads join this batch. A synchronous store
+      // (SQLite) would otherwise write, and commit, one result at a time.
+      await new Promise((r) => setImmediate(r));
       const batch = this.buffer.splice(0, MAX_BATCH);
       try {
         await this.store.record({ owner: this.owner, results: batch, keepCompleted: this.keepCompleted });

@@ -58,7 +58,11 @@ export class Runtime {
   /** The loop sleeps for room (woken by finished jobs) or because nothing is due (woken by the poll timer). */
   private sleepingForRoom = false;
   private wakeUp: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy claiming: the next idle sleep is skipped. */
+  private wakePending = false;
   private idleWaiters: Array<() => void> = [];
+  /** Jobs the pool handed back unrun during shutdown. */
+  private readonly unrun: JobId[] = [];
 
   constructor(private readonly o: RuntimeOptions) {
     this.health = new StoreHealth(o.log, o.store.displayUrl);
@@ -89,7 +93,8 @@ export class Runtime {
   wake(): void {
     const w = this.wakeUp;
     this.wakeUp = null;
-    w?.();
+    if (w) w();
+    else this.wakePending = true;
   }
 
   /** For heartbeats and status. */
@@ -151,10 +156,13 @@ export class Runtime {
     return this.o.stopWhenEmpty && this.inFlight === 0 && this.writer.pending === 0 && Date.now() >= this.retriesDueBy;
   }
 
-  /** Hands waiting jobs to the executor, keeping each thread one job ahead. */
+  /**
+   * Hands claimed jobs to the pool at once: its queue keeps every thread busy. The claim size
+   * already bounds how much waits there (about LOOKAHEAD_S of work), and on shutdown queued
+   * jobs come back unrun (see refuseNewTasks).
+   */
   private feed(): void {
-    const limit = this.o.executor.slots * 2;
-    while (this.running.size < limit && this.waiting.length > 0) {
+    while (this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.running.set(job.id, job);
       const task = {
@@ -172,6 +180,11 @@ export class Runtime {
 
   private finished(job: ClaimedJob, r: JobTaskResult): void {
     this.running.delete(job.id);
+    if (r.skipped) {
+      this.unrun.push(job.id);
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
     this.meter.tick();
     const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
     let result: JobResult;
@@ -200,6 +213,10 @@ export class Runtime {
   /** Sleeps until woken, or for `ms` (null: until a job finishes or stop). */
   private sleep(ms: number | null): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    if (ms !== null && this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     this.sleepingForRoom = ms === null;
     return new Promise<void>((resolve) => {
       const timer = ms === null ? null : setTimeout(() => this.wake(), ms);
@@ -212,9 +229,13 @@ export class Runtime {
   }
 
   private async finish(): Promise<void> {
-    // Jobs claimed but never started go back at once, their attempt not charged.
+    // Jobs claimed but never started go back at once, their attempt not charged: those still
+    // here, and those queued in the pool, which now return unrun.
+    this.o.executor.refuseNewTasks();
     const unstarted = this.waiting.splice(0).map((j) => j.id);
     if (unstarted.length > 0) await this.releaseJobs(unstarted);
+    await new Promise((r) => setImmediate(r)); // queued tasks come back within a turn or two
+    await this.releaseUnrun();
     if (this.running.size > 0) {
       this.o.log.info(`Waiting up to ${Math.round(this.o.graceMs / 1000)} s for ${this.running.size} running job(s) to finish`);
       const allDone = new Promise<void>((r) => this.idleWaiters.push(r));
@@ -227,7 +248,13 @@ export class Runtime {
         await this.releaseJobs(ids);
       }
     }
+    await this.releaseUnrun();
     await this.writer.drain();
+  }
+
+  private async releaseUnrun(): Promise<void> {
+    const ids = this.unrun.splice(0);
+    if (ids.length > 0) await this.releaseJobs(ids);
   }
 
   private async releaseJobs(ids: JobId[]): Promise<void> {

@@ -24,16 +24,19 @@ export interface JobExecutor {
   /** Jobs that can run at once. */
   readonly slots: number;
   run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult>;
+  /** From now on, tasks not yet started come back `skipped` instead of running. */
+  refuseNewTasks(): void;
   close(): Promise<void>;
 }
 
 export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
+  private readonly stopFlag = new SharedArrayBuffer(4);
 
   constructor(options: ThreadPoolOptions) {
     this.slots = options.threads * options.concurrency;
-    const workerData: ThreadData = { jobsDir: options.jobsDir, preloadTypeScript: holdsTypeScript(options.jobsDir) };
+    const workerData: ThreadData = { jobsDir: options.jobsDir, preloadTypeScript: holdsTypeScript(options.jobsDir), stopFlag: this.stopFlag };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
       minThreads: options.threads,
@@ -68,6 +71,10 @@ export class ThreadPool implements JobExecutor {
         permanent: false,
       };
     }
+  }
+
+  refuseNewTasks(): void {
+    Atomics.store(new Int32Array(this.stopFlag), 0, 1);
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,7 @@ export class SqliteStore implements JobStore {
   readonly kind = 'sqlite';
   readonly displayUrl: string;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(options: { path: string }) {
     this.displayUrl = `sqlite:${options.path}`;
@@ -57,6 +58,16 @@ export class SqliteStore implements JobStore {
     }
   }
 
+  /** Prepared once per SQL text: preparing costs more than running a small claim. */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared as unknown as Database.Statement<P, R>;
+  }
+
   async maxPayloadBytes(): Promise<number> {
     return MAX_PAYLOAD_BYTES;
   }
@@ -68,7 +79,7 @@ export class SqliteStore implements JobStore {
 
   async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
     const now = Date.now();
-    const insert = this.db.prepare<unknown[], { id: number }>(
+    const insert = this.stmt<unknown[], { id: number }>(
       `INSERT INTO jobs (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at)
        VALUES (?, ?, ?, 'new', 0, ?, ?, ?, ?, ?) RETURNING id`,
     );
@@ -82,13 +93,13 @@ export class SqliteStore implements JobStore {
     const { owner, queues, limit } = params;
     if (limit <= 0) return [];
     const now = Date.now();
-    const allQueues = this.db.prepare<unknown[], Row>(
+    const allQueues = this.stmt<unknown[], Row>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ?
                      ORDER BY scheduled_at, id LIMIT ?)
         RETURNING *`,
     );
-    const oneQueue = this.db.prepare<unknown[], Row>(
+    const oneQueue = this.stmt<unknown[], Row>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim_queue WHERE queue = ? AND status = 'new' AND scheduled_at <= ?
                      ORDER BY scheduled_at, id LIMIT ?)
@@ -113,16 +124,16 @@ export class SqliteStore implements JobStore {
     const { owner, results } = params;
     if (results.length === 0) return;
     const now = Date.now();
-    const complete = this.db.prepare(
+    const complete = this.stmt(
       params.keepCompleted
         ? `UPDATE jobs SET status = 'completed', owner = NULL WHERE id = ? AND owner = ? AND status = 'processing'`
         : `DELETE FROM jobs WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
-    const retry = this.db.prepare(
+    const retry = this.stmt(
       `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ?
         WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
-    const fail = this.db.prepare(
+    const fail = this.stmt(
       `UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ?
         WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
@@ -136,7 +147,7 @@ export class SqliteStore implements JobStore {
   }
 
   async release(params: { owner: string; ids: JobId[] }): Promise<number> {
-    const stmt = this.db.prepare(
+    const stmt = this.stmt(
       `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0)
         WHERE id = ? AND owner = ? AND status = 'processing'`,
     );

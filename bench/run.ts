@@ -1,0 +1,94 @@
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick]
+// Runs W1–W5 (see the README's Performance section) against the real runtime and prints one
+// `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
+// medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
+import { median, type StoreKind } from './lib.ts';
+import { w1 } from './workloads/w1-throughput.ts';
+import { idleCpu, w2, type Latency } from './workloads/w2-latency.ts';
+import { w3 } from './workloads/w3-cpu.ts';
+import { w4 } from './workloads/w4-dispatch.ts';
+import { w5 } from './workloads/w5-memory.ts';
+import { preparePeers, runPeer } from './peers.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const store = value('--store', 'mysql') as StoreKind;
+if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
+const quick = flag('--quick');
+const runs = Number(value('--runs', quick ? '1' : '3'));
+const sizes = quick
+  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], idleSeconds: 2 }
+  : { w1: 20_000, w2: 200, w3: 400, w4: 1_000, w5: [100_000, 1_000_000], idleSeconds: 30 };
+
+const watchdog = setTimeout(() => {
+  console.error('bench: exceeded 15 minutes, aborting');
+  process.exit(124);
+}, 15 * 60_000);
+watchdog.unref();
+
+const figures = new Map<string, number[]>();
+const add = (name: string, v: number) => figures.set(name, [...(figures.get(name) ?? []), v]);
+const started = Date.now();
+
+for (let run = 1; run <= runs; run++) {
+  console.log(`# run ${run}/${runs} on ${store}`);
+  const t = await w1(store, sizes.w1);
+  add('w1-enqueue jobs/s', t.enqueue);
+  add('w1 jobs/s', t.process);
+  const addLatency = (name: string, l: Latency) => {
+    add(`${name}-p50 ms`, l.p50);
+    add(`${name}-p95 ms`, l.p95);
+    add(`${name}-p99 ms`, l.p99);
+  };
+  addLatency('w2', await w2(store, sizes.w2, true));
+  addLatency('w2-nowake', await w2(store, sizes.w2, false));
+  add('w3 s', await w3(store, sizes.w3));
+  const d = await w4(store, sizes.w4);
+  add('w4-dispatch-p50 ms', d.p50);
+  add('w4-dispatch-p99 ms', d.p99);
+}
+add('idle-cpu %-of-one-core', await idleCpu(store, sizes.idleSeconds));
+const rss = await w5(store, sizes.w5);
+rss.forEach((r, i) => add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
+
+console.log(`\n## jobs-runtime on ${store}: median (min – max) of ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s`);
+for (const [name, vs] of figures) {
+  console.log(`${name.padEnd(30)} ${fmt(median(vs)).padStart(10)}   (${fmt(Math.min(...vs))} – ${fmt(Math.max(...vs))})`);
+}
+
+if (flag('--compare')) {
+  preparePeers();
+  const peer = new Map<string, number[]>();
+  const peerRun = (script: string, mode: string, env: NodeJS.ProcessEnv = {}) => {
+    for (let i = 0; i < runs; i++) for (const [k, v] of Object.entries(runPeer(script, mode, env))) peer.set(k, [...(peer.get(k) ?? []), v]);
+  };
+  console.log('\n# peers (same machine, same invocation)');
+  peerRun('bullmq-bench.mjs', 'w1');
+  peerRun('bullmq-bench.mjs', 'w2');
+  peerRun('bullmq-bench.mjs', 'w3-threads');
+  peerRun('graphile-bench.mjs', 'w1');
+  peerRun('mariadb-bench.mjs', 'claim-batch', { CLAIM_BATCH: '1000' });
+  const p = (k: string) => median(peer.get(k) ?? [Number.NaN]);
+  const m = (k: string) => median(figures.get(k) ?? [Number.NaN]);
+  for (const [k, vs] of peer) console.log(`${k.padEnd(30)} ${fmt(median(vs)).padStart(10)}   (${fmt(Math.min(...vs))} – ${fmt(Math.max(...vs))})`);
+  const bullW3 = Object.keys(Object.fromEntries(peer)).find((k) => k.startsWith('bullmq') && k.includes('w3')) ?? '';
+  console.log(`\n## targets (${store})`);
+  const line = (what: string, ratio: number, target: string) => console.log(`${what.padEnd(58)} ${ratio.toFixed(2).padStart(6)}   target ${target}`);
+  line('W1 processing / BullMQ W1', m('w1 jobs/s') / p('bullmq w1'), store === 'redis' ? '≥ 1.2' : '≥ 1.5');
+  if (store === 'mysql') line('W1 processing / raw MariaDB claim-batch (batch 1000)', m('w1 jobs/s') / p('mariadb claim-batch'), '≥ 0.8');
+  line('W1 enqueue / graphile-worker addJobs', m('w1-enqueue jobs/s') / p('graphile-worker w1-enqueue'), '≥ 1.0');
+  line('W2 p50 / BullMQ W2 p50 (lower is better)', m('w2-p50 ms') / p('bullmq w2-p50'), '≤ 1.0');
+  console.log(`${'W2 p99 (ms)'.padEnd(58)} ${m('w2-p99 ms').toFixed(2).padStart(6)}   target ≤ 3 ms`);
+  line('W3 / ideal 4.0 s (lower is better)', m('w3 s') / 4.0, '≤ 1.05');
+  line('W3 / BullMQ worker threads (lower is better)', m('w3 s') / p(bullW3), '≤ 1.0');
+}
+clearTimeout(watchdog);
+process.exit(0);
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
+}
