@@ -3,7 +3,9 @@ import { InvalidInputError, PermanentFailure } from './errors.js';
 import { assertHandlerName, assertQueueName } from './names.js';
 import { assertPayloadSize, serializePayload } from './payload.js';
 import { defaultStore } from './default-store.js';
-import type { JobId, NewJob } from './stores/store.js';
+import { wakeRuntimes } from './wake/wake-sender.js';
+import type { JobId, JobStore, NewJob } from './stores/store.js';
+import type { InlineRunner } from './stores/inline/run-inline.js';
 
 /** Set on the instance the runtime creates for one run, before run() is called. */
 export interface JobContext {
@@ -66,7 +68,7 @@ export abstract class Job<P = unknown> {
     const store = await defaultStore();
     const row = this.toNewJob(payload, options);
     assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
-    const [id] = await store.enqueue({ jobs: [row] });
+    const [id] = await storeOrRun(store, this.constructor as new () => Job<P>, [row]);
     return id!;
   }
 
@@ -79,7 +81,7 @@ export abstract class Job<P = unknown> {
     const store = await defaultStore();
     const max = await store.maxPayloadBytes();
     for (const r of rows) assertPayloadSize(r.payload, max, store.kind);
-    return store.enqueue({ jobs: rows });
+    return storeOrRun(store, this, rows);
   }
 
   /** The row to store: validates every setting and the payload, naming what is wrong. */
@@ -106,4 +108,13 @@ export abstract class Job<P = unknown> {
       timeoutMs,
     };
   }
+}
+
+/** The sync: engine runs jobs here, in the caller, and needs their class; every other store stores them. */
+async function storeOrRun<P>(store: JobStore & Partial<InlineRunner>, jobClass: new () => Job<P>, jobs: NewJob[]): Promise<JobId[]> {
+  if (store.runInline) return store.runInline({ jobClass, jobs });
+  const ids = await store.enqueue({ jobs });
+  // Idle runtimes on this host start on due work at once instead of at their next poll.
+  if (jobs.some((j) => j.delayMs === 0)) wakeRuntimes(store.displayUrl);
+  return ids;
 }

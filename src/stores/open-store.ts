@@ -24,10 +24,24 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
       const { SqliteStore } = await import('./sqlite/sqlite-store.js');
       return new SqliteStore({ path: sqlitePath(url) });
     }
+    case 'redis':
+    case 'rediss': {
+      const { RedisStore } = await import('./redis/redis-store.js');
+      return new RedisStore({ url });
+    }
+    case 'sync': {
+      const { SyncStore } = await import('./inline/sync-store.js');
+      return new SyncStore();
+    }
+    case 'null': {
+      const { NullStore } = await import('./inline/null-store.js');
+      return new NullStore();
+    }
     default:
       throw new InvalidInputError(
         `Unsupported database URL '${url.replace(/\/\/[^@/]*@/, '//***@')}': use mysql://user:pass@host:3306/db, ` +
-          `or sqlite:./path/jobs.sqlite (the default is ${DEFAULT_DATABASE_URL})`,
+          `redis://127.0.0.1:6379/0, sqlite:./path/jobs.sqlite (the default is ${DEFAULT_DATABASE_URL}), ` +
+          `or for tests sync: (run jobs at dispatch) or null: (drop them)`,
       );
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/stores/open-store.js';
 import type { JobStore } from '../../src/stores/store.js';
 import { createMysqlDatabase } from './mysql.js';
+import { createRedisPrefix } from './redis.js';
 
 // A fresh, migrated store of each kind, for suites that run the same cases on every store.
 
@@ -35,6 +36,15 @@ export const STORE_FACTORIES: StoreFactory[] = [
       const store = await openStore(url);
       await store.migrate({});
       return { kind: 'sqlite', url, store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    kind: 'redis',
+    async create(suite) {
+      const redis = await createRedisPrefix(suite);
+      const store = await openStore(redis.url);
+      await store.migrate({});
+      return { kind: 'redis', url: redis.url, store, cleanup: async () => { await store.close(); await redis.drop(); } };
     },
   },
 ];

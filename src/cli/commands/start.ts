@@ -76,6 +76,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
   const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });
   try {
+    if (store.kind === 'sync' || store.kind === 'null') throw new InvalidInputError(`The ${store.kind}: engine keeps no jobs, so a runtime has nothing to process: point --database-url or JOBS_DATABASE_URL at a store (redis:, mysql:, sqlite:)`);
     // A MySQL table that is missing or not upgraded gets a clear error now, not at the first claim.
     const pending = await store.migrate({ dryRun: true });
     if (store.kind === 'mysql' && pending.statements.length > 0) {

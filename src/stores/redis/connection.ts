@@ -80,7 +80,7 @@ export class RedisConnection {
       await Promise.race([attempt, deadline]);
       this.usable = true;
     } catch (e) {
-      if (this.client.status !== 'end') this.client.disconnect();
+      this.drop();
       throw this.lastError ?? e;
     } finally {
       clearTimeout(timer);
@@ -101,7 +101,17 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.drop());
+    else this.drop();
+  }
+
+  /**
+   * Closes the socket now. ioredis's own disconnect() only ends it and arms a 2 s timer that
+   * holds the process open when the socket is already gone or the peer never answers.
+   */
+  private drop(): void {
+    if (this.client.status === 'end') return;
+    this.client.disconnect();
+    this.client.stream?.destroy();
   }
 }

@@ -5,15 +5,20 @@
 //   <p>id                 string  last id handed out (INCRBY)
 //   <p>job:<id>           hash    one job: handler queue payload status attempts max_attempts
 //                                 retry_after_ms timeout_ms exception created_at scheduled_at
-//                                 failed_at owner claimed_at (times: ms since the epoch, Redis clock)
+//                                 failed_at owner claimed_at interruptions
+//                                 (times: ms since the epoch, by Redis's clock)
 //   <p>queues             set     every queue name ever used (counts with no filter)
 //   <p>due                zset    status 'new' jobs of every queue, scored by due time
 //   <p>due:<queue>        zset    status 'new' jobs of one queue, scored by due time
 //   <p>active:<queue>     zset    claimed jobs of one queue, scored by claim time
 //   <p>owner:<owner>      set     jobs one runtime holds: what crash recovery gives back
-//   <p>owners             zset    runtimes holding jobs, scored by their last claim
+//   <p>owners             zset    owners holding jobs, scored by their last claim: recovery finds
+//                                 the jobs of owners that never registered without SCAN
 //   <p>failed:<queue>     zset    failed jobs, scored by failure time
 //   <p>completed:<queue>  zset    completed jobs kept with keepCompleted, scored by completion time
+//   <p>runtimes           zset    registered runtimes, scored by their last heartbeat
+//   <p>runtime:<id>       hash    one runtime: host pid queues threads started_at heartbeat_at and
+//                                 its last stats
 //
 // Sorted-set members are ids zero-padded to 16 digits: jobs due in the same millisecond then
 // sort by id (Redis orders equal scores by member bytes, and '10' < '9' but '…10' > '…09').

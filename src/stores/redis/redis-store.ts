@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts } from '../store.js';
+import type {
+  ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+} from '../store.js';
 import { RedisConnection } from './connection.js';
 import { explainRedisError } from './explain.js';
 import { jobKey } from './keys.js';
@@ -14,7 +16,9 @@ import { parseRedisUrl } from './url.js';
 // other client while it is copied. 64 MB is far beyond any sensible payload.
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 // A dispatchMany is cut into scripts of at most this many jobs or bytes, so no single script
-// blocks Redis for long, and the chunks go in one MULTI: all of them run, or none does.
+// holds a huge argument list; the chunks go in one MULTI, so they run back to back with
+// consecutive ids, and a connection lost before EXEC stores none of them (no half-stored batch
+// for the caller to retry into duplicates).
 const ENQUEUE_JOBS_PER_SCRIPT = 1000;
 const ENQUEUE_BYTES_PER_SCRIPT = 16 * 1024 * 1024;
 
@@ -114,6 +118,55 @@ export class RedisStore implements JobStore {
       .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
   }
 
+  async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
+    await this.upsertRuntime(params.runtime, { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 });
+  }
+
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
+    await this.upsertRuntime(params.runtime, params.stats);
+  }
+
+  private async upsertRuntime(r: RuntimeInfo, s: RuntimeStats): Promise<void> {
+    const args = [this.prefix, r.id, r.host, r.pid, r.queues ? r.queues.join(',') : '', r.threads, s.cpuPercent, s.rssBytes, s.jobsDone, s.jobsFailed, s.busyThreads];
+    await this.run((client) => runScript(client, 'jobsUpsertRuntime', args));
+  }
+
+  async deregisterRuntime(params: { id: string }): Promise<void> {
+    await this.run((client) => runScript(client, 'jobsDeregisterRuntime', [this.prefix, params.id]));
+  }
+
+  async listRuntimes(_params: Record<string, never> = {}): Promise<RuntimeRecord[]> {
+    const [now, ...rows] = (await this.run((client) => runScript(client, 'jobsListRuntimes', [this.prefix]))) as [string, ...string[][]];
+    return rows
+      .map(([id, ...pairs]) => {
+        const h: Record<string, string> = {};
+        for (let i = 0; i + 1 < pairs.length; i += 2) h[pairs[i]!] = pairs[i + 1]!;
+        const heartbeatAt = Number(h.heartbeat_at);
+        return {
+          id: id!,
+          host: h.host ?? '',
+          pid: Number(h.pid),
+          queues: h.queues ? h.queues.split(',') : null,
+          threads: Number(h.threads),
+          startedAt: new Date(Number(h.started_at)),
+          heartbeatAt: new Date(heartbeatAt),
+          silentForMs: Number(now) - heartbeatAt,
+          cpuPercent: Number(h.cpu_percent),
+          rssBytes: Number(h.rss_bytes),
+          jobsDone: Number(h.jobs_done),
+          jobsFailed: Number(h.jobs_failed),
+          busyThreads: Number(h.busy_threads),
+        };
+      })
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+    const args = [this.prefix, params.deadAfterMs, params.maxInterruptions, ...(params.alsoDead ?? [])];
+    const [released, failed, ...runtimes] = (await this.run((client) => runScript(client, 'jobsRecover', args))) as [number, number, ...string[]];
+    return { runtimes, released, failed };
+  }
+
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     if (!Number.isSafeInteger(params.id) || params.id <= 0) return null;
     const h = await this.run((client) => client.hgetall(jobKey(this.prefix, params.id)));
@@ -132,6 +185,7 @@ export class RedisStore implements JobStore {
       scheduledAt: time(h.scheduled_at) ?? new Date(0),
       failedAt: time(h.failed_at),
       owner: h.owner ?? null,
+      interruptions: Number(h.interruptions ?? 0),
     };
   }
 

@@ -3,6 +3,8 @@ import { CLAIM_LUA } from './lua/claim.js';
 import { COUNTS_LUA } from './lua/counts.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { RECORD_LUA } from './lua/record.js';
+import { RECOVER_LUA } from './lua/recover.js';
+import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
 
 // Every operation that must be atomic is one of these scripts. ioredis sends a script's text once
@@ -16,6 +18,10 @@ const SCRIPTS = {
   jobsRecord: RECORD_LUA,
   jobsRelease: RELEASE_LUA,
   jobsCounts: COUNTS_LUA,
+  jobsUpsertRuntime: UPSERT_RUNTIME_LUA,
+  jobsListRuntimes: LIST_RUNTIMES_LUA,
+  jobsDeregisterRuntime: DEREGISTER_RUNTIME_LUA,
+  jobsRecover: RECOVER_LUA,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,0 +1,73 @@
+import { LUA_PRELUDE } from '../keys.js';
+
+// Crash recovery in one script: finding the dead, giving back their jobs and removing them from
+// the registry happen together, so however many runtimes recover at once, each dead runtime is
+// recovered exactly once and none of its jobs is lost or given back twice.
+// Dead: heartbeat older than dead_after_ms (Redis clock), or registered and named in also_dead.
+// Their claimed jobs go back to 'new' at their old due time, the attempt not charged; a job
+// interrupted more than max_interruptions times is failed instead (it likely kills its runtime).
+// Then jobs held by an owner that is not registered at all (owners set, see keys.ts) are given
+// back once claimed longer than dead_after_ms ago.
+// ARGV: prefix, dead_after_ms, max_interruptions, also_dead ids. Returns { released, failed, dead ids… }.
+export const RECOVER_LUA = `${LUA_PRELUDE}
+local now = now_ms()
+local cutoff = now - tonumber(ARGV[2])
+local max_interruptions = tonumber(ARGV[3])
+local released, failed = 0, 0
+
+local function give_back(owner, only_claimed_before)
+  local owner_key = P .. 'owner:' .. owner
+  for _, m in ipairs(redis.call('SMEMBERS', owner_key)) do
+    local key = job_key(m)
+    local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'scheduled_at', 'attempts', 'interruptions', 'claimed_at')
+    if f[1] ~= owner or f[2] ~= 'processing' then
+      redis.call('SREM', owner_key, m) -- a stale record: the job moved on
+    elseif not only_claimed_before or tonumber(f[7]) < only_claimed_before then
+      local queue = f[3]
+      local interruptions = (tonumber(f[6]) or 0) + 1
+      redis.call('SREM', owner_key, m)
+      redis.call('ZREM', P .. 'active:' .. queue, m)
+      redis.call('HDEL', key, 'owner', 'claimed_at')
+      if interruptions > max_interruptions then
+        redis.call('HSET', key, 'status', 'failed', 'failed_at', ms(now), 'interruptions', interruptions,
+          'exception', 'Interrupted ' .. interruptions .. ' times: the runtime running it died each time (more than the ' ..
+            ms(max_interruptions) .. ' allowed), so it is failed as a likely cause')
+        redis.call('ZADD', P .. 'failed:' .. queue, now, m)
+        failed = failed + 1
+      else
+        local due = tonumber(f[4])
+        redis.call('HSET', key, 'status', 'new', 'attempts', math.max(tonumber(f[5]) - 1, 0), 'interruptions', interruptions)
+        redis.call('ZADD', P .. 'due:' .. queue, due, m)
+        redis.call('ZADD', P .. 'due', due, m)
+        released = released + 1
+      end
+    end
+  end
+  if redis.call('SCARD', owner_key) == 0 then redis.call('ZREM', P .. 'owners', owner) end
+end
+
+local dead, seen = {}, {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'runtimes', '-inf', '(' .. ms(cutoff), 'BYSCORE')) do
+  dead[#dead + 1] = id
+  seen[id] = true
+end
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  if not seen[id] and redis.call('ZSCORE', P .. 'runtimes', id) then
+    dead[#dead + 1] = id
+    seen[id] = true
+  end
+end
+for _, id in ipairs(dead) do
+  give_back(id, nil)
+  redis.call('DEL', P .. 'runtime:' .. id)
+  redis.call('ZREM', P .. 'runtimes', id)
+end
+for _, owner in ipairs(redis.call('ZRANGE', P .. 'owners', 0, -1)) do
+  if not redis.call('ZSCORE', P .. 'runtimes', owner) then give_back(owner, cutoff) end
+end
+
+local out = { released, failed }
+for _, id in ipairs(dead) do out[#out + 1] = id end
+return out
+`;

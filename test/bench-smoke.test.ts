@@ -1,0 +1,21 @@
+// The benchmark must not rot: a small run of every workload on SQLite, checked for its figures.
+// (Speed is measured by `npm run bench`, never asserted here.)
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+test('npm run bench -- --quick prints a RESULT line for every workload', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--store', 'sqlite', '--quick'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  for (const workload of ['w1-enqueue', 'w1', 'w2-p50', 'w2-nowake-p50', 'w3', 'w4-dispatch-p50', 'idle-cpu', 'w5-rss-idle', 'w5-rss-after-2k']) {
+    const m = new RegExp(`^RESULT jobs-runtime sqlite ${workload} ([\\d.]+) \\S+$`, 'm').exec(out);
+    assert.ok(m, `no RESULT line for ${workload}:\n${out}`);
+    assert.ok(Number(m[1]) > 0, `${workload} is ${m[1]}`);
+  }
+  assert.match(out, /## jobs-runtime on sqlite: median/);
+});
