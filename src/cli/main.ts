@@ -4,6 +4,7 @@ import { registerStart } from './commands/start.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerCreateJob } from './commands/create-job.js';
 import { registerDispatch } from './commands/dispatch.js';
+import { registerInstallSupervisor, registerInstallSystemd } from './commands/install.js';
 import { isUserError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +19,8 @@ registerStart(program, pkg.version);
 registerMigrate(program);
 registerCreateJob(program);
 registerDispatch(program);
+registerInstallSystemd(program);
+registerInstallSupervisor(program);
 
 try {
   await program.parseAsync(process.argv);

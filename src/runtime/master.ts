@@ -5,6 +5,7 @@ import { HOST, newRuntimeId } from './host-identity.js';
 import { Runtime, type RunSummary } from './runtime.js';
 import { ThreadPool } from './thread-pool.js';
 import { WakeListener } from '../wake/wake-listener.js';
+import { notifyReady, notifyStopping, notifyWatchdog } from './systemd-notify.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -56,12 +57,14 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     keepCompleted: o.keepCompleted,
     graceMs: o.graceMs,
     maxJobs: o.maxJobs,
+    onReady: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
   });
   let exitCode = EXIT_OK;
   const restart = (why: string) => {
     if (exitCode === EXIT_RESTART) return;
     exitCode = EXIT_RESTART;
     o.log.warn(`${why}: draining, then exiting with code ${EXIT_RESTART} so the supervisor starts a fresh process`);
+    notifyStopping();
     runtime.stop();
   };
   const heartbeat = new Heartbeat({
@@ -72,6 +75,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     deadAfterMs: o.deadAfterMs,
     maxInterruptions: o.maxInterruptions,
     stats: () => runtime.stats(),
+    onTick: notifyWatchdog,
     onBeat: (rss) => {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);
     },
@@ -93,6 +97,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
         `${signal} received: stopping (claiming no more jobs; running jobs have ${formatMs(o.graceMs)} to finish; ` +
           `${signal === 'SIGINT' ? 'press Ctrl-C again' : 'send SIGINT'} to force)`,
       );
+      notifyStopping();
       runtime.stop();
     } else if (signal === 'SIGINT') {
       o.log.warn(`Forced stop: ${runtime.inFlight} job(s) left claimed; a peer or the next runtime gives them back`);

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   graceMs: number;
   /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */
   maxJobs: number | null;
+  /** Called once, after the first successful claim round (readiness for supervisors). */
+  onReady?: () => void;
 }
 
 export interface RunSummary {
@@ -135,6 +137,10 @@ export class Runtime {
         jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
         this.claimedTotal += jobs.length;
         this.health.up();
+        if (this.o.onReady) {
+          this.o.onReady();
+          this.o.onReady = undefined;
+        }
       } catch (e) {
         this.health.down(e, 'claiming stopped until it is back');
         await this.sleep(this.health.backoffMs());
