@@ -22,7 +22,13 @@ const cache = new Map<string, JobClass>();
 export async function loadJobClass(jobsDir: string, handler: string): Promise<JobClass> {
   const cached = cache.get(handler);
   if (cached) return cached;
-  assertHandlerName(handler); // names from the table are checked again: never a path outside jobsDir
+  // Names from the table are checked again: never a path outside jobsDir. A bad name is as
+  // final as a missing file: no retry can fix it.
+  try {
+    assertHandlerName(handler);
+  } catch (e) {
+    throw new HandlerNotFoundError((e as Error).message);
+  }
   const file = EXTENSIONS.map((ext) => join(jobsDir, handler + ext)).find((f) => existsSync(f));
   if (!file) {
     throw new HandlerNotFoundError(`Unknown job handler '${handler}': no file ${handler}{${EXTENSIONS.join(',')}} in ${jobsDir}`);

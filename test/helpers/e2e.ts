@@ -123,3 +123,24 @@ export function tally(ids: number[]): Map<number, number> {
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
   return m;
 }
+
+/** assert.match without dumping the whole output into the failure message. */
+export function assertHas(text: string, re: RegExp, what = String(re)): void {
+  assert.ok(re.test(text), `expected output to contain ${what} (${text.length} chars; tail: ${JSON.stringify(text.slice(-600))})`);
+}
+
+export function assertHasNot(text: string, re: RegExp, what = String(re)): void {
+  const m = re.exec(text);
+  assert.ok(!m, `expected output not to contain ${what}, found at: ${JSON.stringify(m ? text.slice(Math.max(0, m.index - 200), m.index + 200) : '')}`);
+}
+
+/** Rejects, naming `what`, if `p` has not settled within `ms` (a store call must never hang a suite). */
+export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+    }),
+  ]);
+}

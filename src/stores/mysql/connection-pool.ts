@@ -52,7 +52,12 @@ export class ConnectionPool {
         // A server-side disconnect on an idle connection emits 'error'; without a listener it
         // would crash the process. The connection is dropped at its next use.
         c.on('error', () => this.drop(c));
-        await this.init(c);
+        try {
+          await this.init(c);
+        } catch (e) {
+          c.destroy(); // its open socket would keep the process alive
+          throw e;
+        }
         return c;
       } catch (e) {
         this.open--;

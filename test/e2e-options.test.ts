@@ -1,0 +1,186 @@
+// The `start` options an operator relies on, end to end against the real bin: queue priority,
+// output formats, the log file, quiet mode, graceful SIGTERM, and refusal of bad values.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { killAll, parseJobLines, runCli, startCli } from './helpers/cli.ts';
+import { assertHas, assertHasNot, bounded, createApp, lines, newJob, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { sleep, waitFor } from './helpers/wait.ts';
+import Ok from './fixtures/jobs/Ok.ts';
+import Throws from './fixtures/jobs/Throws.ts';
+import FailsPermanently from './fixtures/jobs/FailsPermanently.ts';
+
+after(() => killAll());
+
+/** Runs `fn` with a fresh app of its own (so no test sees another's jobs), then removes it. */
+async function withApp(kind: StoreKind, suite: string, fn: (app: E2eApp) => Promise<void>): Promise<void> {
+  const app = await createApp(kind, suite);
+  try {
+    await fn(app);
+  } finally {
+    killAll();
+    await app.close();
+  }
+}
+
+/** `--queue a,b`: every due job of a before any of b, and other queues untouched. */
+async function strictQueueOrder(app: E2eApp): Promise<void> {
+  const ok = new Ok();
+  // b is dispatched first: were the order by due time or id, b would run first.
+  const b = await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'b' })) });
+  const a = await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'a' })) });
+  const [c] = await app.store.enqueue({ jobs: [ok.toNewJob({}, { queue: 'c' })] });
+  const r = await runCli(['start', '--queue', 'a,b', '--procs', '1', '--batch', '1', '--stop-when-empty', ...app.storeArgs], {
+    cwd: app.dir,
+    timeoutMs: 30_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(lines(r.stdout).find((l) => l.includes(' started: ')) ?? '', /queues a > b/);
+  const order = parseJobLines(r.stdout).ok;
+  assert.deepEqual(order, [...a, ...b], 'all of a (in dispatch order), then all of b');
+  const rowC = (await app.store.getJob({ id: c! }))!;
+  assert.equal(rowC.status, 'new', 'queue c is not run');
+  assert.equal(rowC.attempts, 0);
+}
+
+describe('e2e start options: sqlite', () => {
+  test('--queue a,b runs queues in strict priority order', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_queue', strictQueueOrder);
+  });
+
+  test('--json prints one parseable JSON object per line, with event names', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_json', async (app) => {
+      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [throwsId] = await app.store.enqueue({ jobs: [new Throws().toNewJob({ message: 'json boom' })] });
+      const r = await runCli(['start', '--json', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const events = lines(r.stdout).map((l, i) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch (e) {
+          throw new Error(`stdout line ${i + 1} is not JSON (${(e as Error).message}): ${l}`);
+        }
+      });
+      for (const e of events) {
+        assert.equal(typeof e.event, 'string', `every object names its event: ${JSON.stringify(e)}`);
+        assert.ok(!Number.isNaN(Date.parse(String(e.ts))), `every object has a timestamp: ${JSON.stringify(e)}`);
+        assert.equal(typeof e.level, 'string');
+      }
+      const completed = events.filter((e) => e.event === 'job.completed').map((e) => e.id);
+      assert.deepEqual([...completed].sort(), [...okIds].sort());
+      const retrying = events.filter((e) => e.event === 'job.retrying');
+      const failed = events.filter((e) => e.event === 'job.failed');
+      assert.deepEqual(retrying.map((e) => [e.id, e.error, e.attempts]), [[throwsId, 'json boom', 1]]);
+      assert.deepEqual(failed.map((e) => [e.id, e.error, e.attempts]), [[throwsId, 'json boom', 2]]);
+      assert.ok(events.some((e) => typeof e.message === 'string' && e.message.includes(' started: ')), 'the banner is an event too');
+      assert.ok(events.some((e) => typeof e.message === 'string' && e.message.includes('stopped')), 'so is the stop line');
+      assertHasNot(r.stdout + r.stderr, /✔ Job processed|✖ Error dispatching/, 'text job lines in --json mode');
+    });
+  });
+
+  test('--log FILE appends plain lines, without ANSI codes, with the ✔ and ✖ lines', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_log', async (app) => {
+      const logFile = join(app.dir, 'worker.log');
+      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [failId] = await app.store.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
+      // Colour forced on: the file must stay plain whatever the terminal gets.
+      const r = await runCli(['start', '--log', logFile, '--procs', '2', '--stop-when-empty', ...app.storeArgs], {
+        cwd: app.dir,
+        env: { FORCE_COLOR: '1' },
+        timeoutMs: 30_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(existsSync(logFile), 'the log file is created');
+      const text = readFileSync(logFile, 'utf8');
+      assertHasNot(text, /\x1b\[/, 'ANSI escape codes');
+      for (const l of lines(text)) assert.match(l, PLAIN_LINE);
+      const parsed = parseJobLines(text);
+      assert.deepEqual([...parsed.ok].sort(), [...okIds].sort());
+      assert.deepEqual(parsed.failed.map((f) => f.id), [failId]);
+      assert.match(parsed.failed[0]!.message, /Recipient email address is missing/);
+      assertHas(text, / started: /, 'the banner');
+      assertHas(text, /jobs-runtime stopped/, 'the stop line');
+    });
+  });
+
+  test('--quiet hides the ✔ lines but keeps the ✖ lines', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_quiet', async (app) => {
+      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [failId] = await app.store.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
+      const r = await runCli(['start', '--quiet', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assertHasNot(r.stdout + r.stderr, /✔/, 'a ✔ line');
+      assert.deepEqual(parseJobLines(r.stderr).failed.map((f) => f.id), [failId]);
+      for (const id of okIds) assert.equal(await app.store.getJob({ id }), null, `job ${id} still ran`);
+      assertHas(r.stdout, / started: /, 'the banner');
+    });
+  });
+
+  test('SIGTERM: running jobs finish within the grace, unstarted ones are given back, nothing is lost', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_sigterm', async (app) => {
+      const rt = startCli(['start', '--procs', '2', '--grace', '10', '--sleep', '100ms', ...app.storeArgs], { cwd: app.dir, timeoutMs: 40_000 });
+      // Warm up both threads first: a job still queued for a thread that is starting up is
+      // "not started" and rightly given back; here the two Sleeps jobs must really be running.
+      const warm = await app.store.enqueue({ jobs: [newJob('Ok'), newJob('Ok')] });
+      await waitFor('the warm-up jobs to complete', () => warm.every((id) => parseJobLines(rt.stdout()).ok.includes(id)), 20_000);
+      await sleep(500);
+
+      const ids = await app.store.enqueue({ jobs: Array.from({ length: 6 }, (_, n) => newJob('Sleeps', { ms: 1500, n })) });
+      await waitFor("two Sleeps jobs to be claimed ('processing')", async () => (await bounded(app.count("status = 'processing'"), 5_000, 'count')) >= 2, 15_000);
+      await sleep(300); // in their threads by now
+      const claimed = (await Promise.all(ids.map((id) => app.store.getJob({ id }))))
+        .filter((r) => r?.status === 'processing')
+        .map((r) => r!.id);
+      const t0 = Date.now();
+      rt.child.kill('SIGTERM');
+      const r = await rt.done;
+      const stopMs = Date.now() - t0;
+      assert.equal(r.signal, null, 'not killed');
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(stopMs < 10_000, `stopped within the 10 s grace (took ${stopMs} ms)`);
+      assertHas(r.stdout, /SIGTERM received/, 'the SIGTERM line');
+
+      const done = parseJobLines(r.stdout).ok.filter((id) => ids.includes(id));
+      assert.equal(done.length, 2, `the two running Sleeps jobs complete (claimed at SIGTERM: ${claimed.join(', ')}; completed: ${done.join(', ')})`);
+      for (const id of done) assert.ok(claimed.includes(id), `job ${id} was running at SIGTERM`);
+      assert.deepEqual(parseJobLines(r.stderr).failed, []);
+      const givenBack = claimed.length - done.length;
+      assertHas(r.stdout, new RegExp(`jobs-runtime stopped: 4 completed, 0 failed, 0 retried, ${givenBack} given back`), 'the stop summary');
+
+      const left = (await Promise.all(ids.map((id) => app.store.getJob({ id })))).filter((row) => row !== null);
+      assert.equal(left.length + done.length, ids.length, 'every job either completed or is still in the table');
+      for (const row of left) {
+        assert.equal(row!.status, 'new', `job ${row!.id} is back to new`);
+        assert.equal(row!.attempts, 0, `job ${row!.id}'s attempt is not charged`);
+        assert.equal(row!.owner, null);
+      }
+      assert.equal(await app.count(), ids.length - done.length);
+    });
+  });
+
+  test('invalid option values exit non-zero with a message naming the option', { timeout: 60_000 }, async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--procs', '0'], /--procs/],
+      [['--procs', 'abc'], /--procs/],
+      [['--sleep', 'banana'], /--sleep/],
+      [['--queue', 'a,,b;drop'], /--queue/],
+    ];
+    const results = await Promise.all(
+      cases.map(([args]) => runCli(['start', ...args, '--stop-when-empty', '--database-url', 'sqlite::memory:'], { timeoutMs: 20_000 })),
+    );
+    results.forEach((r, i) => {
+      const [args, re] = cases[i]!;
+      assert.notEqual(r.code, 0, `${args.join(' ')} exits non-zero`);
+      assert.match(r.stderr, re, `${args.join(' ')}: the message names the option`);
+      assert.ok(r.stderr.includes(args[1]!), `${args.join(' ')}: the message quotes the value`);
+      assert.doesNotMatch(r.stdout, / started: /, `${args.join(' ')}: nothing is started`);
+    });
+  });
+});
+
+describe('e2e start options: mysql', () => {
+  test('--queue a,b runs queues in strict priority order', { timeout: 60_000 }, async () => {
+    await withApp('mysql', 'opt_queue_mysql', strictQueueOrder);
+  });
+});
