@@ -1,7 +1,7 @@
 // The W2 dispatcher, a process of its own as an application would be:
 //   node --import tsx bench/w2-dispatcher.ts <store url> <count> <latency file>
 import { openStore, useStore, close } from 'jobs-runtime';
-import Pickup from './jobs/Pickup.ts';
+import Pickup from './jobs/Pickup.mjs';
 
 const [url, countText, file] = process.argv.slice(2);
 if (!url || !countText || !file) throw new Error('usage: w2-dispatcher.ts <store url> <count> <latency file>');

@@ -1,7 +1,7 @@
 // W1: N no-op jobs enqueued with dispatchMany (1,000 per call, as the peers' bulk APIs), then
 // processed by `start --procs 4`; the time runs from the wake-up until the store holds no job.
 import { wakeRuntimes } from '../../dist/src/wake/wake-sender.js';
-import Noop from '../jobs/Noop.ts';
+import Noop from '../jobs/Noop.mjs';
 import { freshStore, now, result, startRuntime, waitUntilDone, type StoreKind } from '../lib.ts';
 
 export async function w1(kind: StoreKind, jobs: number): Promise<{ enqueue: number; process: number }> {

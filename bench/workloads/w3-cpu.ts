@@ -1,7 +1,7 @@
 // W3: 400 jobs of ~20 ms synchronous CPU each (the peers' calibrated loop) on `--procs 4`;
 // wall time from the wake-up until the store holds no job. Ideal on 2 cores: 400 × 20 / 2 = 4.0 s.
 import { wakeRuntimes } from '../../dist/src/wake/wake-sender.js';
-import Burn from '../jobs/Burn.ts';
+import Burn from '../jobs/Burn.mjs';
 import { freshStore, now, result, startRuntime, waitUntilDone, type StoreKind } from '../lib.ts';
 
 export async function w3(kind: StoreKind, jobs: number): Promise<number> {

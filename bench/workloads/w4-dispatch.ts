@@ -1,5 +1,5 @@
 // W4: what one dispatch() costs the application: p50/p99 of single calls, one after another.
-import Noop from '../jobs/Noop.ts';
+import Noop from '../jobs/Noop.mjs';
 import { freshStore, now, pct, result, type StoreKind } from '../lib.ts';
 
 export async function w4(kind: StoreKind, calls: number): Promise<{ p50: number; p99: number }> {

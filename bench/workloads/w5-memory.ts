@@ -1,7 +1,7 @@
 // W5: RSS of the runtime idle with 4 threads, then after 100k and after 1M no-op jobs. A leak
 // shows as growth between the last two.
 import { wakeRuntimes } from '../../dist/src/wake/wake-sender.js';
-import Noop from '../jobs/Noop.ts';
+import Noop from '../jobs/Noop.mjs';
 import { freshStore, result, rssOf, sleep, startRuntime, waitUntilDone, type StoreKind } from '../lib.ts';
 
 export async function w5(kind: StoreKind, marks: number[]): Promise<number[]> {
