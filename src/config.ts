@@ -9,6 +9,10 @@ import { registerTypeScript } from './typescript-loader.js';
 export interface JobsConfig {
   databaseUrl?: string;
   jobsDir?: string;
+  /** Runtime retention of completed jobs ('1d', 'forever'); `start --keep-completed` overrides it. */
+  keepCompleted?: string;
+  /** Runtime retention of failed jobs ('30d'); `start --keep-failed` overrides it. */
+  keepFailed?: string;
 }
 
 export const CONFIG_FILES = ['jobs.config.ts', 'jobs.config.mts', 'jobs.config.js', 'jobs.config.mjs', 'jobs.config.json'];
@@ -18,6 +22,8 @@ export interface ResolvedConfig {
   /** Where the URL came from, for the start banner. */
   source: string;
   jobsDir: string;
+  /** Retentions from the config file, as written there, with the file's name (for messages). */
+  retention?: { file: string; keepCompleted?: string; keepFailed?: string };
 }
 
 /**
@@ -38,7 +44,9 @@ export async function resolveConfig(options: { databaseUrl?: string; jobsDir?: s
         ? [file.config.databaseUrl, file.name]
         : [DEFAULT_DATABASE_URL, 'default'];
   const jobsDir = resolve(cwd, options.jobsDir ?? process.env.JOBS_DIR ?? file?.config.jobsDir ?? 'jobs');
-  return { databaseUrl, source, jobsDir };
+  const { keepCompleted, keepFailed } = file?.config ?? {};
+  const retention = file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
+  return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}) };
 }
 
 function loadDotEnv(cwd: string): void {
@@ -72,7 +80,7 @@ async function loadConfigFile(cwd: string): Promise<{ name: string; config: Jobs
 
 function validateConfig(value: unknown, path: string): JobsConfig {
   if (typeof value !== 'object' || value === null) throw new InvalidInputError(`${path} must export an object like { databaseUrl: 'mysql://…' }`);
-  const known = new Set(['databaseUrl', 'jobsDir']);
+  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed']);
   for (const [k, v] of Object.entries(value)) {
     if (!known.has(k)) throw new InvalidInputError(`${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`);
     if (typeof v !== 'string' || v.trim() === '') throw new InvalidInputError(`${path}: '${k}' must be a non-empty string`);

@@ -12,6 +12,8 @@ export interface JobTask {
   /** Runs started so far, this one included. */
   attempts: number;
   maxAttempts: number;
+  /** Where the thread records when it starts this task (set by the pool). */
+  startSlot?: number;
 }
 
 export interface ThreadData {
@@ -20,6 +22,9 @@ export interface ThreadData {
   preloadTypeScript: boolean;
   /** One Int32 the master sets to 1 on shutdown: tasks not yet started then come back unrun. */
   stopFlag: SharedArrayBuffer;
+  /** Int32 per task slot: the thread writes when it starts a task (ms since `epoch`), for timeouts. */
+  starts: SharedArrayBuffer;
+  epoch: number;
 }
 
 export type JobTaskResult =

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/stores/open-store.ts';
-import { selectDueSql } from '../src/stores/mysql/claim-sql.ts';
+import { selectDueArgs, selectDueSql } from '../src/stores/mysql/claim-sql.ts';
 import { assertSkipLockedSupport } from '../src/stores/mysql/server-version.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { createMysqlDatabase, type TestDatabase } from './helpers/mysql.ts';
@@ -48,9 +48,12 @@ describe('MySQL store', () => {
         ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
     const planned = await store.migrate({ dryRun: true });
-    assert.equal(planned.statements.length, 2);
+    assert.equal(planned.statements.length, 5);
     assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
     assert.match(planned.statements[1]!, /^CREATE TABLE IF NOT EXISTS jobs_runtimes/);
+    assert.match(planned.statements[2]!, /^CREATE TABLE IF NOT EXISTS jobs_paused/);
+    assert.match(planned.statements[3]!, /^CREATE TABLE IF NOT EXISTS jobs_stats/);
+    assert.match(planned.statements[4]!, /^CREATE TABLE IF NOT EXISTS jobs_leases/);
     assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
 
     await store.migrate({});
@@ -84,7 +87,7 @@ describe('MySQL store', () => {
     await db.query('ANALYZE TABLE jobs');
     for (const byQueue of [false, true]) {
       const sql = selectDueSql('jobs', byQueue).replace('SELECT ', 'SELECT /* explain */ ');
-      const params = byQueue ? ['default', 100] : [100];
+      const params = selectDueArgs(byQueue ? 'default' : null, 100);
       const [plan] = await db.query<Array<{ ANALYZE: string }>>(`ANALYZE FORMAT=JSON ${sql}`, params);
       const json = JSON.parse(Object.values(plan!)[0] as string) as { query_block: { table?: Record<string, unknown> } };
       const table = JSON.stringify(json);

@@ -7,19 +7,24 @@ import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } fro
 import { loadJobClass, type JobInstance } from '../src/job-loader.js';
 import { registerTypeScript } from '../src/typescript-loader.js';
 
-const { jobsDir, preloadTypeScript, stopFlag } = workerData as ThreadData;
+const { jobsDir, preloadTypeScript, stopFlag, starts, epoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
+const startTimes = new Int32Array(starts);
 if (preloadTypeScript) await registerTypeScript();
 
 export default async function runJob(task: JobTask): Promise<JobTaskResult> {
   // Queued before a shutdown began: hand it back unrun rather than start it now.
   if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
+  // The master's time limit for this run starts now, not when it was queued.
+  if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, Math.max(1, Date.now() - epoch));
   const started = performance.now();
   const warnings: string[] = [];
   let job: JobInstance | undefined;
   let payload: unknown;
   try {
     const JobClass = await loadJobClass(jobsDir, task.handler);
+    // Loading the job's code (a first import may compile TypeScript) had its own limit; run() gets a full one.
+    if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, Math.max(1, Date.now() - epoch));
     payload = parsePayload(task.payload);
     job = new JobClass();
     job.context = {

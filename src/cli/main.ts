@@ -5,6 +5,14 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerCreateJob } from './commands/create-job.js';
 import { registerDispatch } from './commands/dispatch.js';
 import { registerInstallSupervisor, registerInstallSystemd } from './commands/install.js';
+import { registerStatus } from './commands/status.js';
+import { registerFailed } from './commands/failed.js';
+import { registerRetry } from './commands/retry.js';
+import { registerForget } from './commands/forget.js';
+import { registerFlush } from './commands/flush.js';
+import { registerPause } from './commands/pause.js';
+import { registerResume } from './commands/resume.js';
+import { registerPrune } from './commands/prune.js';
 import { isUserError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +29,14 @@ registerCreateJob(program);
 registerDispatch(program);
 registerInstallSystemd(program);
 registerInstallSupervisor(program);
+registerStatus(program);
+registerFailed(program);
+registerRetry(program);
+registerForget(program);
+registerFlush(program);
+registerPause(program);
+registerResume(program);
+registerPrune(program);
 
 try {
   await program.parseAsync(process.argv);

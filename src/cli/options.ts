@@ -26,6 +26,19 @@ export function duration(option: string) {
   };
 }
 
+/** A retention: a duration ('1d', '12 hours', a bare number is seconds) or 'forever' (Infinity). */
+export function retention(option: string) {
+  return (value: string): number => {
+    if (/^\s*forever\s*$/i.test(value)) return Infinity;
+    const ms = duration(option)(value);
+    if (ms <= 0) throw new InvalidArgumentError(`${option} must be more than 0 (or 'forever'), got '${value}'`);
+    return ms;
+  };
+}
+
+/** A TCP port, 1 to 65535. */
+export const port = (option: string) => positiveInt(option, 65_535);
+
 export function queueList(value: string): string[] {
   try {
     return parseQueueList(value);
@@ -47,5 +60,5 @@ export function json(option: string) {
 /** Messages for errors users cause (bad input, unreachable store) print without a stack. */
 export function isUserError(e: unknown): boolean {
   const name = (e as Error)?.name;
-  return e instanceof InvalidInputError || name === 'StoreUnavailableError' || name === 'TypeError' || name === 'RangeError' || name === 'InvalidInputError';
+  return e instanceof InvalidInputError || ['StoreUnavailableError', 'HandlerNotFoundError', 'TypeError', 'RangeError', 'InvalidInputError'].includes(name);
 }

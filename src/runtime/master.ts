@@ -6,6 +6,9 @@ import { Runtime, type RunSummary } from './runtime.js';
 import { ThreadPool } from './thread-pool.js';
 import { WakeListener } from '../wake/wake-listener.js';
 import { notifyReady, notifyStopping, notifyWatchdog } from './systemd-notify.js';
+import { Metrics } from './metrics.js';
+import { Pruner } from './pruner.js';
+import { formatAge } from '../age.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -39,10 +42,20 @@ export interface MasterOptions {
   memoryLimitMb: number | null;
   maxJobs: number | null;
   maxTimeMs: number | null;
+  /** With keepCompleted: delete completed rows this old (null: keep them for ever). */
+  completedRetentionMs: number | null;
+  /** Delete failed rows this old (null: keep them for ever). */
+  failedRetentionMs: number | null;
+  /** How often the pruner runs (in one runtime at a time). */
+  pruneEveryMs: number;
+  /** Serve Prometheus metrics here (null: no metrics). */
+  metrics: { host: string; port: number } | null;
 }
 
 export async function runMaster(o: MasterOptions): Promise<number> {
   const id = newRuntimeId();
+  const metrics = o.metrics ? new Metrics({ store: o.store, ...o.metrics }) : null;
+  await metrics?.start(); // before the threads start: a port in use ends the start cleanly
   const executor = new ThreadPool({ threads: o.threads, concurrency: o.concurrency, jobsDir: o.jobsDir, ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}) });
   const runtime = new Runtime({
     store: o.store,
@@ -58,6 +71,16 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     graceMs: o.graceMs,
     maxJobs: o.maxJobs,
     onReady: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
+    ...(metrics ? { onJobFinished: metrics.onJobFinished } : {}),
+  });
+  metrics?.watchSlots(() => ({ busy: runtime.stats().busyThreads, total: executor.slots }));
+  const pruner = new Pruner({
+    store: o.store,
+    log: o.log,
+    owner: id,
+    completedRetentionMs: o.keepCompleted ? o.completedRetentionMs : null,
+    failedRetentionMs: o.failedRetentionMs,
+    everyMs: o.pruneEveryMs,
   });
   let exitCode = EXIT_OK;
   const restart = (why: string) => {
@@ -81,6 +104,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     },
   });
   await heartbeat.start();
+  pruner.start();
   // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
   const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
   const wakeable = await wake.start();
@@ -116,6 +140,14 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       `pid ${process.pid}, id ${id}`,
     { runtimeId: id },
   );
+  if (metrics) o.log.info(`Prometheus metrics on ${metrics.url}`);
+  if (o.keepCompleted || o.failedRetentionMs !== null) {
+    const keep = (ms: number | null) => (ms === null ? 'for ever' : `for ${formatAge(ms)}`);
+    o.log.info(
+      `Keeping ${o.keepCompleted ? `completed jobs ${keep(o.completedRetentionMs)}` : 'no completed jobs'} and failed jobs ${keep(o.failedRetentionMs)}` +
+        ` (one runtime at a time prunes, every ${formatMs(o.pruneEveryMs)})`,
+    );
+  }
   let summary: RunSummary;
   try {
     summary = await runtime.run();
@@ -124,6 +156,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     wake.close();
     await executor.close();
     await heartbeat.stop();
+    await pruner.stop();
+    await metrics?.close();
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGHUP', onHup);

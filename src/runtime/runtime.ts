@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   maxJobs: number | null;
   /** Called once, after the first successful claim round (readiness for supervisors). */
   onReady?: () => void;
+  /** Called for every run that finished (not for jobs handed back unrun), e.g. for metrics; on the hot path, so keep it cheap. */
+  onJobFinished?: (job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number) => void;
 }
 
 export interface RunSummary {
@@ -185,7 +187,8 @@ export class Runtime {
   }
 
   private finished(job: ClaimedJob, r: JobTaskResult): void {
-    this.running.delete(job.id);
+    // Not running any more: given back when the grace period ended; its result no longer counts.
+    if (!this.running.delete(job.id)) return;
     if (r.skipped) {
       this.unrun.push(job.id);
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
@@ -208,6 +211,7 @@ export class Runtime {
       result = { id: job.id, outcome: 'retry', error: r.detail, delayMs: job.retryAfterMs };
       this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
     }
+    this.o.onJobFinished?.(job, result.outcome, r.durationMs);
     this.writer.add(result);
     if (!this.stopping) this.feed();
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

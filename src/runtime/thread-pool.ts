@@ -9,6 +9,8 @@ import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 // from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job
 // gets a failed attempt whose message says what happened. The master never sees a throw from here.
 
+// More than the jobs that can be in the pool at once (claims are capped by --batch ≤ 10,000).
+const START_SLOTS = 1 << 16;
 const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
 
 export interface ThreadPoolOptions {
@@ -33,10 +35,20 @@ export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
   private readonly stopFlag = new SharedArrayBuffer(4);
+  /** Start times of tasks (ms since `epoch`, 0 = not started), one slot per task in a ring. */
+  private readonly starts = new Int32Array(new SharedArrayBuffer(4 * START_SLOTS));
+  private readonly epoch = Date.now() - 1;
+  private nextSlot = 0;
 
   constructor(options: ThreadPoolOptions) {
     this.slots = options.threads * options.concurrency;
-    const workerData: ThreadData = { jobsDir: options.jobsDir, preloadTypeScript: holdsTypeScript(options.jobsDir), stopFlag: this.stopFlag };
+    const workerData: ThreadData = {
+      jobsDir: options.jobsDir,
+      preloadTypeScript: holdsTypeScript(options.jobsDir),
+      stopFlag: this.stopFlag,
+      starts: this.starts.buffer as SharedArrayBuffer,
+      epoch: this.epoch,
+    };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
       minThreads: options.threads,
@@ -53,24 +65,51 @@ export class ThreadPool implements JobExecutor {
   }
 
   async run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
-    const started = performance.now();
-    const signal = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+    const submitted = performance.now();
+    const slot = this.nextSlot++ % START_SLOTS;
+    Atomics.store(this.starts, slot, 0);
+    const timeout = timeoutMs ? this.armTimeout(slot, timeoutMs) : null;
     try {
-      return (await this.pool.run(task, signal ? { signal } : {})) as JobTaskResult;
+      return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
     } catch (e) {
-      const timedOut = signal?.aborted === true;
+      const timedOut = timeout?.signal.aborted === true;
       const err = e as Error;
       const message = timedOut ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated` : describeThreadDeath(err);
       return {
         ok: false,
-        durationMs: performance.now() - started,
+        durationMs: performance.now() - submitted,
         warnings: [],
         errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
         message,
         detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
         permanent: false,
       };
+    } finally {
+      timeout?.cancel();
     }
+  }
+
+  /**
+   * A job's time limit counts from when its thread starts it, not from when it was queued in
+   * the pool: the thread writes its start time into `starts[slot]`, and the timer re-arms
+   * until then. Aborting a running task terminates its thread (Piscina), which is what stops
+   * synchronous code.
+   */
+  private armTimeout(slot: number, limitMs: number): { signal: AbortSignal; cancel: () => void } {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | null = null;
+    const check = () => {
+      const startedAt = Atomics.load(this.starts, slot);
+      if (startedAt === 0) {
+        timer = setTimeout(check, Math.min(limitMs, 25)); // still queued
+        return;
+      }
+      const ranFor = Date.now() - this.epoch - startedAt;
+      if (ranFor >= limitMs) controller.abort();
+      else timer = setTimeout(check, limitMs - ranFor);
+    };
+    timer = setTimeout(check, limitMs);
+    return { signal: controller.signal, cancel: () => timer && clearTimeout(timer) };
   }
 
   refuseNewTasks(): void {

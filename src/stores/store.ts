@@ -4,6 +4,11 @@
 
 export type JobId = number;
 
+/** Rows per statement (or script) of a bulk operator change: retry, forget, flush, prune. */
+export const OPS_BATCH = 500;
+/** Per-minute throughput counters are kept this long. */
+export const THROUGHPUT_KEEP_MS = 48 * 3_600_000;
+
 export type JobStatus = 'new' | 'processing' | 'failed' | 'completed';
 
 /** A job to insert; every field is already validated. */
@@ -33,6 +38,8 @@ export interface ClaimedJob {
   maxAttempts: number;
   retryAfterMs: number;
   timeoutMs: number | null;
+  /** When the job was due (ms since the epoch, by the store's clock): claim latency = start − this. */
+  scheduledAtMs: number;
 }
 
 /** What happened to one claimed job; stores write a batch of these in one round trip. */
@@ -105,6 +112,44 @@ export interface RecoveryReport {
   failed: number;
 }
 
+/**
+ * Which failed jobs an operator command acts on. Every given field must match: ids (when given)
+ * narrow to those jobs, queue and handler to exact names, olderThanMs to jobs that failed at
+ * least that long ago (store clock). Only rows with status 'failed' ever match.
+ */
+export interface FailedSelection {
+  ids?: JobId[];
+  queue?: string;
+  handler?: string;
+  olderThanMs?: number;
+}
+
+export interface FailedPage {
+  /** Most recent failure first. */
+  jobs: JobRecord[];
+  /** Failed jobs matching the selection, the listed ones included. */
+  total: number;
+}
+
+export interface PausedQueue {
+  queue: string;
+  pausedAt: Date;
+}
+
+/** Jobs finished per queue over a window, from the per-minute counters (they outlive the rows). */
+export interface QueueThroughput {
+  queue: string;
+  completed: number;
+  failed: number;
+}
+
+export interface PruneReport {
+  /** Completed rows deleted. */
+  completed: number;
+  /** Failed rows deleted. */
+  failed: number;
+}
+
 export interface MigrationReport {
   /** Statements run (or, with dryRun, that would run). Empty when already up to date. */
   statements: string[];
@@ -154,6 +199,43 @@ export interface JobStore {
   recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
   /** One job, for inspection; null when it does not exist (completed jobs are deleted). */
   getJob(params: { id: JobId }): Promise<JobRecord | null>;
+
+  // Operations (the status, failed, retry, forget, flush, pause, resume and prune commands).
+
+  /** Failed jobs matching `selection`, most recent failure first, at most `limit`. */
+  listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage>;
+  /**
+   * Puts matching failed jobs back: status new, due now, attempts and interruptions 0, the
+   * exception kept until the next run overwrites it. Returns how many.
+   */
+  retryFailed(params: FailedSelection): Promise<number>;
+  /** Deletes matching failed jobs (forget by ids, flush by queue and age), in small batches. Returns how many. */
+  deleteFailed(params: FailedSelection): Promise<number>;
+  /**
+   * Pauses or resumes a queue for every runtime: a claim never takes a paused queue's jobs.
+   * Returns false when it already was in that state.
+   */
+  setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean>;
+  listPausedQueues(params: Record<string, never>): Promise<PausedQueue[]>;
+  /**
+   * Jobs completed and failed per queue in the current minute and the whole minutes before it
+   * that overlap the last `sinceMs` (store clock): every job finished in that window is counted,
+   * plus at most the rest of the oldest minute. Kept as one counter per queue and minute,
+   * written by record() in the same transaction or script, trimmed after 48 hours.
+   */
+  throughput(params: { sinceMs: number }): Promise<QueueThroughput[]>;
+  /**
+   * Deletes completed rows that completed more than `completedOlderThanMs` ago and failed rows
+   * that failed more than `failedOlderThanMs` ago (null: keep them), `batchSize` rows per
+   * statement or script so no claim waits on it; also trims throughput counters past 48 h.
+   */
+  prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport>;
+  /**
+   * Takes or renews a named lease for `owner` for `ttlMs` (store clock): true when `owner` holds
+   * it now. One holder at a time across every runtime and host; a holder that stops renewing
+   * loses it once it expires. The pruner runs under one.
+   */
+  acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */
   close(): Promise<void>;
 }

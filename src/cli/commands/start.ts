@@ -5,7 +5,7 @@ import { Logger, type LogFormat } from '../../runtime/logger.js';
 import { runMaster } from '../../runtime/master.js';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
-import { duration, positiveInt, queueList } from '../options.js';
+import { duration, port, positiveInt, queueList, retention } from '../options.js';
 
 interface StartOptions {
   procs: number;
@@ -23,7 +23,12 @@ interface StartOptions {
   deadAfter: number;
   maxInterruptions: number;
   stopWhenEmpty?: boolean;
-  keepCompleted?: boolean;
+  /** true (bare flag) or Infinity: keep for ever; a number: keep this many ms. */
+  keepCompleted?: boolean | number;
+  keepFailed?: number;
+  pruneEvery: number;
+  metricsPort?: number;
+  metricsHost: string;
   log?: string;
   quiet?: boolean;
   json?: boolean;
@@ -58,7 +63,11 @@ export function registerStart(program: Command, version: string): void {
       .addOption(seconds('--dead-after <seconds>', 'a runtime silent this long is dead: its claimed jobs run again', 30_000, '30'))
       .option('--max-interruptions <n>', 'fail a job whose runtime died more than this many times while running it', positiveInt('--max-interruptions', 1_000), 3)
       .option('--stop-when-empty', 'exit 0 once no job is due, none is running and no retry of this run is pending')
-      .option('--keep-completed', "keep finished jobs as 'completed' instead of deleting them")
+      .option('--keep-completed [duration]', "keep finished jobs as 'completed' for this long (e.g. 1d; bare or 'forever': never pruned) instead of deleting them", retention('--keep-completed'))
+      .option('--keep-failed <duration>', "delete failed jobs once they are this old (e.g. 30d; default: keep them)", retention('--keep-failed'))
+      .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60'))
+      .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics', port('--metrics-port'))
+      .option('--metrics-host <host>', 'address the metrics server binds to', '127.0.0.1')
       .option('--log <file>', 'also append plain log lines to this file (SIGHUP reopens it)')
       .option('--quiet', 'leave out the per-job success lines')
       .option('--json', 'print one JSON object per event');
@@ -72,6 +81,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
   if (opts.deadAfter <= opts.heartbeat * 2) {
     throw new InvalidInputError(`--dead-after (${opts.deadAfter} ms) must be more than twice --heartbeat (${opts.heartbeat} ms), or live runtimes would be taken for dead`);
   }
+  if (opts.pruneEvery < 1000) throw new InvalidInputError(`--prune-every must be at least 1 s, got ${opts.pruneEvery} ms`);
   const format: LogFormat = opts.json ? 'json' : process.stdout.isTTY ? 'pretty' : 'plain';
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
   const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });
@@ -82,6 +92,18 @@ async function start(opts: StartOptions, version: string): Promise<number> {
     if (store.kind === 'mysql' && pending.statements.length > 0) {
       throw new StoreUnavailableError(`The jobs table at ${store.displayUrl} is missing or out of date: run \`jobs-runtime migrate\` first`);
     }
+    // Retention: the option, else the config file's keepCompleted / keepFailed.
+    const fromFile = (key: 'keepCompleted' | 'keepFailed', option: string): number | undefined => {
+      const text = config.retention?.[key];
+      if (text === undefined) return undefined;
+      try {
+        return retention(option)(text);
+      } catch (e) {
+        throw new InvalidInputError(`${config.retention!.file}: ${key}: ${(e as Error).message}`);
+      }
+    };
+    const keepCompleted = opts.keepCompleted ?? fromFile('keepCompleted', '--keep-completed');
+    const keepFailed = opts.keepFailed ?? fromFile('keepFailed', '--keep-failed');
     if (!existsSync(config.jobsDir)) log.warn(`Jobs directory ${config.jobsDir} does not exist: every job will fail as an unknown handler`);
     return await runMaster({
       store,
@@ -98,7 +120,11 @@ async function start(opts: StartOptions, version: string): Promise<number> {
       graceMs: opts.grace,
       maxMemoryMb: opts.maxMemoryMb ?? null,
       stopWhenEmpty: opts.stopWhenEmpty ?? false,
-      keepCompleted: opts.keepCompleted ?? false,
+      keepCompleted: keepCompleted !== undefined && keepCompleted !== false,
+      completedRetentionMs: typeof keepCompleted === 'number' && Number.isFinite(keepCompleted) ? keepCompleted : null,
+      failedRetentionMs: keepFailed !== undefined && Number.isFinite(keepFailed) ? keepFailed : null,
+      pruneEveryMs: opts.pruneEvery,
+      metrics: opts.metricsPort ? { host: opts.metricsHost, port: opts.metricsPort } : null,
       heartbeatMs: opts.heartbeat,
       deadAfterMs: opts.deadAfter,
       maxInterruptions: opts.maxInterruptions,

@@ -1,5 +1,6 @@
 import type {
-  ClaimedJob, JobId, JobRecord, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord,
+  ClaimedJob, FailedPage, JobId, JobRecord, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts, QueueThroughput,
+  RecoveryReport, RuntimeInfo, RuntimeRecord,
 } from '../store.js';
 
 // What the sync: and null: engines share: they keep no job, so there is never anything to
@@ -48,6 +49,32 @@ export abstract class NothingKeptStore implements JobStore {
   }
   async getJob(_params: { id: JobId }): Promise<JobRecord | null> {
     return null;
+  }
+  async listFailed(): Promise<FailedPage> {
+    return { jobs: [], total: 0 };
+  }
+  async retryFailed(): Promise<number> {
+    return 0;
+  }
+  async deleteFailed(): Promise<number> {
+    return 0;
+  }
+  /** Nothing is ever claimed here, so there is nothing to pause either: always "no change". */
+  async setQueuePaused(): Promise<boolean> {
+    return false;
+  }
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return [];
+  }
+  async throughput(): Promise<QueueThroughput[]> {
+    return [];
+  }
+  async prune(): Promise<PruneReport> {
+    return { completed: 0, failed: 0 };
+  }
+  /** No runtime runs on these engines; a lease is trivially ours. */
+  async acquireLease(): Promise<boolean> {
+    return true;
   }
   async close(): Promise<void> {}
 }

@@ -5,16 +5,30 @@
 // whose cost grows with every row in the table. With the index forced, the range
 // `scheduled_at <= now` inside (status[, queue]) is read in (scheduled_at, id) order and the
 // scan stops after `limit` rows: the cost does not depend on the table's size.
+//
+// Paused queues (`<table>_paused`): for one queue, the NOT EXISTS names a constant key, so the
+// server evaluates it once and a paused queue is an "Impossible WHERE" that reads no job row.
+// Across all queues the small paused table is materialized once per claim and due rows of
+// paused queues are read past (EXPLAIN still shows the jobs_claim range, no filesort); a
+// paused queue with a large due backlog makes all-queue claims read past that backlog, so
+// runtimes with an explicit --queue list do not pay for it.
 
-const COLUMNS = 'id, handler, queue, payload, attempts, max_attempts, retry_after_ms, timeout_ms';
+const COLUMNS = 'id, handler, queue, payload, attempts, max_attempts, retry_after_ms, timeout_ms, scheduled_at';
 
-/** Parameters: [queue, limit] when byQueue, else [limit]. */
+/** Parameters: see selectDueArgs. */
 export function selectDueSql(table: string, byQueue: boolean): string {
   return byQueue
     ? `SELECT ${COLUMNS} FROM ${table} FORCE INDEX (jobs_claim_queue)
         WHERE queue = ? AND status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
+          AND NOT EXISTS (SELECT 1 FROM ${table}_paused WHERE queue = ?)
         ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`
     : `SELECT ${COLUMNS} FROM ${table} FORCE INDEX (jobs_claim)
         WHERE status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)
+          AND queue NOT IN (SELECT queue FROM ${table}_paused)
         ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`;
+}
+
+/** Arguments of selectDueSql, in its order. */
+export function selectDueArgs(queue: string | null, limit: number): unknown[] {
+  return queue === null ? [limit] : [queue, queue, limit];
 }

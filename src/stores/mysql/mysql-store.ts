@@ -1,12 +1,14 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import type {
-  ClaimedJob, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts,
+  QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
 } from '../store.js';
 import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
 import { ConnectionPool, isConnectionError } from './connection-pool.js';
 import { planMigration } from './schema.js';
-import { selectDueSql } from './claim-sql.js';
+import * as ops from './ops.js';
+import { selectDueArgs, selectDueSql } from './claim-sql.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
 
@@ -96,7 +98,9 @@ export class MySqlStore implements JobStore {
       );
     }
     if (err?.errno === 1146) {
-      return new StoreUnavailableError(`The table '${this.table}' does not exist at ${this.displayUrl}: run \`jobs-runtime migrate\` first`);
+      // The jobs table or one beside it (runtimes, paused, stats, leases) from a newer version.
+      const missing = /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(err.message ?? '')?.[1] ?? this.table;
+      return new StoreUnavailableError(`The table '${missing}' does not exist at ${this.displayUrl}: run \`jobs-runtime migrate\` first`);
     }
     if (err?.errno === 1054) {
       return new StoreUnavailableError(`The table '${this.table}' at ${this.displayUrl} is missing columns jobs-runtime needs (${err.message}): run \`jobs-runtime migrate\` to upgrade it in place`);
@@ -170,7 +174,7 @@ export class MySqlStore implements JobStore {
           const want = limit - rows.length;
           if (want <= 0) break;
           const sql = selectDueSql(this.table, queue !== null);
-          const args = queue === null ? [want] : [queue, want];
+          const args = selectDueArgs(queue, want);
           if (begun) rows.push(...(await conn.query<RowDataPacket[]>(sql, args))[0]);
           else {
             begun = true; // set first: if the SELECT fails after BEGIN ran, the catch rolls back
@@ -202,10 +206,16 @@ export class MySqlStore implements JobStore {
     const parts: string[] = [];
     const args: unknown[] = [];
     const completed = results.filter((r) => r.outcome === 'completed').map((r) => r.id);
+    // Throughput counters first, while the rows still say which queue each job is on.
+    const stats = ops.statsStatement(this.table, results, owner);
+    if (stats) {
+      parts.push(stats.sql);
+      args.push(...stats.args);
+    }
     if (completed.length > 0) {
       parts.push(
         params.keepCompleted
-          ? `UPDATE ${this.table} SET status = 'completed', owner = NULL WHERE id IN (?) AND owner = ? AND status = 'processing'`
+          ? `UPDATE ${this.table} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND owner = ? AND status = 'processing'`
           : `DELETE FROM ${this.table} WHERE id IN (?) AND owner = ? AND status = 'processing'`,
       );
       args.push(completed, owner);
@@ -294,24 +304,40 @@ export class MySqlStore implements JobStore {
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     return this.run(async (conn) => {
       const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${this.table} WHERE id = ?`, [params.id]);
-      const r = rows[0];
-      if (!r) return null;
-      return {
-        id: Number(r.id),
-        handler: r.handler,
-        queue: r.queue,
-        payload: r.payload,
-        status: r.status,
-        attempts: Number(r.attempts),
-        maxAttempts: Number(r.max_attempts),
-        exception: r.exception ?? null,
-        createdAt: r.created_at,
-        scheduledAt: r.scheduled_at,
-        failedAt: r.failed_at ?? null,
-        owner: r.owner ?? null,
-        interruptions: Number(r.interruptions),
-      };
+      return rows[0] ? ops.toRecord(rows[0]) : null;
     });
+  }
+
+  async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
+    return this.run((conn) => ops.listFailed(conn, this.table, params));
+  }
+
+  async retryFailed(params: FailedSelection): Promise<number> {
+    return this.run((conn) => ops.retryFailed(conn, this.table, params));
+  }
+
+  async deleteFailed(params: FailedSelection): Promise<number> {
+    return this.run((conn) => ops.deleteFailed(conn, this.table, params));
+  }
+
+  async setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean> {
+    return this.run((conn) => ops.setQueuePaused(conn, this.table, params));
+  }
+
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return this.run((conn) => ops.listPausedQueues(conn, this.table));
+  }
+
+  async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
+    return this.run((conn) => ops.throughput(conn, this.table, params));
+  }
+
+  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+    return this.run((conn) => ops.prune(conn, this.table, params));
+  }
+
+  async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.run((conn) => ops.acquireLease(conn, this.table, params));
   }
 
   async close(): Promise<void> {
@@ -329,6 +355,7 @@ function toClaimed(r: RowDataPacket): ClaimedJob {
     maxAttempts: Number(r.max_attempts),
     retryAfterMs: Number(r.retry_after_ms),
     timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
+    scheduledAtMs: (r.scheduled_at as Date).getTime(),
   };
 }
 

@@ -26,6 +26,8 @@ const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => bo
   { name: 'owner', ddl: 'VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'varchar' },
   { name: 'claimed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
   { name: 'interruptions', ddl: 'INT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'int' },
+  // When a job kept by --keep-completed finished: what its retention counts from.
+  { name: 'completed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
 ];
 
 /**
@@ -81,14 +83,58 @@ export function createRuntimesTableSql(table: string): string {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
 }
 
-/** The statements that bring `table` (and its runtimes table) up to date (none when it already is). */
+/** Paused queues: a claim skips every queue listed here (see claim-sql.ts). */
+export function createPausedTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_paused (
+  queue VARCHAR(64) ${TEXT_UTF8MB4} NOT NULL,
+  paused_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (queue)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
+/**
+ * Jobs finished per queue and minute (minutes since the epoch), written by record() in the same
+ * transaction as the rows it counts, so throughput outlives deleted rows. `slot` spreads the
+ * runtimes over a few rows per queue and minute (CRC32 of the owner, mod STATS_SLOTS): two
+ * runtimes recording at once then rarely wait on the same row lock.
+ */
+export function createStatsTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_stats (
+  minute INT UNSIGNED NOT NULL,
+  queue VARCHAR(64) ${TEXT_UTF8MB4} NOT NULL,
+  slot TINYINT UNSIGNED NOT NULL,
+  completed BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  failed BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (minute, queue, slot)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+export const STATS_SLOTS = 8;
+
+/** Named leases (the pruner's): one holder at a time, until expires_at by the database clock. */
+export function createLeasesTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_leases (
+  name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  owner VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  expires_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
+/** The statements that bring `table` and the tables beside it up to date (none when they already are). */
 export async function planMigration(conn: Connection, table: string): Promise<string[]> {
-  const [runtimes] = await conn.query<RowDataPacket[]>(
-    'SELECT 1 FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-    [`${table}_runtimes`],
+  const beside: Array<[string, (t: string) => string]> = [
+    [`${table}_runtimes`, createRuntimesTableSql],
+    [`${table}_paused`, createPausedTableSql],
+    [`${table}_stats`, createStatsTableSql],
+    [`${table}_leases`, createLeasesTableSql],
+  ];
+  const [have] = await conn.query<RowDataPacket[]>(
+    'SELECT TABLE_NAME AS name FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
+    [beside.map(([name]) => name)],
   );
-  const registry = runtimes.length === 0 ? [createRuntimesTableSql(table)] : [];
-  return [...(await planJobsTable(conn, table)), ...registry];
+  const existing = new Set(have.map((r) => String(r.name)));
+  const missing = beside.filter(([name]) => !existing.has(name)).map(([, sql]) => sql(table));
+  return [...(await planJobsTable(conn, table)), ...missing];
 }
 
 async function planJobsTable(conn: Connection, table: string): Promise<string[]> {

@@ -19,6 +19,12 @@
 //   <p>runtimes           zset    registered runtimes, scored by their last heartbeat
 //   <p>runtime:<id>       hash    one runtime: host pid queues threads started_at heartbeat_at and
 //                                 its last stats
+//   <p>paused             hash    paused queue → when it was paused (ms): claims skip these queues
+//   <p>stats:<minute>     hash    jobs finished in one minute (ms / 60000, Redis clock), fields
+//                                 c:<queue> (completed) and f:<queue> (failed); written by the
+//                                 record script, expires 48 h after (the only expiring keys
+//                                 besides leases: a volatile-* eviction may drop them, never jobs)
+//   <p>lease:<name>       string  holder of a named lease (the pruner's), with a TTL
 //
 // Sorted-set members are ids zero-padded to 16 digits: jobs due in the same millisecond then
 // sort by id (Redis orders equal scores by member bytes, and '10' < '9' but '…10' > '…09').

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type {
-  ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
+  QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
 } from '../store.js';
+import { OPS_BATCH } from '../store.js';
+import { changeFailed, listFailedIds } from './ops.js';
 import { RedisConnection } from './connection.js';
 import { explainRedisError } from './explain.js';
 import { jobKey } from './keys.js';
@@ -83,7 +86,7 @@ export class RedisStore implements JobStore {
     const { owner, queues, limit } = params;
     if (limit <= 0 || queues?.length === 0) return [];
     const rows = (await this.run((client) => runScript(client, 'jobsClaim', [this.prefix, owner, limit, ...(queues ?? [])]))) as ClaimRow[];
-    return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs]) => ({
+    return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt]) => ({
       id: Number(id),
       handler,
       queue,
@@ -92,6 +95,7 @@ export class RedisStore implements JobStore {
       maxAttempts: Number(maxAttempts),
       retryAfterMs: Number(retryAfterMs),
       timeoutMs: timeoutMs === null ? null : Number(timeoutMs),
+      scheduledAtMs: Number(scheduledAt),
     }));
   }
 
@@ -170,23 +174,66 @@ export class RedisStore implements JobStore {
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     if (!Number.isSafeInteger(params.id) || params.id <= 0) return null;
     const h = await this.run((client) => client.hgetall(jobKey(this.prefix, params.id)));
-    if (!h.queue) return null;
-    const time = (v: string | undefined) => (v === undefined ? null : new Date(Number(v)));
-    return {
-      id: params.id,
-      handler: h.handler ?? '',
-      queue: h.queue,
-      payload: h.payload ?? '',
-      status: (h.status ?? 'new') as JobStatus,
-      attempts: Number(h.attempts ?? 0),
-      maxAttempts: Number(h.max_attempts ?? 1),
-      exception: h.exception ?? null,
-      createdAt: time(h.created_at) ?? new Date(0),
-      scheduledAt: time(h.scheduled_at) ?? new Date(0),
-      failedAt: time(h.failed_at),
-      owner: h.owner ?? null,
-      interruptions: Number(h.interruptions ?? 0),
-    };
+    return toRecord(params.id, h);
+  }
+
+  async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
+    return this.run(async (client) => {
+      const { ids, total } = await listFailedIds(client, this.prefix, params);
+      const pipe = client.pipeline();
+      for (const id of ids) pipe.hgetall(jobKey(this.prefix, id));
+      const rows = (await pipe.exec()) ?? [];
+      const jobs = rows.map(([, h], k) => toRecord(ids[k]!, h as Record<string, string>)).filter((j): j is JobRecord => j !== null);
+      return { jobs, total };
+    });
+  }
+
+  async retryFailed(params: FailedSelection): Promise<number> {
+    return this.run((client) => changeFailed(client, this.prefix, 'jobsRetryFailed', params));
+  }
+
+  async deleteFailed(params: FailedSelection): Promise<number> {
+    return this.run((client) => changeFailed(client, this.prefix, 'jobsDeleteFailed', params));
+  }
+
+  async setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean> {
+    const changed = await this.run((client) => runScript(client, 'jobsSetPaused', [this.prefix, params.queue, params.paused ? '1' : '0']));
+    return Number(changed) > 0;
+  }
+
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    const h = await this.run((client) => client.hgetall(`${this.prefix}paused`));
+    return Object.entries(h)
+      .map(([queue, at]) => ({ queue, pausedAt: new Date(Number(at)) }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+
+  async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
+    const rows = (await this.run((client) => runScript(client, 'jobsThroughput', [this.prefix, Math.max(0, Math.round(params.sinceMs))]))) as Array<[string, number, number]>;
+    return rows
+      .map(([queue, completed, failed]) => ({ queue, completed: Number(completed), failed: Number(failed) }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+
+  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+    const batch = params.batchSize ?? OPS_BATCH;
+    const report: PruneReport = { completed: 0, failed: 0 };
+    for (const kind of ['completed', 'failed'] as const) {
+      const age = kind === 'completed' ? params.completedOlderThanMs : params.failedOlderThanMs;
+      if (age === null) continue;
+      // One script per batch: Redis serves claims between them. Throughput counters expire by themselves.
+      for (;;) {
+        const [deleted, looked] = (await this.run((client) => runScript(client, 'jobsPrune', [this.prefix, kind, age, batch]))) as [number, number];
+        report[kind] += Number(deleted);
+        if (Number(looked) < batch) break;
+      }
+    }
+    return report;
+  }
+
+  async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
+    const held = await this.run((client) => runScript(client, 'jobsLease', [this.prefix, params.name, params.owner, Math.max(1, Math.round(params.ttlMs))]));
+    return Number(held) === 1;
   }
 
   async close(): Promise<void> {
@@ -194,7 +241,7 @@ export class RedisStore implements JobStore {
   }
 }
 
-type ClaimRow = [number, string, string, string, number, string, string, string | null];
+type ClaimRow = [number, string, string, string, number, string, string, string | null, string];
 type CountRow = [string, number, number, number, number];
 
 function chunk(jobs: NewJob[]): NewJob[][] {
@@ -213,4 +260,25 @@ function chunk(jobs: NewJob[]): NewJob[][] {
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** A job hash as an operator reads it; null when the hash is gone. */
+function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
+  if (!h.queue) return null;
+  const time = (v: string | undefined) => (v === undefined ? null : new Date(Number(v)));
+  return {
+    id,
+    handler: h.handler ?? '',
+    queue: h.queue,
+    payload: h.payload ?? '',
+    status: (h.status ?? 'new') as JobStatus,
+    attempts: Number(h.attempts ?? 0),
+    maxAttempts: Number(h.max_attempts ?? 1),
+    exception: h.exception ?? null,
+    createdAt: time(h.created_at) ?? new Date(0),
+    scheduledAt: time(h.scheduled_at) ?? new Date(0),
+    failedAt: time(h.failed_at),
+    owner: h.owner ?? null,
+    interruptions: Number(h.interruptions ?? 0),
+  };
 }

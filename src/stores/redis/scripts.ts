@@ -6,6 +6,8 @@ import { RECORD_LUA } from './lua/record.js';
 import { RECOVER_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
+import { DELETE_FAILED_LUA, RETRY_FAILED_LUA } from './lua/failed.js';
+import { LEASE_LUA, PRUNE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
 
 // Every operation that must be atomic is one of these scripts. ioredis sends a script's text once
 // per connection and its SHA after that (EVALSHA), reloading it after a Redis restart.
@@ -22,6 +24,12 @@ const SCRIPTS = {
   jobsListRuntimes: LIST_RUNTIMES_LUA,
   jobsDeregisterRuntime: DEREGISTER_RUNTIME_LUA,
   jobsRecover: RECOVER_LUA,
+  jobsRetryFailed: RETRY_FAILED_LUA,
+  jobsDeleteFailed: DELETE_FAILED_LUA,
+  jobsSetPaused: SET_PAUSED_LUA,
+  jobsThroughput: THROUGHPUT_LUA,
+  jobsPrune: PRUNE_LUA,
+  jobsLease: LEASE_LUA,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,5 +1,7 @@
 // The SQLite jobs table mirrors the MySQL one; times are integer ms since the epoch (UTC).
 // AUTOINCREMENT: ids of deleted (completed) jobs are never reused, so log lines stay unambiguous.
+// Beside it: the runtime registry, paused queues, per-minute throughput counters (jobs_stats,
+// written by record() in its transaction) and named leases (the pruner's).
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -17,7 +19,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   timeout_ms     INTEGER,
   owner          TEXT,
   claimed_at     INTEGER,
-  interruptions  INTEGER NOT NULL DEFAULT 0
+  interruptions  INTEGER NOT NULL DEFAULT 0,
+  completed_at   INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
 CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
@@ -36,9 +39,26 @@ CREATE TABLE IF NOT EXISTS jobs_runtimes (
   jobs_failed  INTEGER NOT NULL DEFAULT 0,
   busy_threads INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS jobs_paused (
+  queue     TEXT    PRIMARY KEY,
+  paused_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs_stats (
+  minute    INTEGER NOT NULL,
+  queue     TEXT    NOT NULL,
+  completed INTEGER NOT NULL DEFAULT 0,
+  failed    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (minute, queue)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jobs_leases (
+  name       TEXT    PRIMARY KEY,
+  owner      TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+);
 `;
 
 /** Columns added after the first release, for files created before them: name → definition. */
 export const ADDED_COLUMNS: Record<string, string> = {
   interruptions: 'INTEGER NOT NULL DEFAULT 0',
+  completed_at: 'INTEGER',
 };

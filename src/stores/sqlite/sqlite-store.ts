@@ -2,10 +2,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  ClaimedJob, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, QueueCounts, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
+  QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
 } from '../store.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
+import * as ops from './ops.js';
 
 // The embedded default store: one file, shared safely by every process on the host (WAL mode;
 // a writer waits for the lock instead of failing). Times are integer ms since the epoch (UTC),
@@ -96,6 +98,7 @@ export class SqliteStore implements JobStore {
     const allQueues = this.stmt<unknown[], Row>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ?
+                       AND queue NOT IN (SELECT queue FROM jobs_paused)
                      ORDER BY scheduled_at, id LIMIT ?)
         RETURNING *`,
     );
@@ -105,12 +108,18 @@ export class SqliteStore implements JobStore {
                      ORDER BY scheduled_at, id LIMIT ?)
         RETURNING *`,
     );
+    // Paused queues (jobs_paused) are never claimed: a named queue that is paused is skipped
+    // before its rows are read (SQLite would test a NOT EXISTS on every due row of it); across
+    // all queues the NOT IN reads the paused list once and due rows of paused queues are read past.
+    const paused = queues === null ? null : this.stmt<[], string>('SELECT queue FROM jobs_paused');
     // IMMEDIATE takes the write lock up front: the claim is atomic against other processes.
     return this.db.transaction(() => {
       const claimed: ClaimedJob[] = [];
+      const skip = paused?.pluck().all();
       for (const queue of queues ?? [null]) {
         const want = limit - claimed.length;
         if (want <= 0) break;
+        if (queue !== null && skip?.includes(queue)) continue;
         const rows = queue === null ? allQueues.all(owner, now, now, want) : oneQueue.all(owner, now, queue, now, want);
         // RETURNING has no defined order: restore the claim order.
         rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
@@ -124,9 +133,10 @@ export class SqliteStore implements JobStore {
     const { owner, results } = params;
     if (results.length === 0) return;
     const now = Date.now();
+    const keep = params.keepCompleted === true;
     const complete = this.stmt(
-      params.keepCompleted
-        ? `UPDATE jobs SET status = 'completed', owner = NULL WHERE id = ? AND owner = ? AND status = 'processing'`
+      keep
+        ? `UPDATE jobs SET status = 'completed', owner = NULL, completed_at = ? WHERE id = ? AND owner = ? AND status = 'processing'`
         : `DELETE FROM jobs WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
     const retry = this.stmt(
@@ -138,8 +148,11 @@ export class SqliteStore implements JobStore {
         WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
     this.db.transaction(() => {
+      // Throughput counters first, in the same transaction, while the rows still say which queue each job is on.
+      const stats = ops.statsArgs(results, Math.floor(now / 60_000), owner);
+      if (stats) this.stmt(stats.sql).run(...stats.args);
       for (const r of results) {
-        if (r.outcome === 'completed') complete.run(r.id, owner);
+        if (r.outcome === 'completed') keep ? complete.run(now, r.id, owner) : complete.run(r.id, owner);
         else if (r.outcome === 'retry') retry.run(r.error, now + r.delayMs, r.id, owner);
         else fail.run(r.error, now, r.id, owner);
       }
@@ -192,23 +205,40 @@ export class SqliteStore implements JobStore {
   }
 
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
-    const r = this.db.prepare<unknown[], Row>('SELECT * FROM jobs WHERE id = ?').get(params.id);
-    if (!r) return null;
-    return {
-      id: r.id,
-      handler: r.handler,
-      queue: r.queue,
-      payload: r.payload,
-      status: r.status,
-      attempts: r.attempts,
-      maxAttempts: r.max_attempts,
-      exception: r.exception,
-      createdAt: new Date(r.created_at),
-      scheduledAt: new Date(r.scheduled_at),
-      failedAt: r.failed_at === null ? null : new Date(r.failed_at),
-      owner: r.owner,
-      interruptions: r.interruptions,
-    };
+    const r = this.db.prepare<unknown[], ops.JobRow>('SELECT * FROM jobs WHERE id = ?').get(params.id);
+    return r ? ops.toRecord(r) : null;
+  }
+
+  async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
+    return ops.listFailed(this.db, params);
+  }
+
+  async retryFailed(params: FailedSelection): Promise<number> {
+    return ops.retryFailed(this.db, params);
+  }
+
+  async deleteFailed(params: FailedSelection): Promise<number> {
+    return ops.deleteFailed(this.db, params);
+  }
+
+  async setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean> {
+    return ops.setQueuePaused(this.db, params);
+  }
+
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return ops.listPausedQueues(this.db);
+  }
+
+  async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
+    return ops.throughput(this.db, params);
+  }
+
+  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+    return ops.prune(this.db, params);
+  }
+
+  async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return ops.acquireLease(this.db, params);
   }
 
   async close(): Promise<void> {
@@ -226,5 +256,6 @@ function toClaimed(r: Row): ClaimedJob {
     maxAttempts: r.max_attempts,
     retryAfterMs: r.retry_after_ms,
     timeoutMs: r.timeout_ms,
+    scheduledAtMs: r.scheduled_at,
   };
 }

@@ -4,45 +4,65 @@ import { LUA_PRELUDE } from '../keys.js';
 // processing and recording it under its owner happen together, so a runtime that dies at any
 // point either never had the job or holds it on record for recovery, and two claimers never get
 // the same job. Order as on MySQL: queues in the given order; within a queue, and across all
-// queues when none is given, by due time then id.
+// queues when none is given, by due time then id. Paused queues (<p>paused) are skipped: with
+// none paused, all queues read the shared due set; with some paused, the heads of the other
+// queues' due sets are merged by (due time, id), so a paused backlog is never read past.
 // ARGV: prefix, owner, limit, queue names (none = every queue).
 // Returns per job: id, handler, queue, payload, attempts (this run included), max_attempts,
-// retry_after_ms, timeout_ms (nil for none).
+// retry_after_ms, timeout_ms (nil for none), scheduled_at (ms).
 export const CLAIM_LUA = `${LUA_PRELUDE}
 local owner = ARGV[2]
 local limit = tonumber(ARGV[3])
+local paused = P .. 'paused'
 local now = now_ms()
 local out = {}
 
-local function take(due_key, want)
-  local members = redis.call('ZRANGE', due_key, '-inf', now, 'BYSCORE', 'LIMIT', 0, want)
-  for _, m in ipairs(members) do
-    local key = job_key(m)
-    local f = redis.call('HMGET', key, 'handler', 'queue', 'payload', 'max_attempts', 'retry_after_ms', 'timeout_ms')
-    local queue = f[2]
-    if not queue then
-      -- The hash is gone (deleted by hand, or evicted): drop the dangling entry, claim nothing.
-      redis.call('ZREM', P .. 'due', m)
-      redis.call('ZREM', due_key, m)
-    else
-      local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-      redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'claimed_at', ms(now))
-      redis.call('ZREM', P .. 'due:' .. queue, m)
-      redis.call('ZREM', P .. 'due', m)
-      redis.call('ZADD', P .. 'active:' .. queue, now, m)
-      redis.call('SADD', P .. 'owner:' .. owner, m)
-      out[#out + 1] = { tonumber(m), f[1], queue, f[3], attempts, f[4], f[5], f[6] }
-    end
+local function claim_one(m, due_key)
+  local key = job_key(m)
+  local f = redis.call('HMGET', key, 'handler', 'queue', 'payload', 'max_attempts', 'retry_after_ms', 'timeout_ms', 'scheduled_at')
+  local queue = f[2]
+  if not queue then
+    -- The hash is gone (deleted by hand, or evicted): drop the dangling entry, claim nothing.
+    redis.call('ZREM', P .. 'due', m)
+    redis.call('ZREM', due_key, m)
+  else
+    local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'claimed_at', ms(now))
+    redis.call('ZREM', P .. 'due:' .. queue, m)
+    redis.call('ZREM', P .. 'due', m)
+    redis.call('ZADD', P .. 'active:' .. queue, now, m)
+    redis.call('SADD', P .. 'owner:' .. owner, m)
+    out[#out + 1] = { tonumber(m), f[1], queue, f[3], attempts, f[4], f[5], f[6], f[7] }
   end
 end
 
+local function take(due_key, want)
+  local members = redis.call('ZRANGE', due_key, '-inf', now, 'BYSCORE', 'LIMIT', 0, want)
+  for _, m in ipairs(members) do claim_one(m, due_key) end
+end
+
 if #ARGV == 3 then
-  take(P .. 'due', limit)
+  if redis.call('HLEN', paused) == 0 then
+    take(P .. 'due', limit)
+  else
+    local heads = {}
+    for _, q in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+      if redis.call('HEXISTS', paused, q) == 0 then
+        local r = redis.call('ZRANGE', P .. 'due:' .. q, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES')
+        for i = 1, #r, 2 do heads[#heads + 1] = { tonumber(r[i + 1]), r[i], q } end
+      end
+    end
+    table.sort(heads, function(a, b)
+      if a[1] ~= b[1] then return a[1] < b[1] end
+      return a[2] < b[2]
+    end)
+    for i = 1, math.min(limit, #heads) do claim_one(heads[i][2], P .. 'due:' .. heads[i][3]) end
+  end
 else
   for i = 4, #ARGV do
     local want = limit - #out
     if want <= 0 then break end
-    take(P .. 'due:' .. ARGV[i], want)
+    if redis.call('HEXISTS', paused, ARGV[i]) == 0 then take(P .. 'due:' .. ARGV[i], want) end
   end
 end
 if #out > 0 then redis.call('ZADD', P .. 'owners', now, owner) end

@@ -1,9 +1,11 @@
+import { THROUGHPUT_KEEP_MS } from '../../store.js';
 import { LUA_PRELUDE } from '../keys.js';
 
 // Writes a batch of results. One script: each job leaves its owner's record and its active set
 // in the same step that gives it its new state, so no job is ever in two states or in none.
 // A result is applied only while `owner` still holds the job as processing: a job given back
 // meanwhile (release, recovery) is left alone.
+// Completed and failed jobs are counted per queue into this minute's throughput hash (keys.ts).
 // ARGV: prefix, owner, keep_completed ('1'/'0'), then per result: id, outcome, error, delay_ms.
 export const RECORD_FIELDS = 4;
 
@@ -12,6 +14,8 @@ local owner = ARGV[2]
 local keep = ARGV[3] == '1'
 local owner_key = P .. 'owner:' .. owner
 local now = now_ms()
+local done, failed = {}, {}
+local counted = false
 for i = 4, #ARGV, ${RECORD_FIELDS} do
   local id, outcome, err = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local key = job_key(id)
@@ -21,6 +25,8 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
     redis.call('ZREM', P .. 'active:' .. queue, m)
     redis.call('SREM', owner_key, m)
     if outcome == 'completed' then
+      done[queue] = (done[queue] or 0) + 1
+      counted = true
       if keep then
         redis.call('HSET', key, 'status', 'completed')
         redis.call('HDEL', key, 'owner')
@@ -35,11 +41,19 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
       redis.call('ZADD', P .. 'due:' .. queue, due, m)
       redis.call('ZADD', P .. 'due', due, m)
     else
+      failed[queue] = (failed[queue] or 0) + 1
+      counted = true
       redis.call('HSET', key, 'status', 'failed', 'exception', err, 'failed_at', ms(now))
       redis.call('HDEL', key, 'owner', 'claimed_at')
       redis.call('ZADD', P .. 'failed:' .. queue, now, m)
     end
   end
+end
+if counted then
+  local stats = P .. 'stats:' .. ms(math.floor(now / 60000))
+  for q, n in pairs(done) do redis.call('HINCRBY', stats, 'c:' .. q, n) end
+  for q, n in pairs(failed) do redis.call('HINCRBY', stats, 'f:' .. q, n) end
+  redis.call('PEXPIRE', stats, ${THROUGHPUT_KEEP_MS + 120_000})
 end
 if redis.call('SCARD', owner_key) == 0 then redis.call('ZREM', P .. 'owners', owner) end
 return 0

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { assertQueueName } from '../../names.js';
+import { addStoreOptions, openConfiguredStore } from '../common.js';
+import { printJson } from '../format.js';
+
+export function registerPause(program: Command): void {
+  addStoreOptions(
+    program
+      .command('pause <queue>')
+      .description('Stop every runtime, on every host, from claiming jobs of a queue (running ones finish); `resume` undoes it')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (queue: string, opts: { json?: boolean; databaseUrl?: string; jobsDir?: string }) => {
+    assertQueueName(queue);
+    const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    try {
+      const changed = await store.setQueuePaused({ queue, paused: true });
+      if (opts.json) return printJson({ queue, paused: true, changed });
+      process.stdout.write(
+        changed
+          ? `✔ Queue ${queue} paused: runtimes claim none of its jobs from their next poll on; \`jobs-runtime resume ${queue}\` undoes it\n`
+          : `Queue ${queue} was already paused\n`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { assertQueueName } from '../../names.js';
+import { wakeRuntimes } from '../../wake/wake-sender.js';
+import { addStoreOptions, openConfiguredStore } from '../common.js';
+import { printJson } from '../format.js';
+
+export function registerResume(program: Command): void {
+  addStoreOptions(
+    program
+      .command('resume <queue>')
+      .description('Let runtimes claim jobs of a paused queue again')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (queue: string, opts: { json?: boolean; databaseUrl?: string; jobsDir?: string }) => {
+    assertQueueName(queue);
+    const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    try {
+      const changed = await store.setQueuePaused({ queue, paused: false });
+      if (changed) wakeRuntimes(store.displayUrl); // its due jobs start now on this host's runtimes
+      if (opts.json) return printJson({ queue, paused: false, changed });
+      process.stdout.write(changed ? `✔ Queue ${queue} resumed\n` : `Queue ${queue} was not paused\n`);
+    } finally {
+      await store.close();
+    }
+  });
+}

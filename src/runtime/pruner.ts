@@ -1,0 +1,63 @@
+import type { JobStore } from '../stores/store.js';
+import { formatAge } from '../age.js';
+import type { Logger } from './logger.js';
+
+// Retention, inside the runtime: every `everyMs` one runtime (the holder of the store's
+// 'pruner' lease, whichever host it is on) deletes completed rows past --keep-completed and
+// failed rows past --keep-failed, in small batches (see JobStore.prune), and trims the
+// throughput counters. The lease lasts a few periods, so the same runtime keeps the job while
+// it lives, and another takes over within that time after it stops.
+
+export const PRUNER_LEASE = 'pruner';
+const LEASE_PERIODS = 3;
+
+export interface PrunerOptions {
+  store: JobStore;
+  log: Logger;
+  /** This runtime's id: the lease holder. */
+  owner: string;
+  /** Delete completed rows older than this (null: keep them). */
+  completedRetentionMs: number | null;
+  /** Delete failed rows older than this (null: keep them). */
+  failedRetentionMs: number | null;
+  everyMs: number;
+}
+
+export class Pruner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly o: PrunerOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.runOnce().finally(() => (this.running = null));
+    }, this.o.everyMs);
+    this.timer.unref();
+  }
+
+  private async runOnce(): Promise<void> {
+    try {
+      const ttlMs = Math.max(this.o.everyMs * LEASE_PERIODS, 10_000);
+      if (!(await this.o.store.acquireLease({ name: PRUNER_LEASE, owner: this.o.owner, ttlMs }))) return;
+      const report = await this.o.store.prune({
+        completedOlderThanMs: this.o.completedRetentionMs,
+        failedOlderThanMs: this.o.failedRetentionMs,
+      });
+      if (report.completed > 0 || report.failed > 0) {
+        const parts = [];
+        if (report.completed > 0) parts.push(`${report.completed} completed job(s) older than ${formatAge(this.o.completedRetentionMs!)}`);
+        if (report.failed > 0) parts.push(`${report.failed} failed job(s) older than ${formatAge(this.o.failedRetentionMs!)}`);
+        this.o.log.info(`Pruned ${parts.join(' and ')}`, { event: 'pruned', ...report });
+      }
+    } catch {
+      // The store is away: the claim loop reports it; the next period tries again.
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

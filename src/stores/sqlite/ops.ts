@@ -1,0 +1,225 @@
+import type Database from 'better-sqlite3';
+import {
+  OPS_BATCH, THROUGHPUT_KEEP_MS,
+  type FailedPage, type FailedSelection, type JobId, type JobRecord, type JobResult, type JobStatus, type PausedQueue, type PruneReport, type QueueThroughput,
+} from '../store.js';
+
+// Operator commands, SQLite dialect: failed jobs, paused queues, throughput counters, pruning
+// and leases. Bulk changes go in transactions of OPS_BATCH rows, so the write lock is never held
+// long and claims of other processes slip in between. Times are this host's clock, in ms.
+
+/**
+ * Counts a record() batch into the throughput counters, per queue, before its rows change: one
+ * statement per batch, in record()'s transaction (cheaper than a RETURNING per row). Which
+ * variant and its parameters: statsArgs.
+ */
+const statsSql = (completed: string, failed: string) => `INSERT INTO jobs_stats (minute, queue, completed, failed)
+  SELECT ?, queue, ${completed}, ${failed} FROM jobs
+   WHERE id IN (SELECT value FROM json_each(?)) AND owner = ? AND status = 'processing' GROUP BY queue
+  ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`;
+const MIXED = 'SUM(id IN (SELECT value FROM json_each(?)))';
+/** By what a batch holds: only completed (the common case), only failed, or both. */
+export const STATS_SQL = {
+  completed: statsSql('COUNT(*)', '0'),
+  failed: statsSql('0', 'COUNT(*)'),
+  mixed: statsSql(MIXED, `COUNT(*) - ${MIXED}`),
+};
+
+/** Which STATS_SQL a batch needs and its parameters; null when it holds no final outcome (retries only). */
+export function statsArgs(results: JobResult[], minute: number, owner: string): { sql: string; args: unknown[] } | null {
+  const completed: JobId[] = [];
+  const failed: JobId[] = [];
+  for (const r of results) {
+    if (r.outcome === 'completed') completed.push(r.id);
+    else if (r.outcome === 'failed') failed.push(r.id);
+  }
+  if (failed.length === 0) return completed.length === 0 ? null : { sql: STATS_SQL.completed, args: [minute, JSON.stringify(completed), owner] };
+  if (completed.length === 0) return { sql: STATS_SQL.failed, args: [minute, JSON.stringify(failed), owner] };
+  const c = JSON.stringify(completed);
+  return { sql: STATS_SQL.mixed, args: [minute, c, c, JSON.stringify([...completed, ...failed]), owner] };
+}
+
+export interface JobRow {
+  id: number;
+  handler: string;
+  queue: string;
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  exception: string | null;
+  created_at: number;
+  scheduled_at: number;
+  failed_at: number | null;
+  owner: string | null;
+  interruptions: number;
+}
+
+export function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    handler: r.handler,
+    queue: r.queue,
+    payload: r.payload,
+    status: r.status,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    exception: r.exception,
+    createdAt: new Date(r.created_at),
+    scheduledAt: new Date(r.scheduled_at),
+    failedAt: r.failed_at === null ? null : new Date(r.failed_at),
+    owner: r.owner,
+    interruptions: r.interruptions,
+  };
+}
+
+function failedWhere(sel: FailedSelection, now: number): { where: string; args: unknown[] } | null {
+  if (sel.ids && sel.ids.length === 0) return null;
+  const parts = ["status = 'failed'"];
+  const args: unknown[] = [];
+  if (sel.ids) {
+    parts.push('id IN (SELECT value FROM json_each(?))');
+    args.push(JSON.stringify(sel.ids));
+  }
+  if (sel.queue !== undefined) {
+    parts.push('queue = ?');
+    args.push(sel.queue);
+  }
+  if (sel.handler !== undefined) {
+    parts.push('handler = ?');
+    args.push(sel.handler);
+  }
+  if (sel.olderThanMs !== undefined) {
+    parts.push('failed_at < ?');
+    args.push(now - sel.olderThanMs);
+  }
+  return { where: parts.join(' AND '), args };
+}
+
+export function listFailed(db: Database.Database, params: FailedSelection & { limit: number }): FailedPage {
+  const w = failedWhere(params, Date.now());
+  if (!w) return { jobs: [], total: 0 };
+  return db.transaction(() => {
+    const rows = db.prepare<unknown[], JobRow>(`SELECT * FROM jobs WHERE ${w.where} ORDER BY failed_at DESC, id DESC LIMIT ?`).all(...w.args, params.limit);
+    const total = db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM jobs WHERE ${w.where}`).get(...w.args)!.n;
+    return { jobs: rows.map(toRecord), total };
+  })();
+}
+
+/** Applies `change` to matching failed rows, OPS_BATCH per transaction, in id order. */
+function eachFailedBatch(db: Database.Database, sel: FailedSelection, change: string, changeArgs: (now: number) => unknown[]): number {
+  let total = 0;
+  const batches = sel.ids ? chunk(sel.ids, OPS_BATCH) : [null];
+  for (const ids of batches) {
+    // A cursor on id: a retried job that fails again meanwhile is not taken twice.
+    for (let after = 0; ; ) {
+      const done = db.transaction((): number | null => {
+        const now = Date.now();
+        const w = failedWhere(ids ? { ...sel, ids } : sel, now)!;
+        const found = db
+          .prepare<unknown[], { id: JobId }>(`SELECT id FROM jobs WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`)
+          .all(...w.args, after, OPS_BATCH)
+          .map((r) => r.id);
+        if (found.length === 0) return null;
+        after = found[found.length - 1]!;
+        return db.prepare(`${change} WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))`).run(...changeArgs(now), JSON.stringify(found)).changes;
+      }).immediate();
+      if (done === null) break;
+      total += done;
+    }
+  }
+  return total;
+}
+
+export function retryFailed(db: Database.Database, sel: FailedSelection): number {
+  return eachFailedBatch(
+    db,
+    sel,
+    `UPDATE jobs SET status = 'new', attempts = 0, interruptions = 0, failed_at = NULL, owner = NULL, claimed_at = NULL, scheduled_at = ?`,
+    (now) => [now],
+  );
+}
+
+export function deleteFailed(db: Database.Database, sel: FailedSelection): number {
+  return eachFailedBatch(db, sel, 'DELETE FROM jobs', () => []);
+}
+
+export function setQueuePaused(db: Database.Database, params: { queue: string; paused: boolean }): boolean {
+  const res = params.paused
+    ? db.prepare('INSERT OR IGNORE INTO jobs_paused (queue, paused_at) VALUES (?, ?)').run(params.queue, Date.now())
+    : db.prepare('DELETE FROM jobs_paused WHERE queue = ?').run(params.queue);
+  return res.changes > 0;
+}
+
+export function listPausedQueues(db: Database.Database): PausedQueue[] {
+  return db
+    .prepare<[], { queue: string; paused_at: number }>('SELECT queue, paused_at FROM jobs_paused ORDER BY queue')
+    .all()
+    .map((r) => ({ queue: r.queue, pausedAt: new Date(r.paused_at) }));
+}
+
+export function throughput(db: Database.Database, params: { sinceMs: number }): QueueThroughput[] {
+  const from = Math.floor((Date.now() - params.sinceMs) / 60_000);
+  return db
+    .prepare<[number], QueueThroughput>(
+      'SELECT queue, SUM(completed) AS completed, SUM(failed) AS failed FROM jobs_stats WHERE minute >= ? GROUP BY queue ORDER BY queue',
+    )
+    .all(from)
+    .map((r) => ({ ...r }));
+}
+
+export function prune(
+  db: Database.Database,
+  params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number },
+): PruneReport {
+  const batch = params.batchSize ?? OPS_BATCH;
+  // One short write transaction per batch: claims of other processes get the lock in between.
+  const inBatches = (sql: string, arg: number): number => {
+    const stmt = db.prepare(sql);
+    let total = 0;
+    for (;;) {
+      const n = stmt.run(arg, batch).changes;
+      total += n;
+      if (n < batch) return total;
+    }
+  };
+  const now = Date.now();
+  const report: PruneReport = { completed: 0, failed: 0 };
+  if (params.completedOlderThanMs !== null) {
+    report.completed = inBatches(
+      `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'completed'
+         AND COALESCE(completed_at, claimed_at, scheduled_at) < ? ORDER BY scheduled_at, id LIMIT ?)`,
+      now - params.completedOlderThanMs,
+    );
+  }
+  if (params.failedOlderThanMs !== null) {
+    report.failed = inBatches(
+      `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'failed' AND failed_at < ?
+         ORDER BY scheduled_at, id LIMIT ?)`,
+      now - params.failedOlderThanMs,
+    );
+  }
+  inBatches(
+    'DELETE FROM jobs_stats WHERE (minute, queue) IN (SELECT minute, queue FROM jobs_stats WHERE minute < ? LIMIT ?)',
+    Math.floor((now - THROUGHPUT_KEEP_MS) / 60_000),
+  );
+  return report;
+}
+
+export function acquireLease(db: Database.Database, params: { name: string; owner: string; ttlMs: number }): boolean {
+  const now = Date.now();
+  return db.transaction(() => {
+    db.prepare(
+      `INSERT INTO jobs_leases (name, owner, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+         WHERE jobs_leases.owner = excluded.owner OR jobs_leases.expires_at < ?`,
+    ).run(params.name, params.owner, now + params.ttlMs, now);
+    return db.prepare<[string], { owner: string }>('SELECT owner FROM jobs_leases WHERE name = ?').get(params.name)?.owner === params.owner;
+  }).immediate();
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

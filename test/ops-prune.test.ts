@@ -1,0 +1,101 @@
+// Retention on every store: `prune` by hand and the pruner inside runtimes delete completed and
+// failed rows past their retention and nothing else; one runtime at a time prunes; throughput
+// counters outlive the rows.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { JobId } from '../src/stores/store.ts';
+import { killAll } from './helpers/cli.ts';
+import { ageJobs, completeJobs, createOpsApp, exited, failJobs, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
+import { STORE_FACTORIES } from './helpers/stores.ts';
+import { waitFor } from './helpers/wait.ts';
+
+after(killAll);
+
+const DAY = 86_400_000;
+
+for (const factory of STORE_FACTORIES) {
+  describe(`retention: ${factory.kind}`, () => {
+    let app: OpsApp;
+    before(async () => {
+      app = await createOpsApp(factory, 'ops_prune');
+    });
+    after(async () => {
+      killAll();
+      await app?.cleanup();
+    });
+
+    const statuses = async (ids: JobId[]) => Promise.all(ids.map(async (id) => (await app.store.getJob({ id }))?.status ?? 'gone'));
+
+    test('prune deletes completed and failed rows past their retention, nothing younger', async () => {
+      const completed = await completeJobs(app.store, 'pr', 4, true);
+      const failed = await failJobs(app.store, 'pr', ['Ok', 'Ok', 'Ok']);
+      const [waiting] = await app.store.enqueue({ jobs: [newJob('pr', { delayMs: 0 })] });
+      await ageJobs(app, completed.slice(0, 2), 2 * DAY, 'completed');
+      await ageJobs(app, failed.slice(0, 1), 40 * DAY, 'failed');
+      await ageJobs(app, failed.slice(1, 2), 29 * DAY, 'failed');
+
+      const r = await app.cli(['prune', '--keep-completed', '1d', '--keep-failed', '30d', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { completed: 2, failed: 1 });
+      assert.deepEqual(await statuses([...completed, ...failed, waiting!]), ['gone', 'gone', 'completed', 'completed', 'gone', 'failed', 'failed', 'new']);
+
+      const again = await app.cli(['prune', '--keep-completed', 'forever', '--keep-failed', '28 days']);
+      assert.equal(again.stdout, '✔ Pruned 1 failed job older than 28d\n');
+      assert.deepEqual(await statuses([...completed, ...failed, waiting!]), ['gone', 'gone', 'completed', 'completed', 'gone', 'gone', 'failed', 'new']);
+      const status = JSON.parse((await app.cli(['status', '--json'])).stdout) as { queues: Array<{ queue: string; completedLastHour: number; failedLastHour: number }> };
+      assert.deepEqual(
+        status.queues.filter((q) => q.queue === 'pr').map((q) => [q.completedLastHour, q.failedLastHour]),
+        [[4, 3]],
+        'the throughput counters keep what was pruned',
+      );
+    });
+
+    // Option parsing and the config file do not depend on the store: one store is enough.
+    if (factory.kind === 'sqlite') test('retention from the bare flag (for ever) and from jobs.config.json', async () => {
+      const [id] = await app.store.enqueue({ jobs: [newJob('kc')] });
+      const bare = await app.cli(['start', '--keep-completed', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+      assert.equal(bare.code, 0, bare.stderr);
+      assert.match(bare.stdout, /Keeping completed jobs for ever and failed jobs for ever/);
+      assert.equal((await app.store.getJob({ id: id! }))!.status, 'completed');
+
+      writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepCompleted: '2 days', keepFailed: '30d' }));
+      const fromFile = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+      assert.match(fromFile.stdout, /Keeping completed jobs for 2d and failed jobs for 30d/);
+      const overridden = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1', '--keep-failed', 'forever']);
+      assert.match(overridden.stdout, /Keeping completed jobs for 2d and failed jobs for ever/);
+      writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepFailed: 'soon' }));
+      const bad = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /jobs\.config\.json: keepFailed: Invalid value for --keep-failed 'soon'/);
+      rmSync(join(app.dir, 'jobs.config.json'));
+    });
+
+    test("the runtimes' pruner: one at a time, past retention only", async () => {
+      const args = ['start', '--queue', 'rt', '--procs', '2', '--sleep', '0.2', '--quiet', '--keep-completed', '1d', '--keep-failed', '30d', '--prune-every', '1'];
+      const a = app.start(args);
+      const b = app.start(args);
+      await Promise.all([waitForStart(a), waitForStart(b)]);
+      assert.match(a.stdout(), /Keeping completed jobs for 1d and failed jobs for 30d \(one runtime at a time prunes, every 1\.0 s\)/);
+
+      const oks = await app.store.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('rt')) });
+      const bad = await app.store.enqueue({ jobs: Array.from({ length: 2 }, () => newJob('rt', { handler: 'FailsPermanently' })) });
+      await waitFor('every job to finish', async () => (await statuses([...oks, ...bad])).join() === 'completed,completed,completed,completed,completed,completed,failed,failed', 30_000, 50);
+      await ageJobs(app, oks.slice(0, 4), 2 * DAY, 'completed');
+      await ageJobs(app, bad.slice(0, 1), 31 * DAY, 'failed');
+      await waitFor('the pruner to delete the old rows', async () => (await statuses([...oks.slice(0, 4), bad[0]!])).every((s) => s === 'gone'), 15_000, 100);
+      assert.deepEqual(await statuses([...oks.slice(4), bad[1]!]), ['completed', 'completed', 'failed'], 'rows inside their retention stay');
+
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      const [ra, rb] = await Promise.all([exited(a, 20_000), exited(b, 20_000)]);
+      const pruned = (out: string) => out.split('\n').filter((l) => l.includes('Pruned'));
+      const lines = [...pruned(ra.stdout), ...pruned(rb.stdout)];
+      assert.ok(lines.length >= 1, 'a pruner ran');
+      assert.equal(Math.min(pruned(ra.stdout).length, pruned(rb.stdout).length), 0, `one runtime pruned, not both:\n${lines.join('\n')}`);
+      const total = (re: RegExp) => lines.reduce((n, l) => n + Number(re.exec(l)?.[1] ?? 0), 0);
+      assert.deepEqual([total(/Pruned (\d+) completed/), total(/(\d+) failed job/)], [4, 1]);
+    });
+  });
+}

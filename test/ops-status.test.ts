@@ -1,0 +1,100 @@
+// `jobs-runtime status` on every store: after a scripted mix (waiting, delayed, running on a
+// real runtime, failed, completed and deleted, paused, a dead runtime), the figures it prints
+// and its --json equal the true counts.
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { after, before, describe, test } from 'node:test';
+import type { StatusSnapshot } from '../src/cli/status-screen.ts';
+import { killAll } from './helpers/cli.ts';
+import { ageHeartbeat, completeJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { STORE_FACTORIES } from './helpers/stores.ts';
+import { waitFor } from './helpers/wait.ts';
+
+after(killAll);
+
+for (const factory of STORE_FACTORIES) {
+  describe(`status: ${factory.kind}`, () => {
+    let app: OpsApp;
+    before(async () => {
+      app = await createOpsApp(factory, 'ops_status');
+    });
+    after(async () => {
+      killAll();
+      await app?.cleanup();
+    });
+
+    test('prints the true counts of a scripted mix, for people and as JSON', async () => {
+      const { store } = app;
+      // Waiting and delayed on a queue that is then paused.
+      await store.enqueue({ jobs: [...Array.from({ length: 4 }, () => newJob('st-wait')), newJob('st-wait', { delayMs: 3_600_000 }), newJob('st-wait', { delayMs: 3_600_000 })] });
+      const paused = await app.cli(['pause', 'st-wait']);
+      assert.equal(paused.code, 0, paused.stderr);
+      // Failed, and completed (their rows are gone; the throughput counters keep them).
+      await failJobs(store, 'st-fail', ['Ok', 'Ok', 'mail/Send']);
+      await completeJobs(store, 'st-done', 5);
+      // Running: a real runtime that takes only st-run, 2 threads busy with 3 long jobs.
+      await store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('st-run', { handler: 'Sleeps', payload: '{"ms":20000}' })) });
+      const runtime = app.start(['start', '--queue', 'st-run', '--procs', '2', '--heartbeat', '0.3', '--dead-after', '120', '--grace', '1']);
+      // A runtime that stopped beating long ago and that nobody recovered yet.
+      await store.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
+      await ageHeartbeat(app, 'ghost-1', 45_000);
+      await waitFor(
+        'the runtime to report 2 busy threads',
+        async () => (await store.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 2),
+        20_000,
+      );
+
+      const json = await app.cli(['status', '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const s = JSON.parse(json.stdout) as StatusSnapshot;
+      const q = (name: string) => s.queues.find((x) => x.queue === name);
+      assert.deepEqual(q('st-wait'), {
+        queue: 'st-wait', waiting: 4, delayed: 2, processing: 0, failed: 0, paused: true,
+        completedLastMinute: 0, failedLastMinute: 0, completedLastHour: 0, failedLastHour: 0,
+      });
+      assert.deepEqual(q('st-run'), {
+        queue: 'st-run', waiting: 1, delayed: 0, processing: 2, failed: 0, paused: false,
+        completedLastMinute: 0, failedLastMinute: 0, completedLastHour: 0, failedLastHour: 0,
+      });
+      assert.deepEqual(q('st-fail'), {
+        queue: 'st-fail', waiting: 0, delayed: 0, processing: 0, failed: 3, paused: false,
+        completedLastMinute: 0, failedLastMinute: 3, completedLastHour: 0, failedLastHour: 3,
+      });
+      assert.deepEqual(q('st-done'), {
+        queue: 'st-done', waiting: 0, delayed: 0, processing: 0, failed: 0, paused: false,
+        completedLastMinute: 5, failedLastMinute: 0, completedLastHour: 5, failedLastHour: 0,
+      });
+      // The same numbers the store counts itself.
+      for (const c of await store.counts({})) {
+        const shown = q(c.queue)!;
+        assert.deepEqual([shown.waiting, shown.delayed, shown.processing, shown.failed], [c.waiting, c.delayed, c.processing, c.failed], c.queue);
+      }
+      const live = s.runtimes.find((r) => r.pid === runtime.pid)!;
+      assert.deepEqual(
+        { host: live.host, queues: live.queues, threads: live.threads, busy: live.busyThreads, dead: live.dead },
+        { host: hostname(), queues: ['st-run'], threads: 2, busy: 2, dead: false },
+      );
+      assert.ok(live.rssBytes > 10_000_000, `rss ${live.rssBytes}`);
+      assert.ok(live.lastHeartbeatMsAgo < 3_000 && live.uptimeMs > 0 && live.uptimeMs < 60_000, JSON.stringify(live));
+      const ghost = s.runtimes.find((r) => r.id === 'ghost-1')!;
+      assert.equal(ghost.dead, true);
+      assert.ok(ghost.lastHeartbeatMsAgo >= 45_000, `silent ${ghost.lastHeartbeatMsAgo} ms`);
+
+      const text = await app.cli(['status']);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^Runtimes: 1 live, 1 dead \(silent > 30s, not yet recovered\)$/m);
+      assert.deepEqual(row(text.stdout, 'st-wait'), ['st-wait', '4', '2', '0', '0', '0', '0', '0', '0', 'PAUSED']);
+      assert.deepEqual(row(text.stdout, 'st-run'), ['st-run', '1', '0', '2', '0', '0', '0', '0', '0', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-fail'), ['st-fail', '0', '0', '0', '3', '0', '3', '0', '3', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-done'), ['st-done', '0', '0', '0', '0', '5', '0', '5', '0', 'active']);
+      const liveRow = text.stdout.split('\n').find((l) => l.includes(` ${runtime.pid} `))!;
+      assert.match(liveRow, new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+2/2\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`));
+      assert.match(text.stdout, /^ {2}gone-host\s+424242\s+all\s+0\/8\s+.*\s+DEAD$/m);
+      // Piped, --watch prints once and exits.
+      const watched = await app.cli(['status', '--watch'], { timeoutMs: 10_000 });
+      assert.equal(watched.code, 0);
+      assert.equal(watched.stdout.match(/^Store /gm)?.length, 1);
+      runtime.child.kill('SIGKILL');
+    });
+  });
+}
