@@ -1,0 +1,128 @@
+// Thread faults are contained: a job that ends its worker thread (process.exit, an uncaught error
+// from a timer, running out of heap, a hard timeout on CPU-bound or sleeping code) fails only
+// that attempt, with a message naming what happened; jobs dispatched alongside all complete,
+// the pool replaces the thread, and the master exits 0 with --stop-when-empty.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { killAll, parseJobLines, runCli, type CliResult } from './helpers/cli.ts';
+import { createApp, newJob, STORE_KINDS, tally, type E2eApp } from './helpers/e2e.ts';
+import Spins from './fixtures/jobs/Spins.ts';
+
+after(() => killAll());
+
+// Rows that are not the --timeout case get a generous limit of their own, so --timeout 300ms
+// (the runtime default for rows without one) applies only to the Sleeps job and the Ok jobs.
+const OWN_LIMIT = { timeoutMs: 30_000 };
+
+const FAULTS = {
+  exits: { handler: 'Exits', message: /^ended its worker thread with exit code 3 \(process\.exit\(\) in a job ends only its thread\)/ },
+  timer: { handler: 'ThrowsFromTimer', message: /^uncaught error in its worker thread: thrown from a timer/ },
+  memory: { handler: 'EatsMemory', message: /^ran out of memory: its worker thread reached its heap limit/ },
+  spins: { handler: 'Spins', message: /^timed out after 300 ms: its thread was terminated/ },
+  sleeps: { handler: 'Sleeps', message: /^timed out after 300 ms: its thread was terminated/ },
+} as const;
+type Fault = keyof typeof FAULTS;
+
+for (const kind of STORE_KINDS) {
+  describe(`thread faults: ${kind}`, () => {
+    let app: E2eApp;
+    let run: CliResult;
+    let runMs = 0;
+    const ids = {} as Record<Fault, number>;
+    let okIds: number[] = [];
+    let retried = 0;
+
+    before(async () => {
+      app = await createApp(kind, `rel_faults_${kind}`);
+      const [exits, timer, memory] = await app.store.enqueue({
+        jobs: [newJob('Exits', {}, OWN_LIMIT), newJob('ThrowsFromTimer', {}, OWN_LIMIT), newJob('EatsMemory', {}, OWN_LIMIT)],
+      });
+      // Spins carries its class's own timeout (300ms); Sleeps has none, so --timeout applies.
+      const [spins] = await app.store.enqueue({ jobs: [new Spins().toNewJob(undefined)] });
+      const [sleeps] = await app.store.enqueue({ jobs: [newJob('Sleeps', { ms: 5000 })] });
+      retried = (await app.store.enqueue({ jobs: [newJob('Exits', {}, { ...OWN_LIMIT, maxAttempts: 2 })] }))[0]!;
+      Object.assign(ids, { exits, timer, memory, spins, sleeps });
+      // 40 Ok jobs after them in claim order: they run beside the faults and on the replacement threads.
+      okIds = await app.store.enqueue({ jobs: Array.from({ length: 40 }, (_, n) => newJob('Ok', { n })) });
+      const t0 = Date.now();
+      run = await runCli(
+        ['start', '--procs', '2', '--max-memory-mb', '64', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs],
+        { cwd: app.dir, timeoutMs: 60_000 },
+      );
+      runMs = Date.now() - t0;
+    });
+
+    after(async () => {
+      killAll();
+      await app?.close();
+    });
+
+    test('the master survives every fault and exits 0 once the queue is empty', () => {
+      assert.equal(run.signal, null, `killed after ${runMs} ms (stderr tail: ${run.stderr.slice(-800)})`);
+      assert.equal(run.code, 0, run.stderr);
+      // 40 Ok completed; 5 faults + the 2-attempt Exits failed; that one retried once.
+      assert.match(run.stdout, /jobs-runtime stopped: 40 completed, 6 failed, 1 retried, 0 given back/);
+    });
+
+    for (const fault of Object.keys(FAULTS) as Fault[]) {
+      const { handler, message } = FAULTS[fault];
+      test(`${handler}: one failed attempt whose message names what happened`, async () => {
+        const id = ids[fault];
+        const lines = parseJobLines(run.stderr).failed.filter((f) => f.id === id);
+        assert.equal(lines.length, 1, `one ✖ line for ${handler} job ${id}; stderr:\n${run.stderr.slice(-2000)}`);
+        assert.match(lines[0]!.message, message);
+        assert.match(lines[0]!.message, new RegExp(`\\(${handler}, attempt 1/1, failed\\)$`));
+        const row = await app.store.getJob({ id });
+        assert.ok(row, `row of ${handler} job ${id} is kept`);
+        assert.equal(row.status, 'failed');
+        assert.equal(row.attempts, 1);
+        assert.equal(row.owner, null);
+        assert.match(row.exception ?? '', message);
+      });
+    }
+
+    test('a job with attempts = 2 that exits its thread is retried, and fails after attempt 2', async () => {
+      const lines = parseJobLines(run.stderr).failed.filter((f) => f.id === retried);
+      assert.equal(lines.length, 2, `two ✖ lines for job ${retried}`);
+      assert.match(lines[0]!.message, /^ended its worker thread with exit code 3 .*\(Exits, attempt 1\/2, retrying in /);
+      assert.match(lines[1]!.message, /^ended its worker thread with exit code 3 .*\(Exits, attempt 2\/2, failed\)$/);
+      const row = await app.store.getJob({ id: retried });
+      assert.equal(row?.status, 'failed');
+      assert.equal(row?.attempts, 2);
+    });
+
+    test('every Ok job dispatched alongside completed exactly once', async () => {
+      const okFailures = parseJobLines(run.stderr).failed.filter((f) => okIds.includes(f.id));
+      assert.deepEqual(okFailures.slice(0, 5), [], `no Ok job failed (${okFailures.length} did)`);
+      const ok = tally(parseJobLines(run.stdout).ok);
+      for (const id of okIds) assert.equal(ok.get(id), 1, `✔ lines for Ok job ${id}`);
+      assert.equal(ok.size, okIds.length, 'no ✔ line for a faulty job');
+      assert.equal(await app.count(), 6, 'only the 6 failed rows are left');
+      assert.equal(await app.count("status <> 'failed'"), 0);
+    });
+  });
+}
+
+// The hard timeout is a limit on a job's own run. A runtime claims ahead when jobs are fast
+// (claims are sized to the pace) and hands what it claimed to the thread pool, where jobs wait
+// for a free thread; that wait is not the job's run and must not count against its timeout.
+describe('--timeout counts a job\'s own run, not its wait for a thread (sqlite)', () => {
+  let app: E2eApp;
+  before(async () => {
+    app = await createApp('sqlite', 'rel_faults_queue');
+  });
+  after(async () => {
+    killAll();
+    await app?.close();
+  });
+
+  test('after a burst of fast jobs, three 600 ms jobs on one thread with --timeout 1s all complete', async () => {
+    await app.store.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Ok', { n })) });
+    const slow = await app.store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Sleeps', { ms: 600 })) });
+    const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--quiet', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(parseJobLines(run.stderr).failed, [], 'no job timed out: each ran 600 ms of its 1 s');
+    assert.match(run.stdout, /jobs-runtime stopped: 303 completed, 0 failed/);
+    for (const id of slow) assert.equal(await app.store.getJob({ id }), null);
+  });
+});
