@@ -113,6 +113,18 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(row.owner, null);
     });
 
+    test('releaseUnheld gives back what an owner holds beyond the jobs it knows of', async () => {
+      const ids = await store.enqueue({ jobs: [job({ queue: 'unheld' }), job({ queue: 'unheld' }), job({ queue: 'unheld' })] });
+      await store.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
+      assert.equal(await store.releaseUnheld({ owner: 'lost-reply', heldIds: [ids[0]!] }), 2);
+      assert.equal((await store.getJob({ id: ids[0]! }))!.status, 'processing', 'the held job stays');
+      for (const id of ids.slice(1)) {
+        const row = (await store.getJob({ id }))!;
+        assert.deepEqual([row.status, row.attempts, row.owner], ['new', 0, null]);
+      }
+      assert.equal(await store.releaseUnheld({ owner: 'lost-reply', heldIds: [] }), 1);
+    });
+
     test('4 claimers racing on 2,000 jobs claim each id exactly once', async () => {
       await drain(store);
       const ids = await store.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'race', payload: JSON.stringify({ i }) })) });

@@ -55,6 +55,8 @@ export class Runtime {
   private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0 };
   private stopping = false;
   private claimedTotal = 0;
+  /** A claim failed: it may still have committed, so its jobs must be given back before the next. */
+  private claimUncertain = false;
   /** Called once when --max-jobs jobs have been claimed. */
   onMaxJobs: (() => void) | null = null;
   /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
@@ -134,6 +136,7 @@ export class Runtime {
         await this.sleep(null);
         continue;
       }
+      if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
       try {
         jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
@@ -144,6 +147,8 @@ export class Runtime {
           this.o.onReady = undefined;
         }
       } catch (e) {
+        // The claim may have committed with its reply lost: what it took is given back first.
+        this.claimUncertain = true;
         this.health.down(e, 'claiming stopped until it is back');
         await this.sleep(this.health.backoffMs());
         continue;
@@ -156,6 +161,22 @@ export class Runtime {
       this.feed();
       if (jobs.length === 0 && drained) return;
       if (jobs.length < want) await this.sleep(this.o.pollMs); // nothing more is due: poll later
+    }
+  }
+
+  /** Gives back jobs a failed claim may have taken; false (after a backoff) while the store is away. */
+  private async giveBackUncertainClaim(): Promise<boolean> {
+    try {
+      const held = [...this.running.keys(), ...this.waiting.map((j) => j.id)];
+      const n = await this.o.store.releaseUnheld({ owner: this.o.owner, heldIds: held });
+      this.claimUncertain = false;
+      this.health.up();
+      if (n > 0) this.o.log.warn(`Gave back ${n} job(s) taken by a claim whose reply was lost`);
+      return true;
+    } catch (e) {
+      this.health.down(e, 'claiming stopped until it is back');
+      await this.sleep(this.health.backoffMs());
+      return false;
     }
   }
 

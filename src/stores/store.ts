@@ -180,6 +180,12 @@ export interface JobStore {
   record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void>;
   /** Gives back jobs claimed by `owner` but not started: `new` again, the attempt not charged. */
   release(params: { owner: string; ids: JobId[] }): Promise<number>;
+  /**
+   * Gives back every job `owner` holds except `heldIds`, as `release` does. After a claim whose
+   * outcome is unknown (the reply was lost, the claim may have committed), this returns what it
+   * may have taken.
+   */
+  releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number>;
   /** Counts per queue; queues with no jobs are left out. */
   counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
   /** Adds this runtime to the registry (or refreshes it) with a fresh heartbeat. */

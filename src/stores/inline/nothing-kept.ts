@@ -35,6 +35,10 @@ export abstract class NothingKeptStore implements JobStore {
   async release(_params: { owner: string; ids: JobId[] }): Promise<number> {
     return 0;
   }
+
+  async releaseUnheld(_params: { owner: string; heldIds: JobId[] }): Promise<number> {
+    return 0;
+  }
   async counts(_params: { queues?: string[] }): Promise<QueueCounts[]> {
     return [];
   }

@@ -259,6 +259,17 @@ export class MySqlStore implements JobStore {
     });
   }
 
+  async releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number> {
+    return this.run(async (conn) => {
+      const [res] = await conn.query<ResultSetHeader>(
+        `UPDATE ${this.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
+          WHERE owner = ? AND status = 'processing' AND id NOT IN (?)`,
+        [params.owner, params.heldIds.length ? params.heldIds : [0]], // ids start at 1: [0] keeps the SQL valid
+      );
+      return res.affectedRows;
+    });
+  }
+
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     return this.run(async (conn) => {
       const filter = params.queues?.length ? 'WHERE queue IN (?)' : '';

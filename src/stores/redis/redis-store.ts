@@ -7,7 +7,7 @@ import { OPS_BATCH } from '../store.js';
 import { changeFailed, listFailedIds } from './ops.js';
 import { RedisConnection } from './connection.js';
 import { explainRedisError } from './explain.js';
-import { jobKey } from './keys.js';
+import { jobKey, ownerKey } from './keys.js';
 import { queueScript, runScript, type ScriptArg } from './scripts.js';
 import { checkRedisServer } from './server-check.js';
 import { parseRedisUrl } from './url.js';
@@ -112,6 +112,16 @@ export class RedisStore implements JobStore {
   async release(params: { owner: string; ids: JobId[] }): Promise<number> {
     if (params.ids.length === 0) return 0;
     return Number(await this.run((client) => runScript(client, 'jobsRelease', [this.prefix, params.owner, ...params.ids])));
+  }
+
+  async releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number> {
+    // The owner's set may name jobs a lost claim reply never told us about. The release script
+    // re-checks owner and status for each, so reading the set first is safe: this runtime makes
+    // no claim meanwhile.
+    const held = new Set(params.heldIds);
+    const members = await this.run((client) => client.smembers(ownerKey(this.prefix, params.owner)));
+    const ids = members.map(Number).filter((id) => Number.isSafeInteger(id) && !held.has(id));
+    return this.release({ owner: params.owner, ids });
   }
 
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {

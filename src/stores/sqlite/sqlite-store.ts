@@ -167,6 +167,13 @@ export class SqliteStore implements JobStore {
     return this.db.transaction(() => params.ids.reduce((n, id) => n + stmt.run(id, params.owner).changes, 0)).immediate();
   }
 
+  async releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number> {
+    return this.stmt(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0)
+        WHERE owner = ? AND status = 'processing' AND id NOT IN (SELECT value FROM json_each(?))`,
+    ).run(params.owner, JSON.stringify(params.heldIds)).changes;
+  }
+
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     const now = Date.now();
     const queues = params.queues ?? [];
