@@ -15,7 +15,8 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
   for (const workload of ['w1-enqueue', 'w1', 'w2-p50', 'w2-nowake-p50', 'w3', 'w4-dispatch-p50', 'idle-cpu', 'w5-rss-idle', 'w5-rss-after-2k']) {
     const m = new RegExp(`^RESULT jobs-runtime sqlite ${workload} ([\\d.]+) \\S+$`, 'm').exec(out);
     assert.ok(m, `no RESULT line for ${workload}:\n${out}`);
-    assert.ok(Number(m[1]) > 0, `${workload} is ${m[1]}`);
+    // Idle CPU over the quick run's 2 s can round to 0 (the kernel counts in 10 ms ticks).
+    assert.ok(workload === 'idle-cpu' ? Number(m[1]) >= 0 : Number(m[1]) > 0, `${workload} is ${m[1]}`);
   }
   assert.match(out, /## jobs-runtime on sqlite: median/);
 });

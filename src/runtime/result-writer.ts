@@ -9,6 +9,8 @@ const MAX_BACKOFF_MS = 5_000;
 
 export class ResultWriter {
   private buffer: JobResult[] = [];
+  /** The batch being written now. */
+  private writing: JobResult[] = [];
   private flushing: Promise<void> | null = null;
   private failures = 0;
 
@@ -21,7 +23,12 @@ export class ResultWriter {
   ) {}
 
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.writing.length;
+  }
+
+  /** Jobs whose results are not in the store yet: still this runtime's, though no longer running. */
+  pendingIds(): number[] {
+    return [...this.writing, ...this.buffer].map((r) => r.id);
   }
 
   add(result: JobResult): void {
@@ -40,11 +47,14 @@ export class ResultWriter {
       // (SQLite) would otherwise write, and commit, one result at a time.
       await new Promise((r) => setImmediate(r));
       const batch = this.buffer.splice(0, MAX_BATCH);
+      this.writing = batch;
       try {
         await this.store.record({ owner: this.owner, results: batch, keepCompleted: this.keepCompleted });
+        this.writing = [];
         if (this.failures > 0) this.onStoreRecovered();
         this.failures = 0;
       } catch (e) {
+        this.writing = [];
         this.buffer.unshift(...batch);
         this.failures++;
         this.onStoreError(e, this.buffer.length);

@@ -167,7 +167,8 @@ export class Runtime {
   /** Gives back jobs a failed claim may have taken; false (after a backoff) while the store is away. */
   private async giveBackUncertainClaim(): Promise<boolean> {
     try {
-      const held = [...this.running.keys(), ...this.waiting.map((j) => j.id)];
+      // Still ours: running, waiting, or finished with the result not written yet.
+      const held = [...this.running.keys(), ...this.waiting.map((j) => j.id), ...this.writer.pendingIds()];
       const n = await this.o.store.releaseUnheld({ owner: this.o.owner, heldIds: held });
       this.claimUncertain = false;
       this.health.up();
