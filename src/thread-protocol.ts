@@ -28,7 +28,7 @@ export interface ThreadData {
 }
 
 export type JobTaskResult =
-  /** The runtime is stopping and the job had not started: it goes back to the store unrun. */
+  /** Not run: the runtime is stopping and it had not started, or its batch's thread died first. It goes back to the store uncharged. */
   | { ok: false; skipped: true; durationMs: 0; warnings: [] }
   | { ok: true; durationMs: number; warnings: string[]; skipped?: undefined }
   | {

@@ -12,7 +12,24 @@ const stopping = new Int32Array(stopFlag);
 const startTimes = new Int32Array(starts);
 if (preloadTypeScript) await registerTypeScript();
 
-export default async function runJob(task: JobTask): Promise<JobTaskResult> {
+/**
+ * One job, or a batch of jobs run one after another: when many fast jobs wait, the master
+ * sends them in batches, since a message per job would cost more than the jobs.
+ */
+export default async function run(input: JobTask | { batch: JobTask[] }): Promise<JobTaskResult | JobTaskResult[]> {
+  if (!('batch' in input)) return finish(input, await runJob(input));
+  const results: JobTaskResult[] = [];
+  for (const task of input.batch) results.push(finish(task, await runJob(task)));
+  return results;
+}
+
+/** Marks the task done in its slot: if the thread dies later in a batch, the master knows this one ran. */
+function finish(task: JobTask, result: JobTaskResult): JobTaskResult {
+  if (task.startSlot !== undefined && !result.skipped) Atomics.store(startTimes, task.startSlot, -1);
+  return result;
+}
+
+async function runJob(task: JobTask): Promise<JobTaskResult> {
   // Queued before a shutdown began: hand it back unrun rather than start it now.
   if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
   // The master's time limit for this run starts now, not when it was queued.

@@ -213,6 +213,8 @@ export class Runtime {
     if (!this.running.delete(job.id)) return;
     if (r.skipped) {
       this.unrun.push(job.id);
+      // Outside a shutdown (a batch whose thread died), give them back now, uncharged.
+      if (!this.stopping) void this.releaseUnrun();
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }

@@ -11,6 +11,7 @@ import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 
 // More than the jobs that can be in the pool at once (claims are capped by --batch ≤ 10,000).
 const START_SLOTS = 1 << 16;
+const MAX_BATCH = 32;
 const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
 
 export interface ThreadPoolOptions {
@@ -35,13 +36,19 @@ export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
   private readonly stopFlag = new SharedArrayBuffer(4);
-  /** Start times of tasks (ms since `epoch`, 0 = not started), one slot per task in a ring. */
+  /** Per task, in a ring: 0 = not started, >0 = started (ms since `epoch`), -1 = finished. */
   private readonly starts = new Int32Array(new SharedArrayBuffer(4 * START_SLOTS));
   private readonly epoch = Date.now() - 1;
   private nextSlot = 0;
+  private readonly threads: number;
+  /** Batches only make sense when a thread runs one job at a time anyway. */
+  private readonly batching: boolean;
+  private pending: Array<{ task: JobTask; resolve: (r: JobTaskResult) => void }> = [];
 
   constructor(options: ThreadPoolOptions) {
     this.slots = options.threads * options.concurrency;
+    this.threads = options.threads;
+    this.batching = options.concurrency === 1;
     const workerData: ThreadData = {
       jobsDir: options.jobsDir,
       preloadTypeScript: holdsTypeScript(options.jobsDir),
@@ -65,28 +72,79 @@ export class ThreadPool implements JobExecutor {
   }
 
   async run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
+    // Jobs without a time limit, on threads that run one job at a time, may share a message.
+    if (timeoutMs === null && this.batching) {
+      return new Promise((resolve) => {
+        this.pending.push({ task, resolve });
+        if (this.pending.length === 1) setImmediate(() => this.flush());
+      });
+    }
+    return this.runOne(task, timeoutMs);
+  }
+
+  /**
+   * Sends the jobs gathered this turn: one message per job while there are few, batches when
+   * many wait (a message costs more than a no-op job), at least two batches per thread so the
+   * work still spreads evenly.
+   */
+  private flush(): void {
+    const waiting = this.pending.splice(0);
+    const size = waiting.length <= this.threads ? 1 : Math.min(MAX_BATCH, Math.ceil(waiting.length / (this.threads * 2)));
+    for (let i = 0; i < waiting.length; i += size) {
+      const chunk = waiting.slice(i, i + size);
+      if (chunk.length === 1) this.runOne(chunk[0]!.task, null).then(chunk[0]!.resolve);
+      else this.runBatch(chunk);
+    }
+  }
+
+  private async runBatch(chunk: Array<{ task: JobTask; resolve: (r: JobTaskResult) => void }>): Promise<void> {
     const submitted = performance.now();
+    const tasks = chunk.map(({ task }) => ({ ...task, startSlot: this.takeSlot() }));
+    try {
+      const results = (await this.pool.run({ batch: tasks })) as JobTaskResult[];
+      chunk.forEach(({ resolve }, i) => resolve(results[i]!));
+    } catch (e) {
+      // The thread died inside the batch. The job it was running gets the failed attempt;
+      // the others go back unrun (those that had finished too: their results died with the
+      // thread, so they run again, as jobs of a dead runtime would).
+      chunk.forEach(({ resolve }, i) => {
+        const state = Atomics.load(this.starts, tasks[i]!.startSlot);
+        resolve(state > 0 ? this.crashResult(e, submitted, null, false) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
+      });
+    }
+  }
+
+  private takeSlot(): number {
     const slot = this.nextSlot++ % START_SLOTS;
     Atomics.store(this.starts, slot, 0);
+    return slot;
+  }
+
+  private async runOne(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
+    const submitted = performance.now();
+    const slot = this.takeSlot();
     const timeout = timeoutMs ? this.armTimeout(slot, timeoutMs) : null;
     try {
       return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
     } catch (e) {
-      const timedOut = timeout?.signal.aborted === true;
-      const err = e as Error;
-      const message = timedOut ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated` : describeThreadDeath(err);
-      return {
-        ok: false,
-        durationMs: performance.now() - submitted,
-        warnings: [],
-        errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
-        message,
-        detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
-        permanent: false,
-      };
+      return this.crashResult(e, submitted, timeoutMs, timeout?.signal.aborted === true);
     } finally {
       timeout?.cancel();
     }
+  }
+
+  private crashResult(e: unknown, submitted: number, timeoutMs: number | null, timedOut: boolean): JobTaskResult {
+    const err = e as Error;
+    const message = timedOut ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated` : describeThreadDeath(err);
+    return {
+      ok: false,
+      durationMs: performance.now() - submitted,
+      warnings: [],
+      errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
+      message,
+      detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
+      permanent: false,
+    };
   }
 
   /**
@@ -100,6 +158,7 @@ export class ThreadPool implements JobExecutor {
     let timer: NodeJS.Timeout | null = null;
     const check = () => {
       const startedAt = Atomics.load(this.starts, slot);
+      if (startedAt === -1) return; // finished; its result is on its way
       if (startedAt === 0) {
         timer = setTimeout(check, Math.min(limitMs, 25)); // still queued
         return;
