@@ -1,4 +1,4 @@
-// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick]
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3]
 // Runs W1–W5 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
@@ -19,6 +19,7 @@ const value = (name: string, fallback: string) => {
 const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
+const only = new Set(value('--only', 'w1,w2,w3,w4,w5').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
   ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], idleSeconds: 2 }
@@ -36,24 +37,32 @@ const started = Date.now();
 
 for (let run = 1; run <= runs; run++) {
   console.log(`# run ${run}/${runs} on ${store}`);
-  const t = await w1(store, sizes.w1);
-  add('w1-enqueue jobs/s', t.enqueue);
-  add('w1 jobs/s', t.process);
+  if (only.has('w1')) {
+    const t = await w1(store, sizes.w1);
+    add('w1-enqueue jobs/s', t.enqueue);
+    add('w1 jobs/s', t.process);
+  }
   const addLatency = (name: string, l: Latency) => {
     add(`${name}-p50 ms`, l.p50);
     add(`${name}-p95 ms`, l.p95);
     add(`${name}-p99 ms`, l.p99);
   };
-  addLatency('w2', await w2(store, sizes.w2, true));
-  addLatency('w2-nowake', await w2(store, sizes.w2, false));
-  add('w3 s', await w3(store, sizes.w3));
-  const d = await w4(store, sizes.w4);
-  add('w4-dispatch-p50 ms', d.p50);
-  add('w4-dispatch-p99 ms', d.p99);
+  if (only.has('w2')) {
+    addLatency('w2', await w2(store, sizes.w2, true));
+    addLatency('w2-nowake', await w2(store, sizes.w2, false));
+  }
+  if (only.has('w3')) add('w3 s', await w3(store, sizes.w3));
+  if (only.has('w4')) {
+    const d = await w4(store, sizes.w4);
+    add('w4-dispatch-p50 ms', d.p50);
+    add('w4-dispatch-p99 ms', d.p99);
+  }
 }
-add('idle-cpu %-of-one-core', await idleCpu(store, sizes.idleSeconds));
-const rss = await w5(store, sizes.w5);
-rss.forEach((r, i) => add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
+if (only.has('w2')) add('idle-cpu %-of-one-core', await idleCpu(store, sizes.idleSeconds));
+if (only.has('w5')) {
+  const rss = await w5(store, sizes.w5);
+  rss.forEach((r, i) => add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
+}
 
 console.log(`\n## jobs-runtime on ${store}: median (min – max) of ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s`);
 for (const [name, vs] of figures) {
