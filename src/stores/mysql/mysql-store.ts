@@ -1,3 +1,4 @@
+import { chunkJobs } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import type {
@@ -126,7 +127,7 @@ export class MySqlStore implements JobStore {
     const { jobs } = params;
     if (jobs.length === 0) return [];
     const budget = Math.max(1024 * 1024, (await this.maxPayloadBytes()) / 2);
-    const chunks = chunkByBytes(jobs, ENQUEUE_ROWS_PER_STATEMENT, budget);
+    const chunks = chunkJobs(jobs, ENQUEUE_ROWS_PER_STATEMENT, budget);
     return this.run(async (conn) => {
       // Several statements are one transaction: a dispatchMany is all or nothing.
       if (chunks.length > 1) await conn.query('START TRANSACTION');
@@ -368,22 +369,4 @@ function toClaimed(r: RowDataPacket): ClaimedJob {
     timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
     scheduledAtMs: (r.scheduled_at as Date).getTime(),
   };
-}
-
-function chunkByBytes(jobs: NewJob[], maxRows: number, maxBytes: number): NewJob[][] {
-  const chunks: NewJob[][] = [];
-  let current: NewJob[] = [];
-  let bytes = 0;
-  for (const j of jobs) {
-    const size = j.payload.length * 3 + j.handler.length + 200; // worst case UTF-8 bytes
-    if (current.length > 0 && (current.length >= maxRows || bytes + size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(j);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -1,3 +1,4 @@
+import { chunkJobs } from '../chunk-jobs.js';
 import type { Redis } from 'ioredis';
 import type {
   ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
@@ -61,7 +62,7 @@ export class RedisStore implements JobStore {
   }
 
   async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
-    const chunks = chunk(params.jobs);
+    const chunks = chunkJobs(params.jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
     if (chunks.length === 0) return [];
     const argsOf = (jobs: NewJob[]): ScriptArg[] => {
       const args: ScriptArg[] = [this.prefix];
@@ -253,24 +254,6 @@ export class RedisStore implements JobStore {
 
 type ClaimRow = [number, string, string, string, number, string, string, string | null, string];
 type CountRow = [string, number, number, number, number];
-
-function chunk(jobs: NewJob[]): NewJob[][] {
-  const chunks: NewJob[][] = [];
-  let current: NewJob[] = [];
-  let bytes = 0;
-  for (const j of jobs) {
-    const size = j.payload.length * 3 + j.handler.length + 200; // worst case UTF-8 bytes
-    if (current.length > 0 && (current.length >= ENQUEUE_JOBS_PER_SCRIPT || bytes + size > ENQUEUE_BYTES_PER_SCRIPT)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(j);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
 
 /** A job hash as an operator reads it; null when the hash is gone. */
 function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
