@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
+import { Redis } from 'ioredis';
 import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
 import { createApp, newJob, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
@@ -88,6 +89,27 @@ async function openSql(app: E2eApp, trace: string): Promise<Sql> {
       },
     };
   }
+  if (app.kind === 'redis') {
+    // Redis: the store's own reads, and the owner's set (keys.ts: <prefix>owner:<owner>).
+    const prefix = new URL(app.url).searchParams.get('prefix')!;
+    const client = new Redis(app.url.split('?')[0]!);
+    const total = async () => (await app.store.counts({})).reduce((n, c) => n + c.waiting + c.delayed + c.processing + c.failed, 0);
+    return {
+      async claimedBy(owner) {
+        return (await client.smembers(`${prefix}owner:${owner}`)).map(Number);
+      },
+      rowsLeft: total,
+      async statuses() {
+        return (await app.store.counts({})).map((c) => `new:${c.waiting + c.delayed} processing:${c.processing} failed:${c.failed}`).join(' ');
+      },
+      async runs() {
+        return readTrace(trace).filter((l) => l.kind === 'run').map((l) => [l.id, l.runtimeId]);
+      },
+      async close() {
+        client.disconnect();
+      },
+    };
+  }
   const db = new Database(join(app.dir, 'jobs.sqlite'), { timeout: 10_000 });
   return {
     async claimedBy(owner) {
@@ -117,7 +139,7 @@ function procState(pid: number): string | null {
   }
 }
 
-for (const kind of ['mysql', 'sqlite'] as StoreKind[]) {
+for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
   describe(`chaos: ${kind}`, () => {
     let app: E2eApp;
     let sql: Sql;

@@ -8,6 +8,7 @@ import { openStore } from '../../src/stores/open-store.ts';
 import type { JobStore, NewJob } from '../../src/stores/store.ts';
 import { runCli } from './cli.ts';
 import { createMysqlDatabase, type TestDatabase } from './mysql.ts';
+import { createRedisPrefix, type TestRedis } from './redis.ts';
 
 // An app as the end-to-end suites see it: a temp directory (the runtime's cwd), a store of one
 // kind (MySQL migrated through the real `migrate` command; SQLite a file in the temp dir), the
@@ -15,7 +16,8 @@ import { createMysqlDatabase, type TestDatabase } from './mysql.ts';
 
 export const JOBS_DIR = fileURLToPath(new URL('../fixtures/jobs', import.meta.url));
 export const STORE_KINDS = ['sqlite', 'mysql'] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
+/** Redis apps exist for suites that need no SQL (rawInsert and count are SQL-only). */
+export type StoreKind = (typeof STORE_KINDS)[number] | 'redis';
 
 export interface RawRow {
   handler: string;
@@ -44,8 +46,12 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
   const dir = mkdtempSync(join(tmpdir(), `jr-${suite}-`));
   let db: TestDatabase | null = null;
   let sqlite: Database.Database | null = null;
+  let redis: TestRedis | null = null;
   let url: string;
-  if (kind === 'mysql') {
+  if (kind === 'redis') {
+    redis = await createRedisPrefix(suite);
+    url = redis.url;
+  } else if (kind === 'mysql') {
     db = await createMysqlDatabase(suite);
     url = db.url;
     const m = await runCli(['migrate', '--database-url', url], { cwd: dir, timeoutMs: 20_000 });
@@ -64,6 +70,7 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
     store,
     storeArgs: ['--jobs-dir', JOBS_DIR, '--database-url', url],
     async rawInsert(r) {
+      if (redis) throw new Error('rawInsert is SQL only');
       const params = [r.handler, r.queue ?? 'default', r.payload, r.maxAttempts ?? 1, r.retryAfterMs ?? 0];
       if (db) {
         const res = await db.query<{ insertId: number }>(
@@ -83,6 +90,7 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
       return Number(res.lastInsertRowid);
     },
     async count(where = '1 = 1') {
+      if (redis) throw new Error('count is SQL only');
       const sql = `SELECT COUNT(*) AS n FROM jobs WHERE ${where}`;
       if (db) return Number((await db.query<Array<{ n: number }>>(sql))[0]!.n);
       return Number((sqlite!.prepare(sql).get() as { n: number }).n);
@@ -91,6 +99,7 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
       await store.close().catch(() => undefined);
       sqlite?.close();
       await db?.drop();
+      await redis?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
