@@ -10,19 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
-import type { JobStore, NewJob } from '../src/stores/store.ts';
+import type { JobStore } from '../src/stores/store.ts';
 import { createRedisPrefix, scanKeys, type TestRedis } from './helpers/redis.ts';
-
-const job = (over: Partial<NewJob> = {}): NewJob => ({
-  handler: 'Ok',
-  queue: 'default',
-  payload: '{}',
-  delayMs: 0,
-  maxAttempts: 1,
-  retryAfterMs: 0,
-  timeoutMs: null,
-  ...over,
-});
+import { job } from './helpers/stores.ts';
 
 const REPO = new URL('..', import.meta.url);
 const numbers = (members: string[]) => members.map(Number).sort((a, b) => a - b);

@@ -1,20 +1,9 @@
 // One suite, every store: a store is done when all of these pass on it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { JobStore, NewJob } from '../src/stores/store.ts';
-import { STORE_FACTORIES, type StoreFixture } from './helpers/stores.ts';
+import type { JobStore } from '../src/stores/store.ts';
+import { job, STORE_FACTORIES, type StoreFixture } from './helpers/stores.ts';
 import { sleep } from './helpers/wait.ts';
-
-const job = (over: Partial<NewJob> = {}): NewJob => ({
-  handler: 'Ok',
-  queue: 'default',
-  payload: '{}',
-  delayMs: 0,
-  maxAttempts: 1,
-  retryAfterMs: 0,
-  timeoutMs: null,
-  ...over,
-});
 
 for (const factory of STORE_FACTORIES) {
   describe(`store conformance: ${factory.kind}`, () => {

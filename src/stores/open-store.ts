@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from './store.js';
 
-// Store drivers load lazily: an app on MySQL never loads better-sqlite3, and the reverse.
+// Store drivers load lazily: an app on MySQL never loads better-sqlite3 or ioredis, and so on.
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./.jobs/jobs.sqlite';
 

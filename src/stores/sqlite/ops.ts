@@ -39,6 +39,7 @@ export function statsArgs(results: JobResult[], minute: number, owner: string): 
   return { sql: STATS_SQL.mixed, args: [minute, c, c, JSON.stringify([...completed, ...failed]), owner] };
 }
 
+/** A row of the jobs table as SELECT * returns it (see schema.ts). */
 export interface JobRow {
   id: number;
   handler: string;
@@ -47,6 +48,8 @@ export interface JobRow {
   status: JobStatus;
   attempts: number;
   max_attempts: number;
+  retry_after_ms: number;
+  timeout_ms: number | null;
   exception: string | null;
   created_at: number;
   scheduled_at: number;

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
+  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
   QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
 } from '../store.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
@@ -17,23 +17,6 @@ import * as ops from './ops.js';
 const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
 const BUSY_TIMEOUT_MS = 10_000;
 
-interface Row {
-  id: number;
-  handler: string;
-  queue: string;
-  payload: string;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  retry_after_ms: number;
-  timeout_ms: number | null;
-  exception: string | null;
-  created_at: number;
-  scheduled_at: number;
-  failed_at: number | null;
-  owner: string | null;
-  interruptions: number;
-}
 
 export class SqliteStore implements JobStore {
   readonly kind = 'sqlite';
@@ -95,14 +78,14 @@ export class SqliteStore implements JobStore {
     const { owner, queues, limit } = params;
     if (limit <= 0) return [];
     const now = Date.now();
-    const allQueues = this.stmt<unknown[], Row>(
+    const allQueues = this.stmt<unknown[], ops.JobRow>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ?
                        AND queue NOT IN (SELECT queue FROM jobs_paused)
                      ORDER BY scheduled_at, id LIMIT ?)
         RETURNING *`,
     );
-    const oneQueue = this.stmt<unknown[], Row>(
+    const oneQueue = this.stmt<unknown[], ops.JobRow>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?
         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim_queue WHERE queue = ? AND status = 'new' AND scheduled_at <= ?
                      ORDER BY scheduled_at, id LIMIT ?)
@@ -253,7 +236,7 @@ export class SqliteStore implements JobStore {
   }
 }
 
-function toClaimed(r: Row): ClaimedJob {
+function toClaimed(r: ops.JobRow): ClaimedJob {
   return {
     id: r.id,
     handler: r.handler,
