@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark: fresh stores, the real runtime as a child process, figures.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,9 @@ export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv
   const dir = mkdtempSync(join(tmpdir(), 'jr-bench-log-'));
   const logFile = join(dir, 'worker.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [BIN, 'start', '--database-url', url, '--jobs-dir', JOBS_DIR, ...args], {
+  // JOBS_BENCH_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof': profile the runtime itself.
+  const nodeArgs = process.env.JOBS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--database-url', url, '--jobs-dir', JOBS_DIR, ...args], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
   });
@@ -124,13 +126,48 @@ export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv
   };
 }
 
-/** Polls until the store holds no job, returning the time it saw that. */
-export async function waitUntilDone(b: BenchStore, deadlineMs: number, everyMs = 5): Promise<number> {
+/**
+ * Waits until the store holds no job, returning the time it saw that. Polling the store the
+ * whole time would load the database under test (a count scans the table), so, as the peers'
+ * scripts wait for their workers' completion events first, this first waits until the
+ * runtime's log has `expectedLines` more lines (one per finished job), then polls the store.
+ */
+export async function waitUntilDone(
+  b: BenchStore,
+  deadlineMs: number,
+  opts: { log?: { file: string; fromByte: number; expectedLines: number }; everyMs?: number } = {},
+): Promise<number> {
   const deadline = Date.now() + deadlineMs;
+  if (opts.log) await waitForLogLines(opts.log.file, opts.log.fromByte, opts.log.expectedLines, deadline);
   for (;;) {
     if ((await b.remaining()) === 0) return now();
     if (Date.now() > deadline) throw new Error(`jobs not done within ${deadlineMs} ms (${await b.remaining()} left)`);
-    await sleep(everyMs);
+    await sleep(opts.everyMs ?? 2);
+  }
+}
+
+/** The log's size now: where waitUntilDone starts counting lines. */
+export function logSize(file: string): number {
+  return statSync(file).size;
+}
+
+async function waitForLogLines(file: string, fromByte: number, expected: number, deadline: number): Promise<void> {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  let pos = fromByte;
+  let lines = 0;
+  try {
+    while (lines < expected && Date.now() < deadline) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) {
+        await sleep(2);
+        continue;
+      }
+      pos += n;
+      for (let i = buf.indexOf(10); i >= 0 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

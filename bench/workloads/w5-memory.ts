@@ -18,7 +18,7 @@ export async function w5(kind: StoreKind, marks: number[]): Promise<number[]> {
         const n = Math.min(20_000, mark - done);
         await Noop.dispatchMany(Array.from({ length: n }, (_, i) => ({ i })));
         wakeRuntimes(b.store.displayUrl);
-        await waitUntilDone(b, 300_000, 20);
+        await waitUntilDone(b, 300_000, { everyMs: 20 }); // --quiet: no lines to count
         done += n;
       }
       await sleep(1000); // let the last results and GC settle
