@@ -74,6 +74,18 @@ describe('MySQL store', () => {
     assert.match(col!.COLUMN_TYPE, /bigint/);
   });
 
+  test('migrate drops the owner index of earlier versions, which every job paid for', async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await store.migrate({});
+    await db.query('ALTER TABLE jobs ADD KEY jobs_owner (owner)');
+    assert.deepEqual((await store.migrate({ dryRun: true })).statements, ['ALTER TABLE jobs\n  DROP KEY jobs_owner']);
+    await store.migrate({});
+    const indexes = await db.query<Array<{ INDEX_NAME: string }>>(
+      "SELECT DISTINCT INDEX_NAME FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' ORDER BY INDEX_NAME",
+    );
+    assert.deepEqual(indexes.map((i) => i.INDEX_NAME), ['jobs_claim', 'jobs_claim_queue', 'PRIMARY']);
+  });
+
   test('claims read only the rows they take, whatever else the table holds', async () => {
     await db.query('DROP TABLE IF EXISTS jobs');
     await store.migrate({});

@@ -88,7 +88,7 @@ describe('Redis store', () => {
       for (const [n, mine] of got.entries()) {
         const [first, ...rest] = mine;
         await store.release({ owner: `racer-${n}`, ids: [first!] });
-        await store.record({ owner: `racer-${n}`, results: rest.map((id) => ({ id, outcome: 'completed' as const })) });
+        await store.record({ owner: `racer-${n}`, results: rest.map((id) => ({ id, queue: 'owners', outcome: 'completed' as const })) });
       }
       assert.equal(await redis.client.zcard(`${redis.prefix}owners`), 0);
       assert.equal(await redis.client.zcard(`${redis.prefix}active:owners`), 0);

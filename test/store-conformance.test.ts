@@ -25,8 +25,8 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(claimed[0]!.attempts, 1, 'the claim counts the attempt');
       assert.equal((await store.getJob({ id: a! }))!.status, 'processing');
       assert.equal((await store.getJob({ id: a! }))!.owner, 'o1');
-      await store.record({ owner: 'o1', results: [{ id: a!, outcome: 'completed' }] });
-      await store.record({ owner: 'o1', results: [{ id: b!, outcome: 'completed' }], keepCompleted: true });
+      await store.record({ owner: 'o1', results: [{ id: a!, queue: 'rt', outcome: 'completed' }] });
+      await store.record({ owner: 'o1', results: [{ id: b!, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
       assert.equal(await store.getJob({ id: a! }), null);
       assert.equal((await store.getJob({ id: b! }))!.status, 'completed');
       assert.deepEqual(await store.claim({ owner: 'o1', queues: ['rt'], limit: 10 }), []);
@@ -63,7 +63,7 @@ for (const factory of STORE_FACTORIES) {
       const [c] = await store.claim({ owner: 'o', queues: ['retry'], limit: 1 });
       assert.equal(c!.maxAttempts, 3);
       assert.equal(c!.retryAfterMs, 300);
-      await store.record({ owner: 'o', results: [{ id: id!, outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }] });
+      await store.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }] });
       const row = (await store.getJob({ id: id! }))!;
       assert.equal(row.status, 'new');
       assert.equal(row.attempts, 1);
@@ -80,7 +80,7 @@ for (const factory of STORE_FACTORIES) {
       const [id] = await store.enqueue({ jobs: [job({ queue: 'fail' })] });
       await store.claim({ owner: 'o', queues: ['fail'], limit: 1 });
       const before = Date.now();
-      await store.record({ owner: 'o', results: [{ id: id!, outcome: 'failed', error: 'Error: final\n    at y' }] });
+      await store.record({ owner: 'o', results: [{ id: id!, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
       const row = (await store.getJob({ id: id! }))!;
       assert.equal(row.status, 'failed');
       assert.equal(row.exception, 'Error: final\n    at y');
@@ -92,7 +92,7 @@ for (const factory of STORE_FACTORIES) {
     test("results for jobs another owner holds are ignored; release gives back without charging the attempt", async () => {
       const [id] = await store.enqueue({ jobs: [job({ queue: 'own' })] });
       await store.claim({ owner: 'mine', queues: ['own'], limit: 1 });
-      await store.record({ owner: 'stranger', results: [{ id: id!, outcome: 'completed' }] });
+      await store.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
       assert.equal((await store.getJob({ id: id! }))!.status, 'processing');
       assert.equal(await store.release({ owner: 'stranger', ids: [id!] }), 0);
       assert.equal(await store.release({ owner: 'mine', ids: [id!] }), 1);
@@ -174,7 +174,7 @@ for (const factory of STORE_FACTORIES) {
     test('counts per queue: waiting, delayed, processing, failed', async () => {
       await store.enqueue({ jobs: [job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt', delayMs: 60_000 })] });
       const [p, f] = await store.claim({ owner: 'o', queues: ['cnt'], limit: 2 });
-      await store.record({ owner: 'o', results: [{ id: f!.id, outcome: 'failed', error: 'x' }] });
+      await store.record({ owner: 'o', results: [{ id: f!.id, queue: 'cnt', outcome: 'failed', error: 'x' }] });
       assert.ok(p);
       assert.deepEqual((await store.counts({ queues: ['cnt'] }))[0], { queue: 'cnt', waiting: 1, delayed: 1, processing: 1, failed: 1 });
     });
@@ -292,7 +292,7 @@ for (const factory of STORE_FACTORIES) {
         const claimed = await store.claim({ owner, queues: [queue], limit: ids.length });
         assert.equal(claimed.length, ids.length);
         for (const id of ids) {
-          await store.record({ owner, results: [{ id, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
+          await store.record({ owner, results: [{ id, queue, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
           await sleep(3); // distinct failure times, so "newest first" is well defined
         }
         return ids;
@@ -379,7 +379,7 @@ for (const factory of STORE_FACTORIES) {
         const ids = await store.enqueue({ jobs: Array.from({ length: n }, () => job({ queue: 'bulk-failed' })) });
         for (let i = 0; i < n; i += 500) {
           await store.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
-          await store.record({ owner: 'bf', results: ids.slice(i, i + 500).map((id) => ({ id, outcome: 'failed' as const, error: 'x' })) });
+          await store.record({ owner: 'bf', results: ids.slice(i, i + 500).map((id) => ({ id, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })) });
         }
         assert.equal((await store.listFailed({ queue: 'bulk-failed', limit: 5 })).total, n);
         assert.equal(await store.retryFailed({ queue: 'bulk-failed' }), n);
@@ -387,7 +387,7 @@ for (const factory of STORE_FACTORIES) {
         for (;;) {
           const c = await store.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 1000 });
           if (c.length === 0) break;
-          await store.record({ owner: 'bf', results: c.map((j) => ({ id: j.id, outcome: 'failed' as const, error: 'y' })) });
+          await store.record({ owner: 'bf', results: c.map((j) => ({ id: j.id, queue: j.queue, outcome: 'failed' as const, error: 'y' })) });
         }
         assert.equal(await store.deleteFailed({ queue: 'bulk-failed' }), n);
         assert.deepEqual(await store.counts({ queues: ['bulk-failed'] }), []);
@@ -420,14 +420,14 @@ for (const factory of STORE_FACTORIES) {
         await store.record({
           owner: 'tp',
           results: [
-            { id: ids[0]!, outcome: 'completed' },
-            { id: ids[1]!, outcome: 'failed', error: 'x' },
-            { id: ids[2]!, outcome: 'retry', error: 'x', delayMs: 60_000 },
-            { id: ids[4]!, outcome: 'completed' },
+            { id: ids[0]!, queue: 'tp-a', outcome: 'completed' },
+            { id: ids[1]!, queue: 'tp-a', outcome: 'failed', error: 'x' },
+            { id: ids[2]!, queue: 'tp-a', outcome: 'retry', error: 'x', delayMs: 60_000 },
+            { id: ids[4]!, queue: 'tp-b', outcome: 'completed' },
           ],
         });
-        await store.record({ owner: 'tp', results: [{ id: ids[3]!, outcome: 'completed' }], keepCompleted: true });
-        await store.record({ owner: 'stranger', results: [{ id: ids[3]!, outcome: 'completed' }] });
+        await store.record({ owner: 'tp', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }], keepCompleted: true });
+        await store.record({ owner: 'stranger', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }] });
         const mine = (rows: Array<{ queue: string }>) => rows.filter((t) => t.queue.startsWith('tp-'));
         assert.deepEqual(mine(await store.throughput({ sinceMs: 60_000 })), [
           { queue: 'tp-a', completed: 2, failed: 1 },
@@ -440,14 +440,14 @@ for (const factory of STORE_FACTORIES) {
       test('prune deletes completed and failed rows past their retention only, in batches', async () => {
         const ids = await store.enqueue({ jobs: Array.from({ length: 5 }, () => job({ queue: 'prune' })) });
         await store.claim({ owner: 'pr', queues: ['prune'], limit: 5 });
-        await store.record({ owner: 'pr', results: ids.slice(0, 3).map((id) => ({ id, outcome: 'completed' as const })), keepCompleted: true });
-        await store.record({ owner: 'pr', results: ids.slice(3).map((id) => ({ id, outcome: 'failed' as const, error: 'x' })) });
+        await store.record({ owner: 'pr', results: ids.slice(0, 3).map((id) => ({ id, queue: 'prune', outcome: 'completed' as const })), keepCompleted: true });
+        await store.record({ owner: 'pr', results: ids.slice(3).map((id) => ({ id, queue: 'prune', outcome: 'failed' as const, error: 'x' })) });
         const nothing = await store.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: 60_000 });
         assert.deepEqual(nothing, { completed: 0, failed: 0 }, 'nothing is that old yet');
         await sleep(300);
         const [young] = await store.enqueue({ jobs: [job({ queue: 'prune' })] });
         await store.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
-        await store.record({ owner: 'pr', results: [{ id: young!, outcome: 'completed' }], keepCompleted: true });
+        await store.record({ owner: 'pr', results: [{ id: young!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
         const first = await store.prune({ completedOlderThanMs: 250, failedOlderThanMs: null, batchSize: 2 });
         assert.ok(first.completed >= 3, `completed pruned: ${first.completed}`);
         assert.equal(first.failed, 0, 'failed rows are kept without a failed retention');
@@ -482,7 +482,7 @@ async function drain(store: JobStore): Promise<void> {
   for (;;) {
     const jobs = await store.claim({ owner: 'drain', queues: null, limit: 1000 });
     if (jobs.length === 0) return;
-    await store.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, outcome: 'completed' as const })) });
+    await store.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, queue: j.queue, outcome: 'completed' as const })) });
   }
 }
 

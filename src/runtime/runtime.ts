@@ -224,15 +224,15 @@ export class Runtime {
     if (r.ok) {
       this.summary.completed++;
       this.o.log.jobCompleted(line, r.warnings);
-      result = { id: job.id, outcome: 'completed' };
+      result = { id: job.id, queue: job.queue, outcome: 'completed' };
     } else if (isFinalFailure(job, r.permanent)) {
       this.summary.failed++;
       this.o.log.jobFailed(line, r.message, null, r.warnings);
-      result = { id: job.id, outcome: 'failed', error: r.detail };
+      result = { id: job.id, queue: job.queue, outcome: 'failed', error: r.detail };
     } else {
       this.summary.retried++;
       this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
-      result = { id: job.id, outcome: 'retry', error: r.detail, delayMs: job.retryAfterMs };
+      result = { id: job.id, queue: job.queue, outcome: 'retry', error: r.detail, delayMs: job.retryAfterMs };
       this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
     }
     this.o.onJobFinished?.(job, result.outcome, r.durationMs);

@@ -42,11 +42,16 @@ export interface ClaimedJob {
   scheduledAtMs: number;
 }
 
-/** What happened to one claimed job; stores write a batch of these in one round trip. */
-export type JobResult =
-  | { id: JobId; outcome: 'completed' }
-  | { id: JobId; outcome: 'retry'; error: string; delayMs: number }
-  | { id: JobId; outcome: 'failed'; error: string };
+/**
+ * What happened to one claimed job; stores write a batch of these in one round trip. `queue` is
+ * the job's queue as claimed: a store may count throughput per queue with it, without reading
+ * the row again.
+ */
+export type JobResult = { id: JobId; queue: string } & (
+  | { outcome: 'completed' }
+  | { outcome: 'retry'; error: string; delayMs: number }
+  | { outcome: 'failed'; error: string }
+);
 
 /** One row as an operator would read it. */
 export interface JobRecord {

@@ -52,7 +52,7 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
   const ids = await store.enqueue({ jobs: handlers.map((handler) => newJob(queue, { handler, payload: JSON.stringify({ to: `${handler}@example.com` }) })) });
   const claimed = await store.claim({ owner, queues: [queue], limit: ids.length });
   if (claimed.length !== ids.length) throw new Error(`claimed ${claimed.length} of ${ids.length} on ${queue}: is the queue shared?`);
-  await store.record({ owner, results: ids.map((id) => ({ id, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })) });
+  await store.record({ owner, results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })) });
   return ids;
 }
 
@@ -60,7 +60,7 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
 export async function completeJobs(store: JobStore, queue: string, n: number, keepCompleted = false): Promise<JobId[]> {
   const ids = await store.enqueue({ jobs: Array.from({ length: n }, () => newJob(queue)) });
   await store.claim({ owner: 'test-owner', queues: [queue], limit: n });
-  await store.record({ owner: 'test-owner', results: ids.map((id) => ({ id, outcome: 'completed' as const })), keepCompleted });
+  await store.record({ owner: 'test-owner', results: ids.map((id) => ({ id, queue, outcome: 'completed' as const })), keepCompleted });
   return ids;
 }
 

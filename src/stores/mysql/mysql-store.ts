@@ -206,20 +206,20 @@ export class MySqlStore implements JobStore {
     // transaction when there is more than one. Each applies only while `owner` holds the job.
     const parts: string[] = [];
     const args: unknown[] = [];
-    const completed = results.filter((r) => r.outcome === 'completed').map((r) => r.id);
-    // Throughput counters first, while the rows still say which queue each job is on.
-    const stats = ops.statsStatement(this.table, results, owner);
-    if (stats) {
-      parts.push(stats.sql);
-      args.push(...stats.args);
-    }
-    if (completed.length > 0) {
+    // Each statement that finishes jobs is followed by its throughput counter, taken from
+    // ROW_COUNT(): only rows this owner still held count, and no row is read a second time.
+    const count = (queue: string, column: 'completed' | 'failed') => {
+      parts.push(ops.countFinishedSql(this.table, column));
+      args.push(queue, ops.statsSlot(owner));
+    };
+    for (const [queue, ids] of completedByQueue(results)) {
       parts.push(
         params.keepCompleted
           ? `UPDATE ${this.table} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND owner = ? AND status = 'processing'`
           : `DELETE FROM ${this.table} WHERE id IN (?) AND owner = ? AND status = 'processing'`,
       );
-      args.push(completed, owner);
+      args.push(ids, owner);
+      count(queue, 'completed');
     }
     for (const r of results) {
       if (r.outcome === 'retry') {
@@ -235,6 +235,7 @@ export class MySqlStore implements JobStore {
            WHERE id = ? AND owner = ? AND status = 'processing'`,
         );
         args.push(r.error, r.id, owner);
+        count(r.queue, 'failed');
       }
     }
     const txn = parts.length > 1;
@@ -355,6 +356,18 @@ export class MySqlStore implements JobStore {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** Completed jobs' ids per queue (usually one queue per batch). */
+function completedByQueue(results: JobResult[]): Map<string, JobId[]> {
+  const byQueue = new Map<string, JobId[]>();
+  for (const r of results) {
+    if (r.outcome !== 'completed') continue;
+    const ids = byQueue.get(r.queue);
+    if (ids) ids.push(r.id);
+    else byQueue.set(r.queue, [r.id]);
+  }
+  return byQueue;
 }
 
 function toClaimed(r: RowDataPacket): ClaimedJob {

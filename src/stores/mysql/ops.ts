@@ -1,7 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import {
   OPS_BATCH, THROUGHPUT_KEEP_MS,
-  type FailedPage, type FailedSelection, type JobId, type JobRecord, type JobResult, type PausedQueue, type PruneReport, type QueueThroughput,
+  type FailedPage, type FailedSelection, type JobId, type JobRecord, type PausedQueue, type PruneReport, type QueueThroughput,
 } from '../store.js';
 import { STATS_SLOTS } from './schema.js';
 
@@ -10,29 +10,13 @@ import { STATS_SLOTS } from './schema.js';
 // claim never waits long behind one. Times are the database's (UTC sessions).
 
 /**
- * Counts a record() batch into <table>_stats, per queue, before its rows change: one statement,
- * sent with the batch's others in one round trip. Returns null for a batch of retries only.
+ * Adds what the statement just before it finished (its ROW_COUNT()) to one queue's counter in
+ * <table>_stats. Parameters: queue, slot. Nothing is written when it changed no row.
  */
-export function statsStatement(table: string, results: JobResult[], owner: string): { sql: string; args: unknown[] } | null {
-  const completed: JobId[] = [];
-  const failed: JobId[] = [];
-  for (const r of results) {
-    if (r.outcome === 'completed') completed.push(r.id);
-    else if (r.outcome === 'failed') failed.push(r.id);
-  }
-  if (completed.length + failed.length === 0) return null;
-  // Only completed (the common case) or only failed: a plain count; both: split by id.
-  const [c, f, args] =
-    failed.length === 0 ? ['COUNT(*)', '0', [completed]]
-    : completed.length === 0 ? ['0', 'COUNT(*)', [failed]]
-    : ['SUM(id IN (?))', 'SUM(id IN (?))', [completed, failed, [...completed, ...failed]]];
-  return {
-    sql: `INSERT INTO ${table}_stats (minute, queue, slot, completed, failed)
-      SELECT UNIX_TIMESTAMP() DIV 60, queue, ?, ${c}, ${f} FROM ${table}
-       WHERE id IN (?) AND owner = ? AND status = 'processing' GROUP BY queue
-      ON DUPLICATE KEY UPDATE completed = completed + VALUES(completed), failed = failed + VALUES(failed)`,
-    args: [statsSlot(owner), ...args, owner],
-  };
+export function countFinishedSql(table: string, column: 'completed' | 'failed'): string {
+  return `INSERT INTO ${table}_stats (minute, queue, slot, completed, failed)
+    SELECT UNIX_TIMESTAMP() DIV 60, ?, ?, ${column === 'completed' ? 'ROW_COUNT(), 0' : '0, ROW_COUNT()'} FROM DUAL WHERE ROW_COUNT() > 0
+    ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column})`;
 }
 
 /** The stats row slot of one runtime: a stable hash of its id. */

@@ -34,12 +34,15 @@ const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => bo
  * Claim indexes. Ordering by (scheduled_at, id) inside (status[, queue]) lets a claim read
  * exactly the rows it takes, whatever the table size: the range `scheduled_at <= now` is also
  * the sort order, so there is no filesort and no scan past done or delayed rows.
+ * Every index is written twice per job (claim, finish), so there are no others: a runtime's
+ * own jobs are found through `status = 'processing'`, the prefix of jobs_claim.
  */
 export const INDEXES: Array<{ name: string; columns: string }> = [
   { name: 'jobs_claim', columns: 'status, scheduled_at, id' },
   { name: 'jobs_claim_queue', columns: 'queue, status, scheduled_at, id' },
-  { name: 'jobs_owner', columns: 'owner' },
 ];
+/** Indexes earlier versions created, dropped by migrate: they cost every job and serve no query. */
+const OBSOLETE_INDEXES = ['jobs_owner'];
 
 interface ColumnInfo extends RowDataPacket {
   COLUMN_NAME: string;
@@ -160,6 +163,7 @@ async function planJobsTable(conn: Connection, table: string): Promise<string[]>
   );
   const haveIndexes = new Set(idx.map((r) => String(r.INDEX_NAME)));
   for (const i of INDEXES) if (!haveIndexes.has(i.name)) changes.push(`ADD KEY ${i.name} (${i.columns})`);
+  for (const name of OBSOLETE_INDEXES) if (haveIndexes.has(name)) changes.push(`DROP KEY ${name}`);
   // One ALTER: the table is rebuilt at most once, and the change is all or nothing.
   return changes.length ? [`ALTER TABLE ${table}\n  ${changes.join(',\n  ')}`] : [];
 }
