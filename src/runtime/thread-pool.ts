@@ -11,7 +11,7 @@ import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 
 // More than the jobs that can be in the pool at once (claims are capped by --batch ≤ 10,000).
 const START_SLOTS = 1 << 16;
-const MAX_BATCH = 32;
+const MAX_BATCH = 64;
 const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
 
 export interface ThreadPoolOptions {

@@ -52,7 +52,7 @@ export function registerStart(program: Command, version: string): void {
       .option('--concurrency <n>', 'async jobs in flight per thread', positiveInt('--concurrency', 1000), 1)
       .option('--queue <names>', 'queues to run, in strict priority order, comma separated (default: all)', queueList)
       .addOption(seconds('--sleep <seconds>', 'poll interval when no job is due', 1000, '1'))
-      .option('--batch <n>', 'most jobs claimed in one round trip', positiveInt('--batch', 10_000), 500)
+      .option('--batch <n>', 'most jobs claimed in one round trip', positiveInt('--batch', 10_000), 2000)
       .option('--timeout <duration>', 'hard time limit per run for jobs that set none (e.g. 30s, 5 minutes)', duration('--timeout'))
       .addOption(seconds('--grace <seconds>', 'on SIGTERM/SIGINT, how long running jobs may finish', 30_000, '30'))
       .option('--max-memory-mb <mb>', 'heap limit per worker thread, in MB', positiveInt('--max-memory-mb', 1_000_000))
