@@ -88,6 +88,13 @@ export interface RuntimeChild {
   stop(): Promise<number | null>;
 }
 
+// Runtimes this process started: stopped with it, also when a timeout kills the bench.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(130));
+
 /** Starts the real bin/jobs-runtime; its output goes to a file, as in production. */
 export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv = {}): RuntimeChild {
   const dir = mkdtempSync(join(tmpdir(), 'jr-bench-log-'));
@@ -99,7 +106,13 @@ export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
   });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  children.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      r(code);
+    }),
+  );
   const ready = (async () => {
     for (let i = 0; i < 400; i++) {
       if (readFileSync(logFile, 'utf8').includes(' started: ')) {
