@@ -4,13 +4,15 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
 import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
-import { loadJobClass, type JobInstance } from '../src/job-loader.js';
+import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/job-loader.js';
 import { registerTypeScript } from '../src/typescript-loader.js';
 
 const { jobsDir, preloadTypeScript, stopFlag, starts, epoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const startTimes = new Int32Array(starts);
 if (preloadTypeScript) await registerTypeScript();
+// In the background: tasks run meanwhile, and one whose class is still loading waits for it only.
+void preloadJobClasses(jobsDir);
 
 /**
  * One job, or a batch of jobs run one after another: when many fast jobs wait, the master
