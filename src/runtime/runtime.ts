@@ -43,8 +43,10 @@ export interface RunSummary {
 }
 
 // Claim enough for this long of work at the current rate: big batches when jobs are fast,
-// no hoarding when they are slow (another runtime may be idle).
-const LOOKAHEAD_S = 0.05;
+// no hoarding when they are slow (another runtime may be idle). Jobs of up to ~100 ms get one
+// queued behind each running one, so a thread that finishes starts the next at once instead
+// of waiting for a claim's round trip.
+const LOOKAHEAD_S = 0.1;
 
 export class Runtime {
   private readonly waiting: ClaimedJob[] = [];
@@ -132,7 +134,8 @@ export class Runtime {
       const drained = this.stopWhenEmptyReady();
       const budget = this.o.maxJobs === null ? Infinity : this.o.maxJobs - this.claimedTotal;
       if (budget <= 0) {
-        this.onMaxJobs?.();
+        // Every job claimed within the budget runs: the drain starts once they are done.
+        if (this.inFlight === 0) this.onMaxJobs?.();
         await this.sleep(null);
         continue;
       }
@@ -187,12 +190,13 @@ export class Runtime {
   }
 
   /**
-   * Hands claimed jobs to the pool at once: its queue keeps every thread busy. The claim size
-   * already bounds how much waits there (about LOOKAHEAD_S of work), and on shutdown queued
-   * jobs come back unrun (see refuseNewTasks).
+   * Hands claimed jobs to the pool. Fast jobs all go at once (the pool's queue keeps every thread
+   * busy, and batches them); slow ones only as threads free up: the one queued behind each
+   * running job stays here, so on a stop it goes back at once instead of waiting for a thread.
    */
   private feed(): void {
-    while (this.waiting.length > 0) {
+    const poolCap = Math.max(this.o.executor.slots, this.target() - this.o.executor.slots);
+    while (this.waiting.length > 0 && this.running.size < poolCap) {
       const job = this.waiting.shift()!;
       this.running.set(job.id, job);
       const task = {
