@@ -159,6 +159,20 @@ describe('e2e start options: sqlite', () => {
     });
   });
 
+  test('each thread imports every job file at start, before any job names it', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_preload', async (app) => {
+      const marks = join(app.dir, 'preloaded.txt');
+      const rt = startCli(['start', '--procs', '3', ...app.storeArgs], { cwd: app.dir, env: { JOBS_TEST_PRELOAD_FILE: marks }, timeoutMs: 40_000 });
+      const threads = () => (existsSync(marks) ? new Set(lines(readFileSync(marks, 'utf8'))) : new Set<string>());
+      await waitFor('three threads to import Preloaded.ts', () => threads().size === 3, 20_000);
+      assert.equal(await app.count(), 0, 'no job was dispatched');
+      rt.child.kill('SIGTERM');
+      const r = await rt.done;
+      assert.equal(r.code, 0, r.stderr);
+      assertHasNot(r.stderr, /BadImport|cannot be loaded/, 'a job file that fails to import is left for the job that names it to report');
+    });
+  });
+
   test('invalid option values exit non-zero with a message naming the option', { timeout: 60_000 }, async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--procs', '0'], /--procs/],
