@@ -79,6 +79,7 @@ if (flag('--compare')) {
   peerRun('bullmq-bench.mjs', 'w1');
   peerRun('bullmq-bench.mjs', 'w2');
   peerRun('bullmq-bench.mjs', 'w3-threads');
+  peerRun('piscina-bench.mjs', 'w3'); // the same CPU work on a bare pool: what this machine allows today
   peerRun('graphile-bench.mjs', 'w1');
   peerRun('mariadb-bench.mjs', 'claim-batch', { CLAIM_BATCH: '1000' });
   const p = (k: string) => median(peer.get(k) ?? [Number.NaN]);
@@ -94,6 +95,12 @@ if (flag('--compare')) {
   console.log(`${'W2 p99 (ms)'.padEnd(58)} ${m('w2-p99 ms').toFixed(2).padStart(6)}   target ≤ 3 ms`);
   line('W3 / ideal 4.0 s (lower is better)', m('w3 s') / 4.0, '≤ 1.05');
   line('W3 / BullMQ worker threads (lower is better)', m('w3 s') / p(bullW3), '≤ 1.0');
+  const plain = (what: string, v: number, target: string) => console.log(`${what.padEnd(58)} ${v.toFixed(2).padStart(6)}   target ${target}`);
+  if (figures.has('idle-cpu %-of-one-core')) plain('Idle CPU (% of one core, --sleep 1)', m('idle-cpu %-of-one-core'), '< 1');
+  if (figures.has('w5-rss-idle MB')) plain('W5 idle RSS (MB)', m('w5-rss-idle MB'), '≤ 120');
+  if (figures.has('w5-rss-after-1000000 MB')) plain('W5 RSS after 1M / after 100k', m('w5-rss-after-1000000 MB') / m('w5-rss-after-100000 MB'), '≤ 1.10');
+  // Not a target: the same CPU work on a bare pool, no store, shows what this machine allows today.
+  console.log(`${'W3 / bare Piscina, same work, no store'.padEnd(58)} ${(m('w3 s') / p('piscina w3')).toFixed(2).padStart(6)}   (this machine's floor)`);
 }
 clearTimeout(watchdog);
 process.exit(0);
