@@ -1,11 +1,14 @@
 import type { JobResult, JobStore } from '../stores/store.js';
 
 // Results are written in batches: while one write is in flight, the next results gather, so the
-// batch size follows the load with no timer (one job: written at once; 20k/s: hundreds per write).
+// batch size follows the load (one job: written at once; 20k/s: hundreds per write, plus what
+// arrives in GATHER_MS while results stream in).
 // When the store is down, results stay here and are written once it is back: none is lost.
 
 const MAX_BATCH = 2000;
 const MAX_BACKOFF_MS = 5_000;
+const STREAMING_BATCH = 50;
+const GATHER_MS = 5;
 
 export class ResultWriter {
   private buffer: JobResult[] = [];
@@ -13,6 +16,7 @@ export class ResultWriter {
   private writing: JobResult[] = [];
   private flushing: Promise<void> | null = null;
   private failures = 0;
+  private lastBatch = 0;
 
   constructor(
     private readonly store: JobStore,
@@ -46,7 +50,12 @@ export class ResultWriter {
       // Let results that already arrived from the threads join this batch. A synchronous store
       // (SQLite) would otherwise write, and commit, one result at a time.
       await new Promise((r) => setImmediate(r));
+      // Under load (the last batch was large) wait a little longer for more: fewer, larger
+      // writes cost the store less per result (W1 on MariaDB: about +9%). A lone result, or a
+      // trickle, is written at once.
+      if (this.lastBatch >= STREAMING_BATCH) await new Promise((r) => setTimeout(r, GATHER_MS));
       const batch = this.buffer.splice(0, MAX_BATCH);
+      this.lastBatch = batch.length;
       this.writing = batch;
       try {
         await this.store.record({ owner: this.owner, results: batch, keepCompleted: this.keepCompleted });
@@ -61,6 +70,7 @@ export class ResultWriter {
         await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures)));
       }
     }
+    this.lastBatch = 0; // idle again: the next result is written at once
     this.flushing = null;
   }
 }
