@@ -192,8 +192,10 @@ for (const factory of STORE_FACTORIES) {
       const info = (id: string) => ({ id, host: 'h', pid: 1, queues: ['a', 'b'], threads: 4 });
       const stats = { cpuPercent: 12.5, rssBytes: 50_000_000, jobsDone: 10, jobsFailed: 2, busyThreads: 3 };
       // Earlier tests left jobs claimed by owners that never registered: give them back first,
-      // so each test here counts only its own.
+      // so each test here counts only its own. (A claim made in the same millisecond as this
+      // recovery is not yet older than deadAfterMs = 0: let the clock move first.)
       before(async () => {
+        await sleep(20);
         await store.recoverDeadRuntimes({ deadAfterMs: 0, maxInterruptions: 1000 });
       });
 
