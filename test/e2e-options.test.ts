@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli, startCli } from './helpers/cli.ts';
 import { assertHas, assertHasNot, bounded, createApp, lines, newJob, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
+import { readTrace } from './helpers/reliability.ts';
 import Ok from './fixtures/jobs/Ok.ts';
 import Throws from './fixtures/jobs/Throws.ts';
 import FailsPermanently from './fixtures/jobs/FailsPermanently.ts';
@@ -170,6 +171,31 @@ describe('e2e start options: sqlite', () => {
       const r = await rt.done;
       assert.equal(r.code, 0, r.stderr);
       assertHasNot(r.stderr, /BadImport|cannot be loaded/, 'a job file that fails to import is left for the job that names it to report');
+    });
+  });
+
+  test('jobs that arrive unannounced are polled for at a tenth of --sleep while they keep coming', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_adaptive_poll', async (app) => {
+      const trace = join(app.dir, 'trace.txt');
+      // No wake-up (as dispatches from another host), and a long idle poll.
+      const rt = startCli(['start', '--procs', '2', '--sleep', '3', ...app.storeArgs], { cwd: app.dir, env: { JOBS_WAKE: '0' }, timeoutMs: 40_000 });
+      await waitFor('the runtime to start', () => rt.stdout().includes(' started: '), 20_000);
+      const enqueuedAt = new Map<number, number>();
+      for (let n = 0; n < 40; n++) {
+        const [id] = await app.store.enqueue({ jobs: [newJob('Traced', { file: trace, traceStart: true, n })] });
+        enqueuedAt.set(id!, Date.now());
+        await sleep(100);
+      }
+      await waitFor('every job to start', () => readTrace(trace).filter((l) => l.kind === 'start').length === 40, 20_000);
+      const starts = readTrace(trace).filter((l) => l.kind === 'start');
+      const firstPoll = Math.min(...starts.map((l) => l.at));
+      // Jobs enqueued after the first poll found work: a 3 s poll would leave them ~1.5 s on average.
+      const waits = starts.filter((l) => enqueuedAt.get(l.id)! > firstPoll).map((l) => l.at - enqueuedAt.get(l.id)!).sort((a, b) => a - b);
+      assert.ok(waits.length >= 10, `${waits.length} jobs enqueued after the first poll`);
+      const median = waits[Math.floor(waits.length / 2)]!;
+      assert.ok(median < 1_000, `median wait ${median} ms after polls found work (--sleep 3): ${waits.join(', ')}`);
+      rt.child.kill('SIGTERM');
+      assert.equal((await rt.done).code, 0);
     });
   });
 
