@@ -1,43 +1,12 @@
 import type Database from 'better-sqlite3';
 import {
   OPS_BATCH, THROUGHPUT_KEEP_MS,
-  type FailedPage, type FailedSelection, type JobId, type JobRecord, type JobResult, type JobStatus, type PausedQueue, type PruneReport, type QueueThroughput,
+  type FailedPage, type FailedSelection, type JobId, type JobRecord, type JobStatus, type PausedQueue, type PruneReport, type QueueThroughput,
 } from '../store.js';
 
 // Operator commands, SQLite dialect: failed jobs, paused queues, throughput counters, pruning
 // and leases. Bulk changes go in transactions of OPS_BATCH rows, so the write lock is never held
 // long and claims of other processes slip in between. Times are this host's clock, in ms.
-
-/**
- * Counts a record() batch into the throughput counters, per queue, before its rows change: one
- * statement per batch, in record()'s transaction (cheaper than a RETURNING per row). Which
- * variant and its parameters: statsArgs.
- */
-const statsSql = (completed: string, failed: string) => `INSERT INTO jobs_stats (minute, queue, completed, failed)
-  SELECT ?, queue, ${completed}, ${failed} FROM jobs
-   WHERE id IN (SELECT value FROM json_each(?)) AND owner = ? AND status = 'processing' GROUP BY queue
-  ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`;
-const MIXED = 'SUM(id IN (SELECT value FROM json_each(?)))';
-/** By what a batch holds: only completed (the common case), only failed, or both. */
-export const STATS_SQL = {
-  completed: statsSql('COUNT(*)', '0'),
-  failed: statsSql('0', 'COUNT(*)'),
-  mixed: statsSql(MIXED, `COUNT(*) - ${MIXED}`),
-};
-
-/** Which STATS_SQL a batch needs and its parameters; null when it holds no final outcome (retries only). */
-export function statsArgs(results: JobResult[], minute: number, owner: string): { sql: string; args: unknown[] } | null {
-  const completed: JobId[] = [];
-  const failed: JobId[] = [];
-  for (const r of results) {
-    if (r.outcome === 'completed') completed.push(r.id);
-    else if (r.outcome === 'failed') failed.push(r.id);
-  }
-  if (failed.length === 0) return completed.length === 0 ? null : { sql: STATS_SQL.completed, args: [minute, JSON.stringify(completed), owner] };
-  if (completed.length === 0) return { sql: STATS_SQL.failed, args: [minute, JSON.stringify(failed), owner] };
-  const c = JSON.stringify(completed);
-  return { sql: STATS_SQL.mixed, args: [minute, c, c, JSON.stringify([...completed, ...failed]), owner] };
-}
 
 /** A row of the jobs table as SELECT * returns it (see schema.ts). */
 export interface JobRow {

@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
 CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
-CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
+-- Earlier versions indexed owner; every claim and result paid for it, and a runtime's jobs are
+-- found through status = 'processing' (jobs_claim) instead.
+DROP INDEX IF EXISTS jobs_owner;
 CREATE TABLE IF NOT EXISTS jobs_runtimes (
   id           TEXT    PRIMARY KEY,
   host         TEXT    NOT NULL,

@@ -130,15 +130,26 @@ export class SqliteStore implements JobStore {
       `UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ?
         WHERE id = ? AND owner = ? AND status = 'processing'`,
     );
+    const count = this.stmt(
+      `INSERT INTO jobs_stats (minute, queue, completed, failed) VALUES (?, ?, ?, ?)
+        ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`,
+    );
     this.db.transaction(() => {
-      // Throughput counters first, in the same transaction, while the rows still say which queue each job is on.
-      const stats = ops.statsArgs(results, Math.floor(now / 60_000), owner);
-      if (stats) this.stmt(stats.sql).run(...stats.args);
+      // Throughput counters from each statement's changes: only rows this owner still held count.
+      const finished = new Map<string, { completed: number; failed: number }>();
+      const tally = (queue: string, outcome: 'completed' | 'failed', changes: number) => {
+        if (changes === 0) return;
+        const c = finished.get(queue) ?? { completed: 0, failed: 0 };
+        c[outcome] += changes;
+        finished.set(queue, c);
+      };
       for (const r of results) {
-        if (r.outcome === 'completed') keep ? complete.run(now, r.id, owner) : complete.run(r.id, owner);
+        if (r.outcome === 'completed') tally(r.queue, 'completed', (keep ? complete.run(now, r.id, owner) : complete.run(r.id, owner)).changes);
         else if (r.outcome === 'retry') retry.run(r.error, now + r.delayMs, r.id, owner);
-        else fail.run(r.error, now, r.id, owner);
+        else tally(r.queue, 'failed', fail.run(r.error, now, r.id, owner).changes);
       }
+      const minute = Math.floor(now / 60_000);
+      for (const [queue, c] of finished) count.run(minute, queue, c.completed, c.failed);
     }).immediate();
   }
 
