@@ -54,13 +54,24 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
   } else if (kind === 'mysql') {
     db = await createMysqlDatabase(suite);
     url = db.url;
-    const m = await runCli(['migrate', '--database-url', url], { cwd: dir, timeoutMs: 20_000 });
-    assert.equal(m.code, 0, `migrate failed: ${m.stderr}`);
   } else {
     url = `sqlite:${join(dir, 'jobs.sqlite')}`;
   }
-  const store = await openStore(url, { maxConnections: 2 });
-  await store.migrate({}); // SQLite: the schema exists once opened; MySQL: already up to date
+  let store: JobStore;
+  try {
+    if (db) {
+      const m = await runCli(['migrate', '--database-url', url], { cwd: dir, timeoutMs: 20_000 });
+      assert.equal(m.code, 0, `migrate failed: ${m.stderr}`);
+    }
+    store = await openStore(url, { maxConnections: 2 });
+    await store.migrate({}); // SQLite: the schema exists once opened; MySQL: already up to date
+  } catch (e) {
+    // Nothing half-made is left open: the suite fails with the store's error, not a hang.
+    await db?.drop().catch(() => undefined);
+    await redis?.drop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   if (kind === 'sqlite') sqlite = new Database(join(dir, 'jobs.sqlite'), { timeout: 10_000 });
 
   return {
