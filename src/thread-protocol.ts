@@ -18,8 +18,6 @@ export interface JobTask {
 
 export interface ThreadData {
   jobsDir: string;
-  /** The jobs directory holds TypeScript: register the loader when the thread starts, not in the first job's time. */
-  preloadTypeScript: boolean;
   /** One Int32 the master sets to 1 on shutdown: tasks not yet started then come back unrun. */
   stopFlag: SharedArrayBuffer;
   /** Int32 per task slot: the thread writes when it starts a task (ms since `epoch`), for timeouts. */

@@ -5,13 +5,12 @@ import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
 import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
 import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/job-loader.js';
-import { registerTypeScript } from '../src/typescript-loader.js';
 
-const { jobsDir, preloadTypeScript, stopFlag, starts, epoch } = workerData as ThreadData;
+const { jobsDir, stopFlag, starts, epoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const startTimes = new Int32Array(starts);
-if (preloadTypeScript) await registerTypeScript();
-// In the background: tasks run meanwhile, and one whose class is still loading waits for it only.
+// Every job file, TypeScript loader included, in the background: tasks run meanwhile, and one
+// whose class is still loading waits for it only.
 void preloadJobClasses(jobsDir);
 
 /**

@@ -73,11 +73,11 @@ export class Runtime {
   private idleWaiters: Array<() => void> = [];
   /** Jobs the pool handed back unrun during shutdown. */
   private readonly unrun: JobId[] = [];
-  /** The current poll interval: --sleep when idle, shorter while polls keep finding jobs. */
-  private pollMs: number;
+  /** The poll interval now: --sleep (o.pollMs) when idle, shorter while polls keep finding jobs. */
+  private currentPollMs: number;
 
   constructor(private readonly o: RuntimeOptions) {
-    this.pollMs = o.pollMs;
+    this.currentPollMs = o.pollMs;
     this.health = new StoreHealth(o.log, o.store.displayUrl);
     this.writer = new ResultWriter(
       o.store,
@@ -179,8 +179,8 @@ export class Runtime {
    * interval back, up to --sleep (idle: one query per --sleep).
    */
   private nextPollMs(found: boolean): number {
-    this.pollMs = found ? this.o.pollMs / POLL_SPEEDUP : Math.min(this.o.pollMs, this.pollMs * 2);
-    return this.pollMs;
+    this.currentPollMs = found ? this.o.pollMs / POLL_SPEEDUP : Math.min(this.o.pollMs, this.currentPollMs * 2);
+    return this.currentPollMs;
   }
 
   /** Gives back jobs a failed claim may have taken; false (after a backoff) while the store is away. */

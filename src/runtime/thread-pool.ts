@@ -1,7 +1,5 @@
 import { Piscina } from 'piscina';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isTypeScriptFile } from '../typescript-loader.js';
 import { formatMs } from './logger.js';
 import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 
@@ -51,7 +49,6 @@ export class ThreadPool implements JobExecutor {
     this.batching = options.concurrency === 1;
     const workerData: ThreadData = {
       jobsDir: options.jobsDir,
-      preloadTypeScript: holdsTypeScript(options.jobsDir),
       stopFlag: this.stopFlag,
       starts: this.starts.buffer as SharedArrayBuffer,
       epoch: this.epoch,
@@ -177,14 +174,6 @@ export class ThreadPool implements JobExecutor {
 
   async close(): Promise<void> {
     await this.pool.destroy();
-  }
-}
-
-function holdsTypeScript(dir: string): boolean {
-  try {
-    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).some(isTypeScriptFile);
-  } catch {
-    return false; // a missing directory is reported by the CLI
   }
 }
 
