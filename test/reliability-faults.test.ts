@@ -4,9 +4,12 @@
 // the pool replaces the thread, and the master exits 0 with --stop-when-empty.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { killAll, parseJobLines, runCli, type CliResult } from './helpers/cli.ts';
 import { createApp, newJob, STORE_KINDS, tally, type E2eApp } from './helpers/e2e.ts';
 import Spins from './fixtures/jobs/Spins.ts';
+
+const SLOW_LOAD_DIR = fileURLToPath(new URL('./fixtures/slow-load-jobs', import.meta.url));
 
 after(() => killAll());
 
@@ -105,8 +108,9 @@ for (const kind of STORE_KINDS) {
 
 // The hard timeout is a limit on a job's own run. A runtime claims ahead when jobs are fast
 // (claims are sized to the pace) and hands what it claimed to the thread pool, where jobs wait
-// for a free thread; that wait is not the job's run and must not count against its timeout.
-describe('--timeout counts a job\'s own run, not its wait for a thread (sqlite)', () => {
+// for a free thread; that wait is not the job's run and must not count against its timeout, nor
+// does the first load of its code in a thread (bounded apart, by LOAD_LIMIT_MS).
+describe('--timeout counts a job\'s own run, not its wait for a thread nor its code loading (sqlite)', () => {
   let app: E2eApp;
   before(async () => {
     app = await createApp('sqlite', 'rel_faults_queue');
@@ -124,5 +128,17 @@ describe('--timeout counts a job\'s own run, not its wait for a thread (sqlite)'
     assert.deepEqual(parseJobLines(run.stderr).failed, [], 'no job timed out: each ran 600 ms of its 1 s');
     assert.match(run.stdout, /jobs-runtime stopped: 303 completed, 0 failed/);
     for (const id of slow) assert.equal(await app.store.getJob({ id }), null);
+  });
+
+  test('a job whose code takes 1.5 s to load the first time completes with --timeout 300ms', async () => {
+    const [id] = await app.store.enqueue({ jobs: [newJob('SlowToLoad')] });
+    const run = await runCli(['start', '--procs', '1', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', SLOW_LOAD_DIR], {
+      cwd: app.dir,
+      timeoutMs: 30_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(parseJobLines(run.stderr).failed, [], 'loading is not part of the run');
+    assert.deepEqual([...tally(parseJobLines(run.stdout).ok).keys()], [id]);
+    assert.equal(await app.store.getJob({ id: id! }), null);
   });
 });

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
-import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
+import { isFinalFailure, TaskSlot, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
 import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/job-loader.js';
 
 const { jobsDir, stopFlag, starts, epoch } = workerData as ThreadData;
@@ -26,23 +26,27 @@ export default async function run(input: JobTask | { batch: JobTask[] }): Promis
 
 /** Marks the task done in its slot: if the thread dies later in a batch, the master knows this one ran. */
 function finish(task: JobTask, result: JobTaskResult): JobTaskResult {
-  if (task.startSlot !== undefined && !result.skipped) Atomics.store(startTimes, task.startSlot, -1);
+  if (!result.skipped) mark(task, TaskSlot.FINISHED);
   return result;
+}
+
+function mark(task: JobTask, state: number): void {
+  if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, state);
 }
 
 async function runJob(task: JobTask): Promise<JobTaskResult> {
   // Queued before a shutdown began: hand it back unrun rather than start it now.
   if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
-  // The master's time limit for this run starts now, not when it was queued.
-  if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, Math.max(1, Date.now() - epoch));
+  // Timed from now, not from when it was queued: first its code loads, under a limit of its own.
+  mark(task, TaskSlot.loading(Date.now() - epoch));
   const started = performance.now();
   const warnings: string[] = [];
   let job: JobInstance | undefined;
   let payload: unknown;
   try {
     const JobClass = await loadJobClass(jobsDir, task.handler);
-    // Loading the job's code (a first import may compile TypeScript) had its own limit; run() gets a full one.
-    if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, Math.max(1, Date.now() - epoch));
+    // The job's --timeout counts from here: its run, not its code's first load.
+    mark(task, TaskSlot.running(Date.now() - epoch));
     payload = parsePayload(task.payload);
     job = new JobClass();
     job.context = {

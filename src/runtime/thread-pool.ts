@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { formatMs } from './logger.js';
-import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
+import { LOAD_LIMIT_MS, TaskSlot, type JobTask, type JobTaskResult, type ThreadData } from '../thread-protocol.js';
 
 // The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
 // from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job
@@ -34,7 +34,7 @@ export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
   private readonly stopFlag = new SharedArrayBuffer(4);
-  /** Per task, in a ring: 0 = not started, >0 = started (ms since `epoch`), -1 = finished. */
+  /** Per task, in a ring: where it stands and since when (`TaskSlot`). */
   private readonly starts = new Int32Array(new SharedArrayBuffer(4 * START_SLOTS));
   private readonly epoch = Date.now() - 1;
   private nextSlot = 0;
@@ -105,15 +105,15 @@ export class ThreadPool implements JobExecutor {
       // the others go back unrun (those that had finished too: their results died with the
       // thread, so they run again, as jobs of a dead runtime would).
       chunk.forEach(({ resolve }, i) => {
-        const state = Atomics.load(this.starts, tasks[i]!.startSlot);
-        resolve(state > 0 ? this.crashResult(e, submitted, null, false) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
+        const started = TaskSlot.isStarted(Atomics.load(this.starts, tasks[i]!.startSlot));
+        resolve(started ? this.crashResult(e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
       });
     }
   }
 
   private takeSlot(): number {
     const slot = this.nextSlot++ % START_SLOTS;
-    Atomics.store(this.starts, slot, 0);
+    Atomics.store(this.starts, slot, TaskSlot.QUEUED);
     return slot;
   }
 
@@ -124,15 +124,20 @@ export class ThreadPool implements JobExecutor {
     try {
       return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
     } catch (e) {
-      return this.crashResult(e, submitted, timeoutMs, timeout?.signal.aborted === true);
+      return this.crashResult(e, submitted, timeout?.expired() ?? null);
     } finally {
       timeout?.cancel();
     }
   }
 
-  private crashResult(e: unknown, submitted: number, timeoutMs: number | null, timedOut: boolean): JobTaskResult {
+  /** `timedOut`: the limit the task overran, when that is why its thread was terminated. */
+  private crashResult(e: unknown, submitted: number, timedOut: { limitMs: number; loading: boolean } | null): JobTaskResult {
     const err = e as Error;
-    const message = timedOut ? `timed out after ${formatMs(timeoutMs!)}: its thread was terminated` : describeThreadDeath(err);
+    const message = !timedOut
+      ? describeThreadDeath(err)
+      : timedOut.loading
+        ? `timed out loading its code after ${formatMs(timedOut.limitMs)}: its thread was terminated`
+        : `timed out after ${formatMs(timedOut.limitMs)}: its thread was terminated`;
     return {
       ok: false,
       durationMs: performance.now() - submitted,
@@ -145,27 +150,36 @@ export class ThreadPool implements JobExecutor {
   }
 
   /**
-   * A job's time limit counts from when its thread starts it, not from when it was queued in
-   * the pool: the thread writes its start time into `starts[slot]`, and the timer re-arms
-   * until then. Aborting a running task terminates its thread (Piscina), which is what stops
+   * A job's time limit counts from when its thread starts running it, not from when it was
+   * queued in the pool nor while its code first loads (which has a limit of its own): the thread
+   * writes each phase into `starts[slot]` and the timer re-arms until the phase's limit is
+   * spent. Aborting a running task terminates its thread (Piscina), which is what stops
    * synchronous code.
    */
-  private armTimeout(slot: number, limitMs: number): { signal: AbortSignal; cancel: () => void } {
+  private armTimeout(slot: number, limitMs: number) {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | null = null;
+    let expired: { limitMs: number; loading: boolean } | null = null;
     const check = () => {
-      const startedAt = Atomics.load(this.starts, slot);
-      if (startedAt === -1) return; // finished; its result is on its way
-      if (startedAt === 0) {
-        timer = setTimeout(check, Math.min(limitMs, 25)); // still queued
+      const state = Atomics.load(this.starts, slot);
+      if (state === TaskSlot.FINISHED) return; // its result is on its way
+      if (state === TaskSlot.QUEUED) {
+        timer = setTimeout(check, Math.min(limitMs, 25));
         return;
       }
-      const ranFor = Date.now() - this.epoch - startedAt;
-      if (ranFor >= limitMs) controller.abort();
-      else timer = setTimeout(check, limitMs - ranFor);
+      const loading = TaskSlot.isLoading(state);
+      const limit = loading ? Math.max(limitMs, LOAD_LIMIT_MS) : limitMs;
+      const spent = Date.now() - this.epoch - TaskSlot.since(state);
+      if (spent >= limit) {
+        expired = { limitMs: limit, loading };
+        controller.abort();
+      } else {
+        // While loading, look again within the run's limit: the run may start any moment.
+        timer = setTimeout(check, loading ? Math.min(limit - spent, limitMs) : limit - spent);
+      }
     };
     timer = setTimeout(check, limitMs);
-    return { signal: controller.signal, cancel: () => timer && clearTimeout(timer) };
+    return { signal: controller.signal, expired: () => expired, cancel: () => timer && clearTimeout(timer) };
   }
 
   refuseNewTasks(): void {
