@@ -1,11 +1,14 @@
 // W1 once, with where the CPU went: `node --import tsx bench/w1-cpu.ts [--store mysql|sqlite|redis]
-// [--jobs 60000] [-- <extra start options>]`. Prints jobs/s and the CPU time per job of the
-// runtime (master and threads) and of the store's server process (mariadbd or redis-server),
-// read from /proc. On 2 cores they share, the sum bounds W1; this is what told which side to
-// work on. With JOBS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' the runtime writes profiles.
+// [--jobs 60000] [--job noop|wait10] [-- <extra start options>]`. Prints jobs/s and the CPU time
+// per job of the runtime (master and threads) and of the store's server process (mariadbd or
+// redis-server), read from /proc. On 2 cores they share, the sum bounds W1; this is what told
+// which side to work on. `--job wait10` runs 10 ms I/O-bound jobs instead of no-ops (give
+// `-- --concurrency 4`): the per-job cost at a moderate pace, where batches are small.
+// With JOBS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' the runtime writes profiles.
 import { execFileSync } from 'node:child_process';
 import { wakeRuntimes } from '../dist/src/wake/wake-sender.js';
 import Noop from './jobs/Noop.mjs';
+import Wait10 from './jobs/Wait10.mjs';
 import { cpuMsOf, freshStore, logSize, now, startRuntime, waitUntilDone, type StoreKind } from './lib.ts';
 
 const args = process.argv.slice(2);
@@ -17,6 +20,9 @@ const value = (name: string, fallback: string) => {
 };
 const kind = value('--store', 'mysql') as StoreKind;
 const jobs = Number(value('--jobs', '60000'));
+const jobName = value('--job', 'noop');
+const JobClass = { noop: Noop, wait10: Wait10 }[jobName];
+if (!JobClass) throw new Error(`--job must be noop or wait10, got '${jobName}'`);
 if (!['mysql', 'sqlite', 'redis'].includes(kind)) throw new Error(`--store must be mysql, sqlite or redis, got '${kind}'`);
 if (!Number.isInteger(jobs) || jobs < 1000) throw new Error(`--jobs must be a whole number ≥ 1000, got '${value('--jobs', '')}'`);
 
@@ -35,7 +41,7 @@ try {
   await runtime.ready;
   process.env.JOBS_WAKE = '0';
   const payloads = Array.from({ length: jobs }, (_, i) => ({ i }));
-  for (let i = 0; i < jobs; i += 1000) await Noop.dispatchMany(payloads.slice(i, i + 1000));
+  for (let i = 0; i < jobs; i += 1000) await JobClass.dispatchMany(payloads.slice(i, i + 1000));
   process.env.JOBS_WAKE = '1';
   const server = serverPid();
   const log = { file: runtime.logFile, fromByte: logSize(runtime.logFile), expectedLines: jobs };
@@ -45,7 +51,7 @@ try {
   const t1 = await waitUntilDone(b, 300_000, { log });
   const perJob = (ms: number) => `${((ms * 1000) / jobs).toFixed(0)} µs`;
   console.log(
-    `W1 ${kind}: ${jobs} jobs at ${Math.round((jobs / (t1 - t0)) * 1000)} jobs/s; CPU per job: runtime ${perJob(cpuMsOf(runtime.pid) - before.runtime)}` +
+    `W1 ${kind}: ${jobs} ${jobName} jobs at ${Math.round((jobs / (t1 - t0)) * 1000)} jobs/s; CPU per job: runtime ${perJob(cpuMsOf(runtime.pid) - before.runtime)}` +
       (server ? `, ${kind === 'mysql' ? 'mariadbd' : 'redis-server'} ${perJob(cpuMsOf(server) - before.server)}` : ''),
   );
 } finally {
