@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
-import { createApp, newJob, STORE_KINDS, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, createApp, newJob, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
 
@@ -197,7 +197,7 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
   });
 });
 
-for (const kind of STORE_KINDS) {
+for (const kind of ALL_STORE_KINDS) {
   describe(`SIGKILL and restart: ${kind}`, () => {
     const c = suite(kind);
 
@@ -254,7 +254,7 @@ for (const kind of STORE_KINDS) {
 // Recovery by heartbeat, as for a peer on another host: a runtime that is alive (its pid
 // exists) but silent for longer than --dead-after is dead to its peers. Here it is frozen with
 // SIGSTOP, then resumed: its late result must not undo the peer's run.
-for (const kind of STORE_KINDS) {
+for (const kind of ALL_STORE_KINDS) {
   describe(`stale heartbeat: ${kind}`, () => {
     const c = suite(kind);
     const FAST = ['--procs', '1', '--heartbeat', '0.5', '--dead-after', '2', '--sleep', '0.2'];

@@ -18,6 +18,16 @@ export const JOBS_DIR = fileURLToPath(new URL('../fixtures/jobs', import.meta.ur
 export const STORE_KINDS = ['sqlite', 'mysql'] as const;
 /** Redis apps exist for suites that need no SQL (rawInsert and count are SQL-only). */
 export type StoreKind = (typeof STORE_KINDS)[number] | 'redis';
+/** Every store, for suites that read the store through its API only (`totals`, not `count`). */
+export const ALL_STORE_KINDS: readonly StoreKind[] = [...STORE_KINDS, 'redis'];
+
+/** Jobs in the store by state, summed over queues (completed jobs are not kept by default). */
+export interface Totals {
+  waiting: number;
+  delayed: number;
+  processing: number;
+  failed: number;
+}
 
 export interface RawRow {
   handler: string;
@@ -39,6 +49,8 @@ export interface E2eApp {
   rawInsert(row: RawRow): Promise<number>;
   /** Rows in the jobs table, optionally filtered by an SQL condition. */
   count(where?: string): Promise<number>;
+  /** Jobs by state through the store's own counts: works on every store. */
+  totals(): Promise<Totals>;
   close(): Promise<void>;
 }
 
@@ -105,6 +117,16 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
       const sql = `SELECT COUNT(*) AS n FROM jobs WHERE ${where}`;
       if (db) return Number((await db.query<Array<{ n: number }>>(sql))[0]!.n);
       return Number((sqlite!.prepare(sql).get() as { n: number }).n);
+    },
+    async totals() {
+      const t: Totals = { waiting: 0, delayed: 0, processing: 0, failed: 0 };
+      for (const q of await store.counts({})) {
+        t.waiting += q.waiting;
+        t.delayed += q.delayed;
+        t.processing += q.processing;
+        t.failed += q.failed;
+      }
+      return t;
     },
     async close() {
       await store.close().catch(() => undefined);
