@@ -90,6 +90,17 @@ for (const factory of STORE_FACTORIES) {
       const liveRow = text.stdout.split('\n').find((l) => l.includes(` ${runtime.pid} `))!;
       assert.match(liveRow, new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+2/2\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`));
       assert.match(text.stdout, /^ {2}gone-host\s+424242\s+all\s+0\/8\s+.*\s+DEAD$/m);
+      // The runtimes run with another --dead-after: status judges silence by the same limit.
+      const patient = await app.cli(['status', '--json', '--dead-after', '1m']);
+      assert.equal(patient.code, 0, patient.stderr);
+      const ps = JSON.parse(patient.stdout) as StatusSnapshot;
+      assert.equal(ps.deadAfterMs, 60_000);
+      assert.equal(ps.runtimes.find((r) => r.id === 'ghost-1')!.dead, false, 'silent 45 s is not dead with --dead-after 1m');
+      const strict = await app.cli(['status', '--dead-after', '40']);
+      assert.match(strict.stdout, /^Runtimes: 1 live, 1 dead \(silent > 40s, not yet recovered\)$/m);
+      const bad = await app.cli(['status', '--dead-after', 'soon']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /argument 'soon' is invalid\. Invalid value for --dead-after/);
       // Piped, --watch prints once and exits.
       const watched = await app.cli(['status', '--watch'], { timeoutMs: 10_000 });
       assert.equal(watched.code, 0);

@@ -4,7 +4,7 @@ import { formatAge, formatBytes, formatTime, table } from './format.js';
 // What `jobs-runtime status` shows: read once from the store (gatherStatus), drawn as text
 // (renderStatus). The watch mode redraws the same text in place.
 
-/** A runtime silent this long is shown as dead (the runtime's default --dead-after). */
+/** A runtime silent this long is shown as dead, unless `status --dead-after` says otherwise (the runtime's default --dead-after). */
 export const DEAD_AFTER_MS = 30_000;
 
 export interface RuntimeView {
@@ -21,7 +21,7 @@ export interface RuntimeView {
   jobsDone: number;
   jobsFailed: number;
   lastHeartbeatMsAgo: number;
-  /** Silent for more than DEAD_AFTER_MS and not yet recovered by a peer. */
+  /** Silent for more than the snapshot's deadAfterMs and not yet recovered by a peer. */
   dead: boolean;
 }
 
@@ -42,11 +42,13 @@ export interface StatusSnapshot {
   store: string;
   /** When it was read (this host's clock), ISO 8601. */
   at: string;
+  /** Silence after which a runtime is shown as dead (peers recover it after their own --dead-after). */
+  deadAfterMs: number;
   runtimes: RuntimeView[];
   queues: QueueView[];
 }
 
-export async function gatherStatus(store: JobStore): Promise<StatusSnapshot> {
+export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
   const runtimes = await store.listRuntimes({});
   const counts = await store.counts({});
   const paused = new Set((await store.listPausedQueues({})).map((p) => p.queue));
@@ -58,6 +60,7 @@ export async function gatherStatus(store: JobStore): Promise<StatusSnapshot> {
   return {
     store: store.displayUrl,
     at: new Date().toISOString(),
+    deadAfterMs,
     runtimes: runtimes.map((r) => ({
       id: r.id,
       host: r.host,
@@ -72,7 +75,7 @@ export async function gatherStatus(store: JobStore): Promise<StatusSnapshot> {
       jobsDone: r.jobsDone,
       jobsFailed: r.jobsFailed,
       lastHeartbeatMsAgo: r.silentForMs,
-      dead: r.silentForMs > DEAD_AFTER_MS,
+      dead: r.silentForMs > deadAfterMs,
     })),
     queues: names.map((queue) => {
       const c = byName.get(queue);
@@ -97,7 +100,7 @@ export function renderStatus(s: StatusSnapshot): string {
   const dead = s.runtimes.filter((r) => r.dead).length;
   if (s.runtimes.length === 0) out.push('Runtimes: none running');
   else {
-    out.push(`Runtimes: ${s.runtimes.length - dead} live${dead ? `, ${dead} dead (silent > ${DEAD_AFTER_MS / 1000}s, not yet recovered)` : ''}`);
+    out.push(`Runtimes: ${s.runtimes.length - dead} live${dead ? `, ${dead} dead (silent > ${formatAge(s.deadAfterMs)}, not yet recovered)` : ''}`);
     out.push(
       table(
         ['HOST', 'PID', 'QUEUES', 'BUSY/THREADS', 'CPU', 'RSS', 'UPTIME', 'DONE', 'FAILED', 'HEARTBEAT', 'STATE'],

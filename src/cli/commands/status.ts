@@ -3,11 +3,12 @@ import type { JobStore } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 import { duration } from '../options.js';
-import { gatherStatus, renderStatus } from '../status-screen.js';
+import { DEAD_AFTER_MS, gatherStatus, renderStatus } from '../status-screen.js';
 
 interface StatusOptions {
   watch?: boolean;
   interval: number;
+  deadAfter: number;
   json?: boolean;
   databaseUrl?: string;
   jobsDir?: string;
@@ -29,20 +30,25 @@ export function registerStatus(program: Command): void {
       .description('Show live runtimes (host, pid, threads, CPU, memory, jobs done) and every queue (waiting, delayed, processing, failed, paused, throughput)')
       .option('--watch', 'on a terminal, redraw in place every --interval until q or Ctrl-C (piped: print once)')
       .addOption(new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'))
+      .addOption(
+        new Option('--dead-after <seconds>', "show a runtime silent this long as dead: give the runtimes' own --dead-after (seconds, or text like 2 minutes)")
+          .argParser(duration('--dead-after'))
+          .default(DEAD_AFTER_MS, '30'),
+      )
       .option('--json', 'print the figures as JSON'),
   ).action(async (opts: StatusOptions) => {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      if (opts.json) printJson(await gatherStatus(store));
-      else if (opts.watch && process.stdout.isTTY) await watch(store, Math.max(200, opts.interval));
-      else process.stdout.write(`${renderStatus(await gatherStatus(store))}\n`);
+      if (opts.json) printJson(await gatherStatus(store, opts.deadAfter));
+      else if (opts.watch && process.stdout.isTTY) await watch(store, Math.max(200, opts.interval), opts.deadAfter);
+      else process.stdout.write(`${renderStatus(await gatherStatus(store, opts.deadAfter))}\n`);
     } finally {
       await store.close();
     }
   });
 }
 
-async function watch(store: JobStore, intervalMs: number): Promise<void> {
+async function watch(store: JobStore, intervalMs: number, deadAfterMs: number): Promise<void> {
   let quit!: () => void;
   const quitting = new Promise<void>((resolve) => (quit = resolve));
   let done = false;
@@ -64,7 +70,7 @@ async function watch(store: JobStore, intervalMs: number): Promise<void> {
     while (!done) {
       let screen: string;
       try {
-        screen = renderStatus(await gatherStatus(store));
+        screen = renderStatus(await gatherStatus(store, deadAfterMs));
       } catch (e) {
         screen = `Cannot read the store: ${(e as Error).message}\n(retrying every ${intervalMs / 1000}s)`;
       }
