@@ -101,6 +101,7 @@ for (const kind of ALL_STORE_KINDS) {
       for (const id of okIds) assert.equal(ok.get(id), 1, `✔ lines for Ok job ${id}`);
       assert.equal(ok.size, okIds.length, 'no ✔ line for a faulty job');
       assert.deepEqual(await app.totals(), { waiting: 0, delayed: 0, processing: 0, failed: 6 }, 'only the 6 failed jobs are left');
+      for (const id of okIds) assert.equal(await app.store.getJob({ id }), null, `completed job ${id} is not kept`);
     });
   });
 }
@@ -129,7 +130,7 @@ describe('--timeout counts a job\'s own run, not its wait for a thread nor its c
     for (const id of slow) assert.equal(await app.store.getJob({ id }), null);
   });
 
-  test('a job whose code takes 1.5 s to load the first time completes with --timeout 300ms', async () => {
+  test('a job whose code takes 2.5 s to load the first time completes with --timeout 300ms', async () => {
     const [id] = await app.store.enqueue({ jobs: [newJob('SlowToLoad')] });
     const run = await runCli(['start', '--procs', '1', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', SLOW_LOAD_DIR], {
       cwd: app.dir,
@@ -138,6 +139,10 @@ describe('--timeout counts a job\'s own run, not its wait for a thread nor its c
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(parseJobLines(run.stderr).failed, [], 'loading is not part of the run');
     assert.deepEqual([...tally(parseJobLines(run.stdout).ok).keys()], [id]);
+    // Its run, load included, took longer than --timeout: the wait for its code was not counted.
+    const took = /✔ Job processed successfully: \d+ \(SlowToLoad, ([\d.]+) (ms|s)\)/.exec(run.stdout);
+    assert.ok(took, run.stdout);
+    assert.ok(Number(took[1]) * (took[2] === 's' ? 1000 : 1) > 300, `it waited for its code: ${took[0]}`);
     assert.equal(await app.store.getJob({ id: id! }), null);
   });
 });

@@ -3,12 +3,13 @@
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
-import { isFinalFailure, TaskSlot, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
+import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
+import { Phase, TaskSlots } from '../src/task-slots.js';
 import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/job-loader.js';
 
-const { jobsDir, stopFlag, starts, epoch } = workerData as ThreadData;
+const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
-const startTimes = new Int32Array(starts);
+const slots = new TaskSlots(slotsBuffer, slotsEpoch);
 // Every job file, TypeScript loader included, in the background: tasks run meanwhile, and one
 // whose class is still loading waits for it only.
 void preloadJobClasses(jobsDir);
@@ -26,19 +27,19 @@ export default async function run(input: JobTask | { batch: JobTask[] }): Promis
 
 /** Marks the task done in its slot: if the thread dies later in a batch, the master knows this one ran. */
 function finish(task: JobTask, result: JobTaskResult): JobTaskResult {
-  if (!result.skipped) mark(task, TaskSlot.FINISHED);
+  if (!result.skipped) mark(task, Phase.FINISHED);
   return result;
 }
 
-function mark(task: JobTask, state: number): void {
-  if (task.startSlot !== undefined) Atomics.store(startTimes, task.startSlot, state);
+function mark(task: JobTask, phase: Phase): void {
+  if (task.startSlot !== undefined) slots.mark(task.startSlot, phase);
 }
 
 async function runJob(task: JobTask): Promise<JobTaskResult> {
   // Queued before a shutdown began: hand it back unrun rather than start it now.
   if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
   // Timed from now, not from when it was queued: first its code loads, under a limit of its own.
-  mark(task, TaskSlot.loading(Date.now() - epoch));
+  mark(task, Phase.LOADING);
   const started = performance.now();
   const warnings: string[] = [];
   let job: JobInstance | undefined;
@@ -46,7 +47,7 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
   try {
     const JobClass = await loadJobClass(jobsDir, task.handler);
     // The job's --timeout counts from here: its run, not its code's first load.
-    mark(task, TaskSlot.running(Date.now() - epoch));
+    mark(task, Phase.RUNNING);
     payload = parsePayload(task.payload);
     job = new JobClass();
     job.context = {

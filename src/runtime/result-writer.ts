@@ -55,7 +55,7 @@ export class ResultWriter {
       // While results keep coming, gather them: under load (the last batch was large) for
       // GATHER_MS more (W1 on MariaDB: about +9%), and at a steady pace so that writes start at
       // most every GATHER_MS (jobs of ~10 ms at 1,500/s: a third of the writes, and of the
-      // store's CPU per job). A lone result, or a trickle, is written at once.
+      // store's CPU per job). A result after a pause of 5 ms or more, or a trickle, is written at once.
       const waitMs = this.lastBatch >= STREAMING_BATCH ? GATHER_MS : this.lastWriteAt + GATHER_MS - performance.now();
       if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
       const batch = this.buffer.splice(0, MAX_BATCH);

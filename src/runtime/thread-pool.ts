@@ -1,14 +1,16 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { formatMs } from './logger.js';
-import { LOAD_LIMIT_MS, TaskSlot, type JobTask, type JobTaskResult, type ThreadData } from '../thread-protocol.js';
+import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
+import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../task-slots.js';
 
 // The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
 // from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job
 // gets a failed attempt whose message says what happened. The master never sees a throw from here.
 
-// More than the jobs that can be in the pool at once (claims are capped by --batch ≤ 10,000).
-const START_SLOTS = 1 << 16;
+// More than the tasks that can be in the pool at once (claims are capped by --batch ≤ 10,000);
+// a slot is reused only once its task has settled.
+const TASK_SLOTS = 1 << 16;
 const MAX_BATCH = 64;
 const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
 
@@ -34,10 +36,10 @@ export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
   private readonly stopFlag = new SharedArrayBuffer(4);
-  /** Per task, in a ring: where it stands and since when (`TaskSlot`). */
-  private readonly starts = new Int32Array(new SharedArrayBuffer(4 * START_SLOTS));
-  private readonly epoch = Date.now() - 1;
-  private nextSlot = 0;
+  /** Where each task in the pool stands, written by the threads. */
+  private readonly taskSlots = TaskSlots.allocate(TASK_SLOTS);
+  /** Slots no task holds: taken when a task is submitted, given back once it has settled. */
+  private readonly freeSlots = Array.from({ length: TASK_SLOTS }, (_, i) => TASK_SLOTS - 1 - i);
   private readonly threads: number;
   /** Batches only make sense when a thread runs one job at a time anyway. */
   private readonly batching: boolean;
@@ -50,8 +52,8 @@ export class ThreadPool implements JobExecutor {
     const workerData: ThreadData = {
       jobsDir: options.jobsDir,
       stopFlag: this.stopFlag,
-      starts: this.starts.buffer as SharedArrayBuffer,
-      epoch: this.epoch,
+      slots: this.taskSlots.buffer,
+      slotsEpoch: this.taskSlots.epoch,
     };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
@@ -105,32 +107,47 @@ export class ThreadPool implements JobExecutor {
       // the others go back unrun (those that had finished too: their results died with the
       // thread, so they run again, as jobs of a dead runtime would).
       chunk.forEach(({ resolve }, i) => {
-        const started = TaskSlot.isStarted(Atomics.load(this.starts, tasks[i]!.startSlot));
-        resolve(started ? this.crashResult(e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
+        const phase = this.phaseOf(tasks[i]!.startSlot);
+        const wasRunning = phase === Phase.LOADING || phase === Phase.RUNNING;
+        resolve(wasRunning ? this.crashResult(e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
       });
+    } finally {
+      for (const t of tasks) this.giveBackSlot(t.startSlot);
     }
   }
 
-  private takeSlot(): number {
-    const slot = this.nextSlot++ % START_SLOTS;
-    Atomics.store(this.starts, slot, TaskSlot.QUEUED);
+  /** A free slot, marked queued; undefined in the unlikely case that every slot is taken. */
+  private takeSlot(): number | undefined {
+    const slot = this.freeSlots.pop();
+    if (slot !== undefined) this.taskSlots.mark(slot, Phase.QUEUED);
     return slot;
+  }
+
+  private giveBackSlot(slot: number | undefined): void {
+    if (slot !== undefined) this.freeSlots.push(slot);
+  }
+
+  /** A task without a slot counts as running from its submission (the safe side for a limit). */
+  private phaseOf(slot: number | undefined): Phase {
+    return slot === undefined ? Phase.RUNNING : this.taskSlots.read(slot).phase;
   }
 
   private async runOne(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
     const submitted = performance.now();
     const slot = this.takeSlot();
-    const timeout = timeoutMs ? this.armTimeout(slot, timeoutMs) : null;
+    const timeout = timeoutMs ? this.armTimeout(slot, timeoutMs, submitted) : null;
     try {
       return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
     } catch (e) {
       return this.crashResult(e, submitted, timeout?.expired() ?? null);
     } finally {
       timeout?.cancel();
+      // A thread being terminated might still write its slot for a moment: not reused until it is surely gone.
+      if (timeout?.expired()) setTimeout(() => this.giveBackSlot(slot), 1_000).unref();
+      else this.giveBackSlot(slot);
     }
   }
 
-  /** `timedOut`: the limit the task overran, when that is why its thread was terminated. */
   private crashResult(e: unknown, submitted: number, timedOut: { limitMs: number; loading: boolean } | null): JobTaskResult {
     const err = e as Error;
     const message = !timedOut
@@ -152,30 +169,29 @@ export class ThreadPool implements JobExecutor {
   /**
    * A job's time limit counts from when its thread starts running it, not from when it was
    * queued in the pool nor while its code first loads (which has a limit of its own): the thread
-   * writes each phase into `starts[slot]` and the timer re-arms until the phase's limit is
+   * writes each phase into its slot (`TaskSlots`) and the timer re-arms until the phase's limit is
    * spent. Aborting a running task terminates its thread (Piscina), which is what stops
    * synchronous code.
    */
-  private armTimeout(slot: number, limitMs: number) {
+  private armTimeout(slot: number | undefined, limitMs: number, submitted: number) {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | null = null;
     let expired: { limitMs: number; loading: boolean } | null = null;
     const check = () => {
-      const state = Atomics.load(this.starts, slot);
-      if (state === TaskSlot.FINISHED) return; // its result is on its way
-      if (state === TaskSlot.QUEUED) {
+      const { phase, forMs } = slot === undefined ? { phase: Phase.RUNNING, forMs: performance.now() - submitted } : this.taskSlots.read(slot);
+      if (phase === Phase.FINISHED) return; // its result is on its way
+      if (phase === Phase.QUEUED) {
         timer = setTimeout(check, Math.min(limitMs, 25));
         return;
       }
-      const loading = TaskSlot.isLoading(state);
+      const loading = phase === Phase.LOADING;
       const limit = loading ? Math.max(limitMs, LOAD_LIMIT_MS) : limitMs;
-      const spent = Date.now() - this.epoch - TaskSlot.since(state);
-      if (spent >= limit) {
+      if (forMs >= limit) {
         expired = { limitMs: limit, loading };
         controller.abort();
       } else {
         // While loading, look again within the run's limit: the run may start any moment.
-        timer = setTimeout(check, loading ? Math.min(limit - spent, limitMs) : limit - spent);
+        timer = setTimeout(check, loading ? Math.min(limit - forMs, limitMs) : limit - forMs);
       }
     };
     timer = setTimeout(check, limitMs);

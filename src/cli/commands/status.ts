@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { JobStore } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
@@ -32,7 +32,11 @@ export function registerStatus(program: Command): void {
       .addOption(new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'))
       .addOption(
         new Option('--dead-after <seconds>', "show a runtime silent this long as dead: give the runtimes' own --dead-after (seconds, or text like 2 minutes)")
-          .argParser(duration('--dead-after'))
+          .argParser((v: string) => {
+            const ms = duration('--dead-after')(v);
+            if (ms < 1000) throw new InvalidArgumentError(`--dead-after must be at least 1 second, got '${v}'`);
+            return ms;
+          })
           .default(DEAD_AFTER_MS, '30'),
       )
       .option('--json', 'print the figures as JSON'),
