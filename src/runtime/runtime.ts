@@ -73,6 +73,8 @@ export class Runtime {
   private idleWaiters: Array<() => void> = [];
   /** Jobs the pool handed back unrun during shutdown. */
   private readonly unrun: JobId[] = [];
+  /** Claims since the last poll sleep found jobs. */
+  private foundSincePoll = false;
   /** The poll interval now: --sleep (o.pollMs) when idle, shorter while polls keep finding jobs. */
   private currentPollMs: number;
 
@@ -168,7 +170,14 @@ export class Runtime {
       this.waiting.push(...jobs);
       this.feed();
       if (jobs.length === 0 && drained) return;
-      if (jobs.length < want) await this.sleep(this.nextPollMs(jobs.length > 0)); // nothing more is due: poll later
+      if (jobs.length > 0) this.foundSincePoll = true;
+      if (jobs.length < want) {
+        // Nothing more is due: poll later. Whether this poll round found work counts all its
+        // claims: the last one comes back empty when the one before took exactly what was left.
+        const found = this.foundSincePoll;
+        this.foundSincePoll = false;
+        await this.sleep(this.nextPollMs(found));
+      }
     }
   }
 
