@@ -27,10 +27,6 @@ export class TaskSlots {
     return new TaskSlots(new SharedArrayBuffer(capacity * 2 * Int32Array.BYTES_PER_ELEMENT), Date.now());
   }
 
-  get capacity(): number {
-    return this.cells.length / 2;
-  }
-
   /** Records that the task in `slot` entered `phase` now. */
   mark(slot: number, phase: Phase): void {
     // The time first: a reader that sees the new phase then sees its time (Atomics are ordered).
