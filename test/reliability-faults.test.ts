@@ -10,6 +10,7 @@ import { ALL_STORE_KINDS, createApp, newJob, tally, type E2eApp } from './helper
 import Spins from './fixtures/jobs/Spins.ts';
 
 const SLOW_LOAD_DIR = fileURLToPath(new URL('./fixtures/slow-load-jobs', import.meta.url));
+const HANGING_LOAD_DIR = fileURLToPath(new URL('./fixtures/hanging-load-jobs', import.meta.url));
 
 after(() => killAll());
 
@@ -144,5 +145,21 @@ describe('--timeout counts a job\'s own run, not its wait for a thread nor its c
     assert.ok(took, run.stdout);
     assert.ok(Number(took[1]) * (took[2] === 's' ? 1000 : 1) > 300, `it waited for its code: ${took[0]}`);
     assert.equal(await app.store.getJob({ id: id! }), null);
+  });
+
+  test('a job whose code never finishes loading fails after the 30 s load limit, naming it', { timeout: 60_000 }, async () => {
+    const [id] = await app.store.enqueue({ jobs: [newJob('NeverLoads')] });
+    const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', HANGING_LOAD_DIR], {
+      cwd: app.dir,
+      timeoutMs: 50_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const failed = parseJobLines(run.stderr).failed;
+    assert.deepEqual(failed.map((f) => f.id), [id]);
+    assert.equal(failed[0]!.message, 'timed out loading its code after 30 s: its thread was terminated (NeverLoads, attempt 1/1, failed)');
+    assert.match(run.stdout, /jobs-runtime stopped: 0 completed, 1 failed/);
+    const row = await app.store.getJob({ id: id! });
+    assert.equal(row?.status, 'failed');
+    assert.match(row?.exception ?? '', /^timed out loading its code after 30 s/);
   });
 });
