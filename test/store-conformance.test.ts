@@ -475,6 +475,15 @@ for (const factory of STORE_FACTORIES) {
         assert.equal(await store.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 400 }), true, 'expired: taken over');
         assert.equal(await store.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 400 }), false);
       });
+
+      test('a lease given up by its holder passes on at once; given up by another, it stays', async () => {
+        assert.equal(await store.acquireLease({ name: 'handover', owner: 'r1', ttlMs: 60_000 }), true);
+        await store.releaseLease({ name: 'handover', owner: 'r2' });
+        assert.equal(await store.acquireLease({ name: 'handover', owner: 'r2', ttlMs: 60_000 }), false, 'not released by a non-holder');
+        await store.releaseLease({ name: 'handover', owner: 'r1' });
+        assert.equal(await store.acquireLease({ name: 'handover', owner: 'r2', ttlMs: 60_000 }), true, 'taken at once after its holder gave it up');
+        assert.equal(await store.acquireLease({ name: 'handover', owner: 'r1', ttlMs: 60_000 }), false);
+      });
     });
   });
 }

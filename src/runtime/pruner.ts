@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 // 'pruner' lease, whichever host it is on) deletes completed rows past --keep-completed and
 // failed rows past --keep-failed, in small batches (see JobStore.prune), and trims the
 // throughput counters. The lease lasts a few periods, so the same runtime keeps the job while
-// it lives, and another takes over within that time after it stops.
+// it lives; it gives the lease up when it stops cleanly, and after a crash another takes over
+// once the lease expires.
 
 export const PRUNER_LEASE = 'pruner';
 const LEASE_PERIODS = 3;
@@ -55,9 +56,11 @@ export class Pruner {
     }
   }
 
+  /** Stops, and gives the lease up so another runtime takes over pruning at its next period. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await this.o.store.releaseLease({ name: PRUNER_LEASE, owner: this.o.owner }).catch(() => undefined);
   }
 }

@@ -247,6 +247,11 @@ export interface JobStore {
    * loses it once it expires. The pruner runs under one.
    */
   acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean>;
+  /**
+   * Gives up a lease `owner` holds (a runtime stopping cleanly), so another takes it at its next
+   * try instead of once it expires. A lease held by another owner is left alone.
+   */
+  releaseLease(params: { name: string; owner: string }): Promise<void>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */
   close(): Promise<void>;
 }

@@ -80,5 +80,6 @@ export abstract class NothingKeptStore implements JobStore {
   async acquireLease(): Promise<boolean> {
     return true;
   }
+  async releaseLease(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -353,6 +353,10 @@ export class MySqlStore implements JobStore {
     return this.run((conn) => ops.acquireLease(conn, this.table, params));
   }
 
+  async releaseLease(params: { name: string; owner: string }): Promise<void> {
+    await this.run((conn) => ops.releaseLease(conn, this.table, params));
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }

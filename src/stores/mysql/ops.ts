@@ -180,6 +180,10 @@ export async function acquireLease(conn: Connection, table: string, params: { na
   return String(results[1]?.[0]?.owner) === params.owner;
 }
 
+export async function releaseLease(conn: Connection, table: string, params: { name: string; owner: string }): Promise<void> {
+  await conn.query(`DELETE FROM ${table}_leases WHERE name = ? AND owner = ?`, [params.name, params.owner]);
+}
+
 export function toRecord(r: RowDataPacket): JobRecord {
   return {
     id: Number(r.id),

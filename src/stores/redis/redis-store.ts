@@ -247,6 +247,10 @@ export class RedisStore implements JobStore {
     return Number(held) === 1;
   }
 
+  async releaseLease(params: { name: string; owner: string }): Promise<void> {
+    await this.run((client) => runScript(client, 'jobsReleaseLease', [this.prefix, params.name, params.owner]));
+  }
+
   async close(): Promise<void> {
     await this.conn.close();
   }

@@ -190,6 +190,10 @@ export function acquireLease(db: Database.Database, params: { name: string; owne
   }).immediate();
 }
 
+export function releaseLease(db: Database.Database, params: { name: string; owner: string }): void {
+  db.prepare('DELETE FROM jobs_leases WHERE name = ? AND owner = ?').run(params.name, params.owner);
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

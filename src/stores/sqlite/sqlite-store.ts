@@ -242,6 +242,10 @@ export class SqliteStore implements JobStore {
     return ops.acquireLease(this.db, params);
   }
 
+  async releaseLease(params: { name: string; owner: string }): Promise<void> {
+    ops.releaseLease(this.db, params);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -64,3 +64,10 @@ if redis.call('GET', key) == ARGV[3] then
 end
 return 0
 `;
+
+// Gives up a lease if owner holds it. ARGV: prefix, name, owner.
+export const RELEASE_LEASE_LUA = `${LUA_PRELUDE}
+local key = P .. 'lease:' .. ARGV[2]
+if redis.call('GET', key) == ARGV[3] then redis.call('DEL', key) end
+return 0
+`;
