@@ -199,6 +199,29 @@ describe('e2e start options: sqlite', () => {
     });
   });
 
+  test('durations past 24.8 days (the most a Node timer takes) are honoured, not fired at once', { timeout: 60_000 }, async () => {
+    await withApp('sqlite', 'opt_long_durations', async (app) => {
+      const trace = join(app.dir, 'trace.txt');
+      const LONG = ['--max-time', '30d', '--grace', '30d', '--sleep', '30d', '--prune-every', '30d', '--timeout', '30d'];
+      await app.store.enqueue({ jobs: [...Array.from({ length: 3 }, () => newJob('Ok')), newJob('Traced', { file: trace, ms: 300 })] });
+      const drained = await runCli(['start', '--procs', '2', '--stop-when-empty', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+      assert.equal(drained.code, 0, `--max-time 30d did not end the run early: ${drained.stderr}`);
+      assert.match(drained.stdout, /jobs-runtime stopped: 4 completed, 0 failed/);
+      assertHasNot(drained.stderr, /TimeoutOverflowWarning/, 'no timer overflowed');
+
+      // --grace 30d: a job running at SIGTERM is given its time, not stopped after 1 ms.
+      const [slow] = await app.store.enqueue({ jobs: [newJob('Traced', { file: trace, ms: 1500, traceStart: true })] });
+      const rt = startCli(['start', '--procs', '1', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+      await waitFor('the slow job to start', () => readTrace(trace).some((l) => l.kind === 'start' && l.id === slow), 20_000);
+      rt.child.kill('SIGTERM');
+      const r = await rt.done;
+      assert.equal(r.code, 0, r.stderr);
+      assertHasNot(r.stderr, /Grace period over/, 'the 30-day grace period did not end at once');
+      assert.match(r.stdout, /jobs-runtime stopped: 1 completed, 0 failed, 0 retried, 0 given back/);
+      assert.equal(await app.store.getJob({ id: slow! }), null);
+    });
+  });
+
   test('invalid option values exit non-zero with a message naming the option', { timeout: 60_000 }, async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--procs', '0'], /--procs/],

@@ -2,6 +2,7 @@ import pidusage from 'pidusage';
 import type { JobStore, RuntimeInfo, RuntimeStats } from '../stores/store.js';
 import { isDeadOnThisHost } from './host-identity.js';
 import type { Logger } from './logger.js';
+import { timerMs } from './long-timers.js';
 
 // Registers this runtime, heartbeats every few seconds with its CPU and memory, and gives back
 // the claimed jobs of dead peers. Dead means silent for longer than the dead-after window (by
@@ -41,7 +42,7 @@ export class Heartbeat {
     this.timer = setInterval(() => {
       this.o.onTick?.();
       this.beating ??= this.beat().finally(() => (this.beating = null));
-    }, this.o.intervalMs);
+    }, timerMs(this.o.intervalMs));
     this.timer.unref();
   }
 

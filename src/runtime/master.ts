@@ -9,6 +9,7 @@ import { notifyReady, notifyStopping, notifyWatchdog } from './systemd-notify.js
 import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { formatAge } from '../age.js';
+import { afterLong } from './long-timers.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -109,8 +110,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
   const wakeable = await wake.start();
 
-  const timers: NodeJS.Timeout[] = [];
-  if (o.maxTimeMs) timers.push(setTimeout(() => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`), o.maxTimeMs).unref());
+  const cancelMaxTime = o.maxTimeMs ? afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`)) : null;
   runtime.onMaxJobs = () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`);
 
   let signals = 0;
@@ -152,7 +152,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   try {
     summary = await runtime.run();
   } finally {
-    timers.forEach(clearTimeout);
+    cancelMaxTime?.();
     wake.close();
     await executor.close();
     await heartbeat.stop();

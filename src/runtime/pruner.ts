@@ -1,6 +1,7 @@
 import type { JobStore } from '../stores/store.js';
 import { formatAge } from '../age.js';
 import type { Logger } from './logger.js';
+import { timerMs } from './long-timers.js';
 
 // Retention, inside the runtime: every `everyMs` one runtime (the holder of the store's
 // 'pruner' lease, whichever host it is on) deletes completed rows past --keep-completed and
@@ -33,7 +34,7 @@ export class Pruner {
   start(): void {
     this.timer = setInterval(() => {
       this.running ??= this.runOnce().finally(() => (this.running = null));
-    }, this.o.everyMs);
+    }, timerMs(this.o.everyMs));
     this.timer.unref();
   }
 

@@ -5,6 +5,7 @@ import { ResultWriter } from './result-writer.js';
 import type { JobExecutor } from './thread-pool.js';
 import { StoreHealth } from './store-health.js';
 import { ThroughputMeter } from './throughput-meter.js';
+import { afterLong, timerMs } from './long-timers.js';
 
 // The master's loop: claim due jobs in batches sized to what the threads can start soon, hand
 // them to the executor, and record results in batches. It knows only the store interface.
@@ -282,7 +283,7 @@ export class Runtime {
     }
     this.sleepingForRoom = ms === null;
     return new Promise<void>((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => this.wake(), ms);
+      const timer = ms === null ? null : setTimeout(() => this.wake(), timerMs(ms));
       this.wakeUp = () => {
         if (timer) clearTimeout(timer);
         this.sleepingForRoom = false;
@@ -333,6 +334,7 @@ export class Runtime {
   }
 }
 
+/** Resolves after `ms`, however long (--grace may be days); keeps no process alive. */
 function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return new Promise((r) => afterLong(ms, r));
 }

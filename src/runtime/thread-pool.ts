@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { formatMs } from './logger.js';
+import { timerMs } from './long-timers.js';
 import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
 import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../task-slots.js';
 
@@ -191,10 +192,10 @@ export class ThreadPool implements JobExecutor {
         controller.abort();
       } else {
         // While loading, look again within the run's limit: the run may start any moment.
-        timer = setTimeout(check, loading ? Math.min(limit - forMs, limitMs) : limit - forMs);
+        timer = setTimeout(check, timerMs(loading ? Math.min(limit - forMs, limitMs) : limit - forMs));
       }
     };
-    timer = setTimeout(check, limitMs);
+    timer = setTimeout(check, timerMs(limitMs));
     return { signal: controller.signal, expired: () => expired, cancel: () => timer && clearTimeout(timer) };
   }
 

@@ -4,6 +4,7 @@ import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 import { duration } from '../options.js';
 import { DEAD_AFTER_MS, gatherStatus, renderStatus } from '../status-screen.js';
+import { timerMs } from '../../runtime/long-timers.js';
 
 interface StatusOptions {
   watch?: boolean;
@@ -81,7 +82,7 @@ async function watch(store: JobStore, intervalMs: number, deadAfterMs: number): 
       const footer = `\nEvery ${intervalMs / 1000}s · q or Ctrl-C quits`;
       process.stdout.write(HOME + `${screen}\n${footer}`.split('\n').map((l) => l + CLEAR_LINE).join('\n') + CLEAR_BELOW);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([quitting, new Promise((r) => (timer = setTimeout(r, intervalMs)))]);
+      await Promise.race([quitting, new Promise((r) => (timer = setTimeout(r, timerMs(intervalMs))))]);
       clearTimeout(timer);
     }
   } finally {
