@@ -228,6 +228,12 @@ describe('e2e start options: sqlite', () => {
       [['--procs', 'abc'], /--procs/],
       [['--sleep', 'banana'], /--sleep/],
       [['--queue', 'a,,b;drop'], /--queue/],
+      // Zero would be a busy loop (polls, heartbeats, pruning) or silently no limit at all.
+      [['--sleep', '0'], /--sleep must be at least 10 ms, got '0'/],
+      [['--heartbeat', '0'], /--heartbeat must be at least 100 ms, got '0'/],
+      [['--prune-every', '0'], /--prune-every must be at least 1 s, got '0'/],
+      [['--timeout', '0'], /--timeout must be at least 1 ms, got '0'/],
+      [['--max-time', '0'], /--max-time must be at least 1 s, got '0'/],
     ];
     const results = await Promise.all(
       cases.map(([args]) => runCli(['start', ...args, '--stop-when-empty', '--database-url', 'sqlite::memory:'], { timeoutMs: 20_000 })),

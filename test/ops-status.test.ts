@@ -103,7 +103,7 @@ for (const factory of STORE_FACTORIES) {
       assert.match(bad.stderr, /argument 'soon' is invalid\. Invalid value for --dead-after/);
       const zero = await app.cli(['status', '--dead-after', '0']);
       assert.equal(zero.code, 1);
-      assert.match(zero.stderr, /--dead-after must be at least 1 second, got '0'/);
+      assert.match(zero.stderr, /--dead-after must be at least 1 s, got '0'/);
       // Piped, --watch prints once and exits.
       const watched = await app.cli(['status', '--watch'], { timeoutMs: 10_000 });
       assert.equal(watched.code, 0);

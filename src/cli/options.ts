@@ -26,6 +26,19 @@ export function duration(option: string) {
   };
 }
 
+/**
+ * A duration of at least `minMs`: an interval of 0 would poll, beat or wait in a busy loop, and
+ * a limit of 0 would silently mean no limit.
+ */
+export function durationAtLeast(option: string, minMs: number, minText: string) {
+  const parse = duration(option);
+  return (value: string): number => {
+    const ms = parse(value);
+    if (ms < minMs) throw new InvalidArgumentError(`${option} must be at least ${minText}, got '${value}'`);
+    return ms;
+  };
+}
+
 /** A retention: a duration ('1d', '12 hours', a bare number is seconds) or 'forever' (Infinity). */
 export function retention(option: string) {
   return (value: string): number => {

@@ -5,7 +5,7 @@ import { Logger, type LogFormat } from '../../runtime/logger.js';
 import { runMaster } from '../../runtime/master.js';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
-import { duration, port, positiveInt, queueList, retention } from '../options.js';
+import { duration, durationAtLeast, port, positiveInt, queueList, retention } from '../options.js';
 
 interface StartOptions {
   procs: number;
@@ -36,8 +36,13 @@ interface StartOptions {
   jobsDir?: string;
 }
 
-const seconds = (flags: string, description: string, defaultMs: number, shown: string) =>
-  new Option(flags, `${description} (seconds, or text like 500ms, 2 minutes)`).argParser(duration(flags.split(' ')[0]!)).default(defaultMs, shown);
+/** A duration option with a default; a bare number is seconds. At least `min` ([ms, text]) when given. */
+const seconds = (flags: string, description: string, defaultMs: number, shown: string, min?: [number, string]) => {
+  const name = flags.split(' ')[0]!;
+  return new Option(flags, `${description} (seconds, or text like 500ms, 2 minutes)`)
+    .argParser(min ? durationAtLeast(name, min[0], min[1]) : duration(name))
+    .default(defaultMs, shown);
+};
 
 export function registerStart(program: Command, version: string): void {
   for (const name of ['start', 'process:jobs']) {
@@ -51,21 +56,21 @@ export function registerStart(program: Command, version: string): void {
       .addOption(new Option('--procs <n>', 'worker threads').argParser(positiveInt('--procs', 256)).default(availableParallelism(), 'the number of CPUs'))
       .option('--concurrency <n>', 'async jobs in flight per thread', positiveInt('--concurrency', 1000), 1)
       .option('--queue <names>', 'queues to run, in strict priority order, comma separated (default: all)', queueList)
-      .addOption(seconds('--sleep <seconds>', 'poll interval when no job is due', 1000, '1'))
+      .addOption(seconds('--sleep <seconds>', 'poll interval when no job is due', 1000, '1', [10, '10 ms']))
       .option('--batch <n>', 'most jobs claimed in one round trip', positiveInt('--batch', 10_000), 2000)
-      .option('--timeout <duration>', 'hard time limit per run for jobs that set none (e.g. 30s, 5 minutes)', duration('--timeout'))
+      .option('--timeout <duration>', 'hard time limit per run for jobs that set none (e.g. 30s, 5 minutes)', durationAtLeast('--timeout', 1, '1 ms'))
       .addOption(seconds('--grace <seconds>', 'on SIGTERM/SIGINT, how long running jobs may finish', 30_000, '30'))
       .option('--max-memory-mb <mb>', 'heap limit per worker thread, in MB', positiveInt('--max-memory-mb', 1_000_000))
       .option('--memory <mb>', 'drain and exit 75 once the master RSS passes this many MB', positiveInt('--memory', 1_000_000))
       .option('--max-jobs <n>', 'drain and exit 75 after claiming this many jobs', positiveInt('--max-jobs', Number.MAX_SAFE_INTEGER))
-      .option('--max-time <duration>', 'drain and exit 75 after running this long (e.g. 1 hour)', duration('--max-time'))
-      .addOption(seconds('--heartbeat <seconds>', 'how often this runtime reports itself alive', 5_000, '5'))
+      .option('--max-time <duration>', 'drain and exit 75 after running this long (e.g. 1 hour)', durationAtLeast('--max-time', 1000, '1 s'))
+      .addOption(seconds('--heartbeat <seconds>', 'how often this runtime reports itself alive', 5_000, '5', [100, '100 ms']))
       .addOption(seconds('--dead-after <seconds>', 'a runtime silent this long is dead: its claimed jobs run again', 30_000, '30'))
       .option('--max-interruptions <n>', 'fail a job whose runtime died more than this many times while running it', positiveInt('--max-interruptions', 1_000), 3)
       .option('--stop-when-empty', 'exit 0 once no job is due, none is running and no retry of this run is pending')
       .option('--keep-completed [duration]', "keep finished jobs as 'completed' for this long (e.g. 1d; bare or 'forever': never pruned) instead of deleting them", retention('--keep-completed'))
       .option('--keep-failed <duration>', "delete failed jobs once they are this old (e.g. 30d; default: keep them)", retention('--keep-failed'))
-      .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60'))
+      .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60', [1000, '1 s']))
       .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics', port('--metrics-port'))
       .option('--metrics-host <host>', 'address the metrics server binds to', '127.0.0.1')
       .option('--log <file>', 'also append plain log lines to this file (SIGHUP reopens it)')
@@ -81,7 +86,6 @@ async function start(opts: StartOptions, version: string): Promise<number> {
   if (opts.deadAfter <= opts.heartbeat * 2) {
     throw new InvalidInputError(`--dead-after (${opts.deadAfter} ms) must be more than twice --heartbeat (${opts.heartbeat} ms), or live runtimes would be taken for dead`);
   }
-  if (opts.pruneEvery < 1000) throw new InvalidInputError(`--prune-every must be at least 1 s, got ${opts.pruneEvery} ms`);
   const format: LogFormat = opts.json ? 'json' : process.stdout.isTTY ? 'pretty' : 'plain';
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
   const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });

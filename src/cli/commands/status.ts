@@ -1,8 +1,8 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { JobStore } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
-import { duration } from '../options.js';
+import { duration, durationAtLeast } from '../options.js';
 import { DEAD_AFTER_MS, gatherStatus, renderStatus } from '../status-screen.js';
 import { timerMs } from '../../runtime/long-timers.js';
 
@@ -33,11 +33,7 @@ export function registerStatus(program: Command): void {
       .addOption(new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'))
       .addOption(
         new Option('--dead-after <seconds>', "show a runtime silent this long as dead: give the runtimes' own --dead-after (seconds, or text like 2 minutes)")
-          .argParser((v: string) => {
-            const ms = duration('--dead-after')(v);
-            if (ms < 1000) throw new InvalidArgumentError(`--dead-after must be at least 1 second, got '${v}'`);
-            return ms;
-          })
+          .argParser(durationAtLeast('--dead-after', 1000, '1 s'))
           .default(DEAD_AFTER_MS, '30'),
       )
       .option('--json', 'print the figures as JSON'),
