@@ -104,15 +104,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);
     },
   });
-  await heartbeat.start();
-  pruner.start();
-  // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
-  const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
-  const wakeable = await wake.start();
-
-  const cancelMaxTime = o.maxTimeMs ? afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`)) : null;
-  runtime.onMaxJobs = () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`);
-
+  // Signals are handled from here on: a stop asked for while the runtime registers itself ends
+  // the run before its first claim, cleanly, instead of killing the process half-registered.
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -133,6 +126,32 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onHup);
+  const removeSignalHandlers = () => {
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGHUP', onHup);
+  };
+  // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
+  const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
+  let wakeable: boolean;
+  try {
+    await heartbeat.start();
+    pruner.start();
+    wakeable = await wake.start();
+  } catch (e) {
+    // The store went away while registering: nothing was claimed; leave nothing running.
+    removeSignalHandlers();
+    wake.close();
+    await pruner.stop();
+    await heartbeat.stop();
+    await executor.close();
+    await metrics?.close();
+    throw e;
+  }
+
+  const cancelMaxTime = o.maxTimeMs ? afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`)) : null;
+  runtime.onMaxJobs = () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`);
+
 
   o.log.info(
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
@@ -158,9 +177,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     await heartbeat.stop();
     await pruner.stop();
     await metrics?.close();
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGHUP', onHup);
+    removeSignalHandlers();
   }
   o.log.info(
     `jobs-runtime stopped: ${summary.completed} completed, ${summary.failed} failed, ${summary.retried} retried, ${summary.released} given back` +
