@@ -14,6 +14,17 @@ const UNIT_MS: Record<string, number> = {
 
 const TERM = /([+-]?)\s*(\d+(?:\.\d+)?)\s*([a-z]+)/gy;
 
+/**
+ * The longest duration taken anywhere: 5,000 weeks (about 96 years). Longer ones are typos or
+ * overflows (MySQL's DATETIME ends in year 9999; past 2^53 ms a number loses precision).
+ */
+export const MAX_DURATION_MS = 5_000 * 604_800_000;
+
+function checkMax(ms: number, what: string, text: string): number {
+  if (Math.abs(ms) > MAX_DURATION_MS) throw new InvalidInputError(`Invalid ${what} ${text}: at most 5000 weeks (about 96 years)`);
+  return ms;
+}
+
 /** Milliseconds in a relative duration text. Throws InvalidInputError naming the text. */
 export function parseDurationText(text: string, what = 'duration'): number {
   const src = text.trim().toLowerCase();
@@ -40,7 +51,7 @@ export function parseDurationText(text: string, what = 'duration'): number {
     pos = TERM.lastIndex;
   }
   if (terms === 0) throw new InvalidInputError(`Invalid ${what} '${text}': it is empty`);
-  return Math.round(total);
+  return checkMax(Math.round(total), what, `'${text}'`);
 }
 
 export type DelayInput = string | number | Date;
@@ -53,12 +64,12 @@ export function delayToMs(value: DelayInput | undefined | null, what = 'delay', 
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidInputError(`Invalid ${what} ${value}: a number of milliseconds must be finite`);
-    return Math.max(0, Math.round(value));
+    return Math.max(0, checkMax(Math.round(value), what, String(value)));
   }
   if (value instanceof Date) {
     const t = value.getTime();
     if (Number.isNaN(t)) throw new InvalidInputError(`Invalid ${what}: the Date is invalid`);
-    return Math.max(0, t - now);
+    return Math.max(0, checkMax(t - now, what, value.toISOString()));
   }
   if (typeof value === 'string') return Math.max(0, parseDurationText(value, what));
   throw new InvalidInputError(`Invalid ${what} of type ${typeof value}: use text like '+30 seconds', milliseconds or a Date`);
@@ -67,7 +78,7 @@ export function delayToMs(value: DelayInput | undefined | null, what = 'delay', 
 /** CLI durations: a bare number is in `defaultUnitMs` (seconds for --sleep), else relative text. */
 export function parseCliDuration(value: string, option: string, defaultUnitMs = 1000): number {
   const v = value.trim();
-  const ms = /^\d+(\.\d+)?$/.test(v) ? Math.round(Number(v) * defaultUnitMs) : parseDurationText(v, `value for ${option}`);
+  const ms = /^\d+(\.\d+)?$/.test(v) ? checkMax(Math.round(Number(v) * defaultUnitMs), `value for ${option}`, `'${value}'`) : parseDurationText(v, `value for ${option}`);
   if (ms < 0) throw new InvalidInputError(`Invalid value for ${option} '${value}': it must not be negative`);
   return ms;
 }

@@ -44,6 +44,14 @@ describe('delay and duration texts', () => {
     assert.throws(() => parseCliDuration('-5 seconds', '--grace'), /--grace.*negative/);
     assert.throws(() => parseCliDuration('banana', '--sleep'), /--sleep 'banana'/);
   });
+  test('durations past 5000 weeks are refused wherever they enter (MySQL DATETIME ends in 9999)', () => {
+    assert.equal(parseDurationText('5000 weeks'), 5000 * 604_800_000);
+    assert.throws(() => parseDurationText('+600000 weeks', 'delay of job Probe'), /^InvalidInputError: Invalid delay of job Probe '\+600000 weeks': at most 5000 weeks \(about 96 years\)$/);
+    assert.throws(() => delayToMs(1e16), /at most 5000 weeks/);
+    assert.throws(() => delayToMs(new Date(8.64e15)), /at most 5000 weeks/);
+    assert.throws(() => parseCliDuration('1e12', '--grace'), /--grace/);
+    assert.throws(() => parseCliDuration('99999999999', '--grace'), /value for --grace '99999999999': at most 5000 weeks/);
+  });
 });
 
 describe('handler and queue names', () => {
