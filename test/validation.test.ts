@@ -5,6 +5,9 @@ import { delayToMs, parseCliDuration, parseDurationText } from '../src/duration.
 import { assertHandlerName, parseQueueList } from '../src/names.ts';
 import { assertPayloadSize, serializePayload } from '../src/payload.ts';
 import { Job } from '../src/job.ts';
+import { InvalidInputError } from '../src/errors.ts';
+import { maskUrlPassword } from '../src/stores/mask-url.ts';
+import { openStore } from '../src/stores/open-store.ts';
 
 describe('delay and duration texts', () => {
   test('strtotime-style relative texts', () => {
@@ -132,5 +135,26 @@ describe('job settings', () => {
   });
   test('no payload means an empty object', () => {
     assert.equal(new SendMail().toNewJob(undefined).payload, '{}');
+  });
+});
+
+describe('store URLs in messages', () => {
+  test('the password is masked whole, even with an unencoded @ or /', () => {
+    assert.equal(maskUrlPassword('mysql://root:s3cret@db:3306/app'), 'mysql://root:***@db:3306/app');
+    assert.equal(maskUrlPassword('redis://user:p@ss@127.0.0.1:6379/0?prefix=a@b'), 'redis://user:***@127.0.0.1:6379/0?prefix=a@b');
+    assert.equal(maskUrlPassword('redis://user:pa/ss@host:6379'), 'redis://user:***@host:6379');
+    assert.equal(maskUrlPassword('redis://:secret@host'), 'redis://:***@host');
+    assert.equal(maskUrlPassword('mysql://root@db/app'), 'mysql://root@db/app');
+    assert.equal(maskUrlPassword('sqlite:./jobs.sqlite'), 'sqlite:./jobs.sqlite');
+  });
+
+  test('a URL the parser refuses is reported without its password, with the likely cause', async () => {
+    for (const url of ['mysql://root:pa/ss@127.0.0.1:3306/db', 'redis://user:pa/ss@127.0.0.1:6379']) {
+      await assert.rejects(
+        async () => (await openStore(url)).close(),
+        (e: Error) => e instanceof InvalidInputError && !e.message.includes('pa/ss') && e.message.includes(':***@127.0.0.1') && /must be percent-encoded/.test(e.message),
+        url,
+      );
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { chunkJobs } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
+import { maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
 import type {
   ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts,
   QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
@@ -33,14 +34,14 @@ export class MySqlStore implements JobStore {
   private isMariaDb = false;
 
   constructor(options: MySqlStoreOptions) {
-    const url = new URL(options.url);
+    const url = parseUrl(options.url);
     if (url.password) url.password = '***';
     this.displayUrl = url.toString();
     this.table = url.searchParams.get('table') ?? 'jobs';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.table)) {
       throw new InvalidInputError(`Invalid table name '${this.table}' in the database URL: use letters, digits and '_'`);
     }
-    const src = new URL(options.url);
+    const src = parseUrl(options.url);
     const database = decodeURIComponent(src.pathname.replace(/^\//, ''));
     if (!database) throw new InvalidInputError(`The MySQL URL '${this.displayUrl}' names no database: add it as the path, e.g. mysql://user@host:3306/app`);
     this.pool = new ConnectionPool(
@@ -372,6 +373,15 @@ function completedByQueue(results: JobResult[]): Map<string, JobId[]> {
     else byQueue.set(r.queue, [r.id]);
   }
   return byQueue;
+}
+
+/** The URL, or an error that names it (password masked) and the usual cause. */
+function parseUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new InvalidInputError(`Invalid MySQL URL '${maskUrlPassword(text)}': use mysql://user:password@host:3306/database (${URL_ENCODING_HINT})`);
+  }
 }
 
 function toClaimed(r: RowDataPacket): ClaimedJob {

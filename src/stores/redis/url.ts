@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { InvalidInputError } from '../../errors.js';
+import { maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
 
 // redis://[user:password@]host[:port][/db][?prefix=myapp:]   (rediss:// for TLS)
 // Parsed here rather than by ioredis, which would copy unknown query parameters into its
@@ -20,7 +21,7 @@ export function parseRedisUrl(text: string): RedisUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidInputError(`Invalid Redis URL '${mask(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp:`);
+    throw new InvalidInputError(`Invalid Redis URL '${mask(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp: (${URL_ENCODING_HINT})`);
   }
   const tls = url.protocol === 'rediss:';
   for (const key of url.searchParams.keys()) {
@@ -49,6 +50,4 @@ export function parseRedisUrl(text: string): RedisUrl {
   return { options, prefix, displayUrl: mask(text) };
 }
 
-function mask(text: string): string {
-  return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
+const mask = maskUrlPassword;
