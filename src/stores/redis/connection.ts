@@ -55,6 +55,14 @@ export class RedisConnection {
     try {
       if (!this.usable || this.client.status !== 'ready') await this.connect();
       return await fn(this.client);
+    } catch (e) {
+      // A primary demoted to replica (a failover behind the same name) answers READONLY for
+      // ever on this socket: drop it, so the next operation connects to whatever the name is now.
+      if (/^(READONLY|MASTERDOWN)\b/.test((e as Error)?.message ?? '')) {
+        this.usable = false;
+        this.drop();
+      }
+      throw e;
     } finally {
       this.letGo();
     }

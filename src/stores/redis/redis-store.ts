@@ -9,7 +9,7 @@ import { changeFailed, listFailedIds } from './ops.js';
 import { RedisConnection } from './connection.js';
 import { explainRedisError } from './explain.js';
 import { jobKey, ownerKey } from './keys.js';
-import { queueScript, runScript, type ScriptArg } from './scripts.js';
+import { loadScript, queueScript, runScript, type ScriptArg } from './scripts.js';
 import { checkRedisServer } from './server-check.js';
 import { parseRedisUrl } from './url.js';
 
@@ -72,6 +72,7 @@ export class RedisStore implements JobStore {
     };
     const firstIds = await this.run(async (client) => {
       if (chunks.length === 1) return [Number(await runScript(client, 'jobsEnqueue', argsOf(chunks[0]!)))];
+      await loadScript(client, 'jobsEnqueue');
       const multi = client.multi();
       for (const c of chunks) queueScript(multi, 'jobsEnqueue', argsOf(c));
       const results = (await multi.exec()) ?? [];

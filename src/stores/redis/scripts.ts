@@ -46,6 +46,14 @@ export function runScript(client: Redis, name: ScriptName, args: ScriptArg[]): P
   return (client as unknown as ScriptMethods)[name](...args) as Promise<unknown>;
 }
 
+/**
+ * Loads a script into the server's cache. A MULTI must do this first: inside a transaction a
+ * missing script (after a restart or SCRIPT FLUSH) fails with NOSCRIPT, with no fallback to EVAL.
+ */
+export async function loadScript(client: Redis, name: ScriptName): Promise<void> {
+  await client.script('LOAD', SCRIPTS[name]);
+}
+
 /** Adds a script call to a MULTI; its result comes back with the transaction's. */
 export function queueScript(multi: ChainableCommander, name: ScriptName, args: ScriptArg[]): void {
   (multi as unknown as ScriptMethods)[name](...args);

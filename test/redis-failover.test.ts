@@ -1,0 +1,85 @@
+// A Redis behind the store URL changes under the runtime: its script cache is flushed (a
+// restart, SCRIPT FLUSH), or the primary is demoted to a replica (a failover behind the same
+// name). Two private redis-servers on ports of their own, stopped by pid at the end.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../src/errors.ts';
+import { openStore } from '../src/stores/open-store.ts';
+import type { JobStore } from '../src/stores/store.ts';
+import { job } from './helpers/stores.ts';
+import { waitFor } from './helpers/wait.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+interface PrivateRedis {
+  port: number;
+  child: ChildProcess;
+  admin: Redis;
+}
+
+async function startRedis(dir: string): Promise<PrivateRedis> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
+  admin.on('error', () => undefined);
+  await waitFor(`redis-server on port ${port}`, async () => admin.connect().then(() => true, () => false), 10_000, 100);
+  return { port, child, admin };
+}
+
+const connectionsReceived = async (r: PrivateRedis) => Number(/total_connections_received:(\d+)/.exec(await r.admin.info('stats'))?.[1]);
+
+describe('Redis store: a server that changes under it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jr-redis-failover-'));
+  let primary: PrivateRedis;
+  let other: PrivateRedis;
+  let store: JobStore;
+
+  before(async () => {
+    [primary, other] = await Promise.all([startRedis(dir), startRedis(dir)]);
+    store = await openStore(`redis://127.0.0.1:${primary.port}/0?prefix=failover:`);
+  });
+  after(async () => {
+    await store?.close().catch(() => undefined);
+    for (const r of [primary, other]) {
+      r?.admin.disconnect();
+      r?.child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('after SCRIPT FLUSH, a bulk enqueue of several script calls (one MULTI) still stores every job', async () => {
+    await store.enqueue({ jobs: [job({ handler: 'Warm' })] }); // scripts now cached by the client
+    await primary.admin.script('FLUSH');
+    const ids = await store.enqueue({ jobs: Array.from({ length: 2_500 }, (_, n) => job({ handler: 'Bulk', payload: JSON.stringify({ n }) })) });
+    assert.equal(ids.length, 2_500);
+    assert.equal(new Set(ids).size, 2_500);
+    assert.equal((await store.getJob({ id: ids[2_499]! }))?.payload, '{"n":2499}');
+  });
+
+  test('a primary demoted to replica: READONLY is a StoreUnavailableError, and the next operation reconnects', async () => {
+    await store.enqueue({ jobs: [job({ handler: 'Before' })] });
+    await primary.admin.replicaof('127.0.0.1', other.port);
+    await waitFor('the demoted server to refuse writes', async () => /role:slave/.test(await primary.admin.info('replication')), 10_000, 100);
+    await assert.rejects(store.enqueue({ jobs: [job({ handler: 'During' })] }), (e: Error) => e instanceof StoreUnavailableError && /read-only replica/.test(e.message));
+    // The name now points at a primary again (here: the same server, promoted back).
+    await primary.admin.replicaof('NO', 'ONE');
+    const before = await connectionsReceived(primary);
+    const [id] = await store.enqueue({ jobs: [job({ handler: 'After' })] });
+    assert.equal((await store.getJob({ id: id! }))?.handler, 'After');
+    assert.equal((await connectionsReceived(primary)) - before, 1, 'the store opened a new connection after READONLY');
+  });
+});
