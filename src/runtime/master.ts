@@ -138,6 +138,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     await heartbeat.start();
     pruner.start();
     wakeable = await wake.start();
+    if (wake.unavailableBecause) o.log.warn(`Same-host wake-up off (${wake.unavailableBecause}): new jobs are found by the next poll`);
   } catch (e) {
     // The store went away while registering: nothing was claimed; leave nothing running.
     removeSignalHandlers();

@@ -1,13 +1,27 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { wakeDir, wakeEnabled, wakeRoot } from './wake-dir.js';
 
 // The runtime's side of the wake-up path: a UDP socket on 127.0.0.1 whose port is published
 // in the store's wake directory while the runtime runs.
+//
+// The directories live in a place every local user can write to, so nothing there is taken on
+// trust: a directory must be a real one (not a symlink) owned by this user or root before the
+// runtime changes its mode, prunes it or writes in it, and the port file is created without
+// following a link. Otherwise another user could point the path at any directory and have a
+// root-run runtime make it world-writable or delete files in it.
+
+/** Why a directory was not used. */
+class UntrustedWakeDir extends Error {
+  override name = 'UntrustedWakeDir';
+}
+
 export class WakeListener {
   private socket: Socket | null = null;
   private file: string | null = null;
+  /** Why the wake-up path is off when start() returned false (null: turned off by JOBS_WAKE=0). */
+  unavailableBecause: string | null = null;
 
   constructor(
     private readonly storeKey: string,
@@ -26,18 +40,17 @@ export class WakeListener {
       });
       socket.unref();
       this.socket = socket;
-      // Sticky and world-writable like /tmp: the app and the runtime may run as different users.
-      mkdirSync(wakeRoot(), { recursive: true, mode: 0o1777 });
-      chmodSync(wakeRoot(), 0o1777);
+      sharedDir(wakeRoot());
       const dir = wakeDir(this.storeKey);
-      mkdirSync(dir, { recursive: true, mode: 0o1777 });
-      chmodSync(dir, 0o1777);
+      sharedDir(dir);
       pruneStale(dir);
-      this.file = join(dir, `${socket.address().port}-${process.pid}`);
-      writeFileSync(this.file, '', { mode: 0o644 });
+      const file = join(dir, `${socket.address().port}-${process.pid}`);
+      createExclusive(file);
+      this.file = file;
       return true;
-    } catch {
+    } catch (e) {
       // Polling still works; the wake-up path is an optimisation.
+      this.unavailableBecause = (e as Error).message;
       this.close();
       return false;
     }
@@ -51,13 +64,46 @@ export class WakeListener {
   }
 }
 
+/**
+ * Makes `path` a directory the runtimes and applications of this host share: created sticky and
+ * world-writable when missing (they may run as different users), and trusted only if it is a
+ * real directory owned by this user or root.
+ */
+function sharedDir(path: string): void {
+  let created = false;
+  try {
+    mkdirSync(path, { mode: 0o1777 });
+    created = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory()) throw new UntrustedWakeDir(`${path} is not a directory (a symbolic link?)`);
+  const me = process.getuid?.() ?? -1;
+  if (st.uid !== me && st.uid !== 0) throw new UntrustedWakeDir(`${path} belongs to another user (uid ${st.uid})`);
+  // mkdir's mode is cut by the umask; a directory of ours with another mode is set right.
+  if (st.uid === me && (created || (st.mode & 0o7777) !== 0o1777)) chmodSync(path, 0o1777);
+}
+
+/** Creates an empty file that must not exist, never through a symbolic link; a leftover of a dead runtime with the same name is replaced. */
+function createExclusive(file: string): void {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  try {
+    closeSync(openSync(file, flags, 0o644));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    rmSync(file, { force: true }); // removes a link itself, never its target
+    closeSync(openSync(file, flags, 0o644));
+  }
+}
+
 /** Removes the files of runtimes on this host that died without cleaning up. */
 function pruneStale(dir: string): void {
   for (const f of readdirSync(dir)) {
-    const pid = Number(f.split('-')[1]);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const m = /^\d+-(\d+)$/.exec(f);
+    if (!m) continue;
     try {
-      process.kill(pid, 0);
+      process.kill(Number(m[1]), 0);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, f), { force: true });
     }
