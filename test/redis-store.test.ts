@@ -30,6 +30,26 @@ describe('Redis store', () => {
     await redis?.drop();
   });
 
+  test('queue names no job refers to any more are forgotten when pruning, and come back with a new job', async () => {
+    const queues = () => redis.client.smembers(`${redis.prefix}queues`);
+    const [done] = await store.enqueue({ jobs: [job({ queue: 'forget-me' })] });
+    await store.enqueue({ jobs: [job({ queue: 'keep-waiting' })] });
+    const [failing] = await store.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
+    for (const q of ['forget-me', 'keep-failed']) {
+      const claimed = await store.claim({ owner: 'r1', queues: [q], limit: 1 });
+      assert.deepEqual(claimed.map((c) => c.id), [q === 'forget-me' ? done : failing]);
+    }
+    await store.record({ owner: 'r1', results: [{ id: done!, queue: 'forget-me', outcome: 'completed' }, { id: failing!, queue: 'keep-failed', outcome: 'failed', error: 'x' }] });
+    assert.ok((await queues()).includes('forget-me'));
+    await store.prune({ completedOlderThanMs: null, failedOlderThanMs: null, batchSize: 2 });
+    const left = await queues();
+    assert.ok(!left.includes('forget-me'), `forgotten: ${left.join(', ')}`);
+    assert.ok(left.includes('keep-waiting') && left.includes('keep-failed'), `kept: ${left.join(', ')}`);
+    await store.enqueue({ jobs: [job({ queue: 'forget-me' })] });
+    assert.ok((await queues()).includes('forget-me'));
+    assert.equal((await store.counts({})).find((c) => c.queue === 'forget-me')?.waiting, 1);
+  });
+
   test('two key prefixes on one Redis never see each other’s jobs', async () => {
     const other = await createRedisPrefix('redis_store_other');
     const otherStore = await openStore(other.url);

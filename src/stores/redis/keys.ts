@@ -7,7 +7,8 @@
 //                                 retry_after_ms timeout_ms exception created_at scheduled_at
 //                                 failed_at owner claimed_at interruptions
 //                                 (times: ms since the epoch, by Redis's clock)
-//   <p>queues             set     every queue name ever used (counts with no filter)
+//   <p>queues             set     queue names in use (counts with no filter); a name no job
+//                                 refers to any more is dropped when pruning
 //   <p>due                zset    status 'new' jobs of every queue, scored by due time
 //   <p>due:<queue>        zset    status 'new' jobs of one queue, scored by due time
 //   <p>active:<queue>     zset    claimed jobs of one queue, scored by claim time

@@ -240,6 +240,12 @@ export class RedisStore implements JobStore {
         if (Number(looked) < batch) break;
       }
     }
+    // Queue names nothing refers to any more are dropped, a page per script.
+    let cursor = '0';
+    do {
+      const [next] = (await this.run((client) => runScript(client, 'jobsForgetEmptyQueues', [this.prefix, cursor, batch]))) as [string, number];
+      cursor = String(next);
+    } while (cursor !== '0');
     return report;
   }
 

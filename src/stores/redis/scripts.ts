@@ -7,7 +7,7 @@ import { RECOVER_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { DELETE_FAILED_LUA, RETRY_FAILED_LUA } from './lua/failed.js';
-import { LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
+import { FORGET_EMPTY_QUEUES_LUA, LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
 
 // Every operation that must be atomic is one of these scripts. ioredis sends a script's text once
 // per connection and its SHA after that (EVALSHA), reloading it after a Redis restart.
@@ -29,6 +29,7 @@ const SCRIPTS = {
   jobsSetPaused: SET_PAUSED_LUA,
   jobsThroughput: THROUGHPUT_LUA,
   jobsPrune: PRUNE_LUA,
+  jobsForgetEmptyQueues: FORGET_EMPTY_QUEUES_LUA,
   jobsLease: LEASE_LUA,
   jobsReleaseLease: RELEASE_LEASE_LUA,
 } as const;

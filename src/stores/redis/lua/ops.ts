@@ -54,6 +54,23 @@ end
 return { deleted, looked }
 `;
 
+// Forgets queue names that no job refers to any more (no waiting, delayed, claimed, failed or
+// kept completed job), so the set of queues does not grow with every name ever used: counts,
+// pruning and claims past a paused queue walk it. One SSCAN page per call; an enqueue adds the
+// name back in the same script that stores the job. ARGV: prefix, cursor, count.
+// Returns { next cursor, names removed }.
+export const FORGET_EMPTY_QUEUES_LUA = `${LUA_PRELUDE}
+local page = redis.call('SSCAN', P .. 'queues', ARGV[2], 'COUNT', ARGV[3])
+local removed = 0
+for _, q in ipairs(page[2]) do
+  if redis.call('EXISTS', P .. 'due:' .. q, P .. 'active:' .. q, P .. 'failed:' .. q, P .. 'completed:' .. q) == 0 then
+    redis.call('SREM', P .. 'queues', q)
+    removed = removed + 1
+  end
+end
+return { page[1], removed }
+`;
+
 // Takes or renews a lease. ARGV: prefix, name, owner, ttl_ms. Returns 1 when owner holds it.
 export const LEASE_LUA = `${LUA_PRELUDE}
 local key = P .. 'lease:' .. ARGV[2]
