@@ -134,6 +134,9 @@ export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv
       const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const code = await exited;
       clearTimeout(t);
+      closeSync(fd);
+      // The log can be large (W5 writes a million lines unless --quiet): kept only on request.
+      if (!process.env.JOBS_BENCH_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };

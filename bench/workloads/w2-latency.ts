@@ -2,7 +2,7 @@
 // process; each job records now − dispatched_at. With `wake`, the dispatcher can signal the
 // runtime (same host); without, it cannot (as from another host) and only polling finds jobs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMsOf, freshStore, pct, result, ROOT, sleep, startRuntime, type StoreKind } from '../lib.ts';
@@ -12,9 +12,10 @@ export interface Latency { p50: number; p95: number; p99: number }
 export async function w2(kind: StoreKind, count: number, wake: boolean): Promise<Latency> {
   const b = await freshStore(kind, 'w2');
   const runtime = startRuntime(b.url, ['--procs', '4']);
+  const dir = mkdtempSync(join(tmpdir(), 'jr-w2-'));
   try {
     await runtime.ready;
-    const file = join(mkdtempSync(join(tmpdir(), 'jr-w2-')), 'latency.txt');
+    const file = join(dir, 'latency.txt');
     execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/w2-dispatcher.ts'), b.url, String(count), file], {
       env: { ...process.env, JOBS_WAKE: wake ? '1' : '0' },
       stdio: 'inherit',
@@ -31,6 +32,7 @@ export async function w2(kind: StoreKind, count: number, wake: boolean): Promise
   } finally {
     await runtime.stop();
     await b.drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
