@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import mysql, { type Connection } from 'mysql2/promise';
 import { openStore } from '../src/stores/open-store.ts';
+import { recoverDead } from '../src/stores/mysql/registry.ts';
 import { selectDueArgs, selectDueSql } from '../src/stores/mysql/claim-sql.ts';
 import { assertSkipLockedSupport } from '../src/stores/mysql/server-version.ts';
 import type { JobStore } from '../src/stores/store.ts';
@@ -134,5 +136,54 @@ describe('MySQL store', () => {
     assert.throws(() => assertSkipLockedSupport('5.7.44'), /MySQL 5\.7\.44 is too old/);
     assertSkipLockedSupport('10.11.19-MariaDB-0+deb12u1');
     assertSkipLockedSupport('8.0.36');
+  });
+});
+
+// Recovery lists dead runtimes, then locks each one's row in a transaction of its own. A runtime
+// that beats in between is alive: giving its jobs back would run them twice. Here the beat is
+// made to land exactly in that gap, by running it right after the listing query returns.
+describe('MySQL store: dead-runtime recovery', () => {
+  let db: TestDatabase;
+  let store: JobStore;
+  before(async () => {
+    db = await createMysqlDatabase('mysql_recover_race');
+    store = await openStore(db.url);
+    await store.migrate({});
+  });
+  after(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  test('a runtime that beats between the listing and the lock keeps its jobs and its registration', async () => {
+    const runtime = { id: 'live1', host: 'h', pid: 1, queues: null, threads: 1 };
+    await store.registerRuntime({ runtime });
+    const [id] = await store.enqueue({ jobs: [{ handler: 'Ok', queue: 'default', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+    assert.deepEqual((await store.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id), [id]);
+    await db.query("UPDATE jobs_runtimes SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = 'live1'");
+
+    const conn = await mysql.createConnection(db.url);
+    try {
+      let listed = false;
+      const beatAfterListing = {
+        query: async (sql: string, params?: unknown[]) => {
+          const result = await conn.query(sql, params);
+          if (!listed) {
+            listed = true;
+            await store.heartbeat({ runtime, stats: { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 1 } });
+          }
+          return result;
+        },
+      } as unknown as Connection;
+      const report = await recoverDead(beatAfterListing, 'jobs', { deadAfterMs: 60_000, maxInterruptions: 3 });
+      assert.ok(listed);
+      assert.deepEqual(report, { runtimes: [], released: 0, failed: 0 });
+    } finally {
+      await conn.end();
+    }
+    const row = await store.getJob({ id: id! });
+    assert.equal(row?.status, 'processing');
+    assert.equal(row?.owner, 'live1');
+    assert.deepEqual((await store.listRuntimes({})).map((r) => r.id), ['live1']);
   });
 });

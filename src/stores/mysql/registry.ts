@@ -47,14 +47,15 @@ export async function recoverDead(
   params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] },
 ): Promise<RecoveryReport> {
   const report: RecoveryReport = { runtimes: [], released: 0, failed: 0 };
-  const [candidates] = await conn.query<RowDataPacket[]>(
-    `SELECT id FROM ${table}_runtimes WHERE heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND OR id IN (?)`,
-    [params.deadAfterMs * 1000, params.alsoDead?.length ? params.alsoDead : ['']],
-  );
+  const dead = `(heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND OR id IN (?))`;
+  const deadArgs = [params.deadAfterMs * 1000, params.alsoDead?.length ? params.alsoDead : ['']];
+  const [candidates] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE ${dead}`, deadArgs);
   for (const { id } of candidates) {
     await conn.query('START TRANSACTION');
     try {
-      const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? FOR UPDATE SKIP LOCKED`, [id]);
+      // Dead still, now that its row is locked: a runtime that beat since the list was read is
+      // alive, and giving its jobs back would run them twice.
+      const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
         const counts = await giveBack(conn, table, 'owner = ?', [id], params.maxInterruptions);
         await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
