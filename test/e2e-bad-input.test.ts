@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { killAll, parseJobLines, startCli, type CliResult, type RunningCli } from './helpers/cli.ts';
-import { bounded, createApp, newJob, STORE_KINDS, type E2eApp } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, bounded, createApp, newJob, STORE_KINDS, type E2eApp } from './helpers/e2e.ts';
 import { waitFor } from './helpers/wait.ts';
 import type { JobRecord } from '../src/stores/store.ts';
 
@@ -111,6 +111,41 @@ for (const kind of STORE_KINDS) {
       assert.equal(result.signal, null);
       assert.equal(result.code, 0, result.stderr.slice(-2000));
       assert.ok(result.stdout.includes('jobs-runtime stopped'), 'the stop line is printed');
+    });
+  });
+}
+
+// 300 jobs that each throw 200,000 characters, failing in the same few result writes: the
+// error kept with each job is cut to 16 KB, the ✖ line to 1,000 characters, and MySQL writes
+// the batch in parts below max_allowed_packet. Before, the write was refused and retried for
+// ever, and no result was stored.
+for (const kind of ALL_STORE_KINDS) {
+  describe(`huge error texts: ${kind}`, () => {
+    let app: E2eApp;
+    before(async () => {
+      app = await createApp(kind, `huge_errors_${kind}`);
+    });
+    after(async () => {
+      killAll();
+      await app?.close();
+    });
+
+    test('300 jobs throwing 200,000 characters each: all failed and stored, their errors cut', { timeout: 90_000 }, async () => {
+      const ids = await app.store.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('ThrowsLong', { chars: 200_000 })) });
+      const rt = startCli(['start', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 80_000 });
+      const r = await rt.done;
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      assert.match(r.stdout, /jobs-runtime stopped: 0 completed, 300 failed/);
+      const lines = r.stderr.split('\n').filter((l) => l.includes('✖ Error dispatching job'));
+      assert.equal(lines.length, 300);
+      assert.ok(lines.every((l) => l.length < 1_200), `longest ✖ line: ${Math.max(...lines.map((l) => l.length))} characters`);
+      for (const id of [ids[0]!, ids[299]!]) {
+        const row = await app.store.getJob({ id });
+        assert.equal(row?.status, 'failed');
+        assert.ok(row!.exception!.startsWith('Error: response body: xxx'));
+        assert.match(row!.exception!, /… \(\d+ more characters cut\)$/);
+        assert.ok(row!.exception!.length < 16_500, `kept ${row!.exception!.length} characters`);
+      }
     });
   });
 }

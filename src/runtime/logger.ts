@@ -10,6 +10,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 // Lines are buffered and written once per event-loop turn: 20k jobs/s must not mean 20k syscalls.
 
 export type LogFormat = 'pretty' | 'plain' | 'json';
+/** Longest error message shown in a ✖ line; the job's row keeps more. */
+const MAX_LINE_CHARS = 1_000;
 type Level = 'INFO' | 'WARN' | 'ERROR';
 
 export interface LoggerOptions {
@@ -63,7 +65,9 @@ export class Logger {
 
   jobFailed(job: JobLine, message: string, next: { retryInMs: number } | null, warnings: string[]): void {
     for (const w of warnings) this.warn(`Job ${job.id} (${job.handler}): ${w}`);
-    const firstLine = message.split('\n')[0] ?? '';
+    // One line per failure, of a readable length, whatever the job threw.
+    const line = message.split('\n', 1)[0] ?? '';
+    const firstLine = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
     const text = `✖ Error dispatching job: ${job.id} - ${firstLine}`;
     const fate = next ? `retrying in ${formatMs(next.retryInMs)}` : 'failed';
     const detail = ` (${job.handler}, attempt ${job.attempts}/${job.maxAttempts}, ${fate})`;

@@ -258,11 +258,11 @@ export class Runtime {
     } else if (isFinalFailure(job, r.permanent)) {
       this.summary.failed++;
       this.o.log.jobFailed(line, r.message, null, r.warnings);
-      result = { id: job.id, queue: job.queue, outcome: 'failed', error: r.detail };
+      result = { id: job.id, queue: job.queue, outcome: 'failed', error: capErrorText(r.detail) };
     } else {
       this.summary.retried++;
       this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
-      result = { id: job.id, queue: job.queue, outcome: 'retry', error: r.detail, delayMs: job.retryAfterMs };
+      result = { id: job.id, queue: job.queue, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
       this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
     }
     this.o.onJobFinished?.(job, result.outcome, r.durationMs);
@@ -332,6 +332,14 @@ export class Runtime {
       }
     }
   }
+}
+
+/** Most characters of an error (message and stack) kept with a job: a stack trace fits many times over. */
+const MAX_ERROR_CHARS = 16_384;
+
+/** An error text as stored: a job that throws a megabyte of text does not get to write it into every store write. */
+function capErrorText(text: string): string {
+  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length - MAX_ERROR_CHARS} more characters cut)`;
 }
 
 /** Resolves after `ms`, however long (--grace may be days); keeps no process alive. */

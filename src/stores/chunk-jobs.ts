@@ -1,20 +1,30 @@
-import type { NewJob } from './store.js';
+import type { JobResult, NewJob } from './store.js';
 
-/** Splits jobs for bulk inserts: at most `maxRows` per chunk and about `maxBytes` (worst-case UTF-8). */
-export function chunkJobs(jobs: NewJob[], maxRows: number, maxBytes: number): NewJob[][] {
-  const chunks: NewJob[][] = [];
-  let current: NewJob[] = [];
+/** Splits items into chunks of at most `maxItems` and about `maxBytes` (by `sizeOf`), in order. */
+export function chunkBySize<T>(items: T[], maxItems: number, maxBytes: number, sizeOf: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const j of jobs) {
-    const size = j.payload.length * 3 + j.handler.length + 200; // worst case UTF-8 bytes
-    if (current.length > 0 && (current.length >= maxRows || bytes + size > maxBytes)) {
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) {
       chunks.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(j);
+    current.push(item);
     bytes += size;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** Splits jobs for bulk inserts: at most `maxRows` per chunk and about `maxBytes` (worst-case UTF-8). */
+export function chunkJobs(jobs: NewJob[], maxRows: number, maxBytes: number): NewJob[][] {
+  return chunkBySize(jobs, maxRows, maxBytes, (j) => j.payload.length * 3 + j.handler.length + 200);
+}
+
+/** Splits results for writes of about `maxBytes` each (their error texts, worst-case UTF-8). */
+export function chunkResults(results: JobResult[], maxBytes: number): JobResult[][] {
+  return chunkBySize(results, Number.MAX_SAFE_INTEGER, maxBytes, (r) => (r.outcome === 'completed' ? 24 : r.error.length * 3 + 200));
 }

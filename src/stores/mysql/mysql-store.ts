@@ -1,4 +1,4 @@
-import { chunkJobs } from '../chunk-jobs.js';
+import { chunkJobs, chunkResults } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
@@ -17,6 +17,8 @@ import { assertSkipLockedSupport } from './server-version.js';
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
 // max_allowed_packet for small payloads (a byte budget applies as well).
 const ENQUEUE_ROWS_PER_STATEMENT = 2000;
+// Bytes of error text per results write: far below max_allowed_packet (16 MB by default; 1 MB on old servers).
+const RECORD_BYTES = 512 * 1024;
 
 export interface MySqlStoreOptions {
   url: string;
@@ -203,8 +205,14 @@ export class MySqlStore implements JobStore {
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
     const { owner, results } = params;
     if (results.length === 0) return;
-    // Every result in one round trip: the statements go as one multi-statement query, inside a
-    // transaction when there is more than one. Each applies only while `owner` holds the job.
+    // A batch of long error texts could pass max_allowed_packet in one statement: written in
+    // parts of about RECORD_BYTES (each result applies on its own, so parts need no common transaction).
+    for (const part of chunkResults(results, RECORD_BYTES)) await this.recordPart(owner, part, params.keepCompleted === true);
+  }
+
+  /** Every result in one round trip: the statements go as one multi-statement query, inside a
+   * transaction when there is more than one. Each applies only while `owner` holds the job. */
+  private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean): Promise<void> {
     const parts: string[] = [];
     const args: unknown[] = [];
     // Each statement that finishes jobs is followed by its throughput counter, taken from
@@ -215,7 +223,7 @@ export class MySqlStore implements JobStore {
     };
     for (const [queue, ids] of completedByQueue(results)) {
       parts.push(
-        params.keepCompleted
+        keepCompleted
           ? `UPDATE ${this.table} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND owner = ? AND status = 'processing'`
           : `DELETE FROM ${this.table} WHERE id IN (?) AND owner = ? AND status = 'processing'`,
       );
