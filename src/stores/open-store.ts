@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from './store.js';
+import { maskUrlPassword } from './mask-url.js';
 
 // Store drivers load lazily: an app on MySQL never loads better-sqlite3 or ioredis, and so on.
 
@@ -39,7 +40,7 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
     }
     default:
       throw new InvalidInputError(
-        `Unsupported database URL '${url.replace(/\/\/[^@/]*@/, '//***@')}': use mysql://user:pass@host:3306/db, ` +
+        `Unsupported database URL '${maskUrlPassword(url)}': use mysql://user:pass@host:3306/db, ` +
           `redis://127.0.0.1:6379/0, sqlite:./path/jobs.sqlite (the default is ${DEFAULT_DATABASE_URL}), ` +
           `or for tests sync: (run jobs at dispatch) or null: (drop them)`,
       );
@@ -49,8 +50,19 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
 /** sqlite:./rel/path, sqlite:/abs/path, sqlite:///abs/path, file:... → an absolute path. */
 function sqlitePath(url: string): string {
   let path = url.replace(/^(sqlite|file):/i, '');
-  if (path.startsWith('//')) path = path.replace(/^\/\/[^/]*/, ''); // sqlite:///abs → /abs
-  path = decodeURIComponent(path.split('?')[0] ?? '');
+  if (path.startsWith('//')) {
+    // sqlite:///abs → /abs. A host (sqlite://data/jobs.sqlite) would silently be dropped, and
+    // the file opened at the filesystem's root.
+    const host = /^\/\/([^/]*)/.exec(path)![1]!;
+    if (host !== '' && host !== 'localhost') {
+      throw new InvalidInputError(`The SQLite URL '${url}' has a host part ('${host}'): use sqlite:${host.startsWith('.') ? '' : './'}${host}${path.slice(2 + host.length)} for a relative path, or sqlite:///abs/path`);
+    }
+    path = path.slice(2 + host.length);
+  }
+  if (path.includes('?')) {
+    throw new InvalidInputError(`The SQLite URL '${url}' has parameters, which are not supported: use sqlite:./path/jobs.sqlite`);
+  }
+  path = decodeURIComponent(path);
   if (path === ':memory:') return path;
   if (!path) throw new InvalidInputError(`The SQLite URL '${url}' names no file: use e.g. sqlite:./.jobs/jobs.sqlite`);
   return resolve(path);

@@ -36,11 +36,16 @@ export class SqliteStore implements JobStore {
     this.addMissingColumns();
   }
 
+  /** In one write transaction: processes opening an old file at once must not both add a column. */
   private addMissingColumns(): void {
-    const have = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all().map((c) => c.name));
-    for (const [name, ddl] of Object.entries(ADDED_COLUMNS)) {
-      if (!have.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${ddl}`);
-    }
+    this.db
+      .transaction(() => {
+        const have = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all().map((c) => c.name));
+        for (const [name, ddl] of Object.entries(ADDED_COLUMNS)) {
+          if (!have.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${ddl}`);
+        }
+      })
+      .immediate();
   }
 
   /** Prepared once per SQL text: preparing costs more than running a small claim. */
