@@ -6,7 +6,7 @@ import { assertHandlerName, parseQueueList } from '../src/names.ts';
 import { assertPayloadSize, serializePayload } from '../src/payload.ts';
 import { Job } from '../src/job.ts';
 import { InvalidInputError } from '../src/errors.ts';
-import { maskUrlPassword } from '../src/stores/mask-url.ts';
+import { isLocalUrl, maskUrlPassword } from '../src/stores/mask-url.ts';
 import { openStore } from '../src/stores/open-store.ts';
 
 describe('delay and duration texts', () => {
@@ -146,6 +146,13 @@ describe('store URLs in messages', () => {
     assert.equal(maskUrlPassword('redis://:secret@host'), 'redis://:***@host');
     assert.equal(maskUrlPassword('mysql://root@db/app'), 'mysql://root@db/app');
     assert.equal(maskUrlPassword('sqlite:./jobs.sqlite'), 'sqlite:./jobs.sqlite');
+  });
+
+  test('how to start a server is suggested only for a server on this machine', () => {
+    assert.deepEqual(
+      ['mysql://root@127.0.0.1:3306/db', 'redis://localhost:6379', 'redis://[::1]:6379', 'mysql://root@db.internal/app', 'redis://10.0.0.5'].map(isLocalUrl),
+      [true, true, true, false, false],
+    );
   });
 
   test('a URL the parser refuses is reported without its password, with the likely cause', async () => {

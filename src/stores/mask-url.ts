@@ -1,4 +1,4 @@
-// Store URLs carry passwords; every message and log line shows them masked. The password is
+// Store URLs in messages. They carry passwords; every message and log line shows them masked. The password is
 // everything between the user's ':' and the last '@' of the authority, so one holding '@' or
 // '/' (not percent-encoded, which URL parsers then refuse or split wrongly) is masked whole.
 
@@ -13,6 +13,15 @@ export function maskUrlPassword(text: string): string {
   const colon = rest.indexOf(':');
   if (colon < 0 || colon > at) return text;
   return `${scheme[0]}${rest.slice(0, colon)}:***${rest.slice(at)}`;
+}
+
+/** True when the URL's host is this machine: only then can a message say how to start the server here. */
+export function isLocalUrl(text: string): boolean {
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]', '::1', ''].includes(new URL(text).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /** The hint for a URL the parser refused: the usual cause is an unencoded character in the password. */

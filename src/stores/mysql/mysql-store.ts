@@ -1,7 +1,7 @@
 import { chunkJobs, chunkResults } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
-import { maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
+import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
 import type {
   ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts,
   QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
@@ -97,8 +97,10 @@ export class MySqlStore implements JobStore {
     const err = e as { code?: string; errno?: number; message?: string };
     if (isConnectionError(e)) {
       return new StoreUnavailableError(
-        `Cannot reach MySQL/MariaDB at ${this.displayUrl} (${err.code ?? err.message}). Is the server running? ` +
-          `On this machine: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql`,
+        `Cannot reach MySQL/MariaDB at ${this.displayUrl} (${err.code ?? err.message}). Is the server running` +
+          (isLocalUrl(this.displayUrl)
+            ? `? On this machine: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql`
+            : ', and reachable from this host?'),
       );
     }
     if (err?.errno === 1146) {

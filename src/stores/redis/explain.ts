@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../../errors.js';
 import { COMMAND_TIMEOUT_MS } from './connection.js';
+import { isLocalUrl } from '../mask-url.js';
 
 // Turns what ioredis and Redis report into errors that say what to do. Anything that means
 // "this store cannot be used right now" becomes StoreUnavailableError: the runtime backs off and
@@ -22,8 +23,8 @@ export function explainRedisError(e: unknown, displayUrl: string): unknown {
     msg.startsWith("Stream isn't writeable")
   ) {
     return new StoreUnavailableError(
-      `Cannot reach Redis at ${displayUrl} (${typeof code === 'string' ? code : msg}). Is the server running? ` +
-        `On this machine: ${START_REDIS_HINT}`,
+      `Cannot reach Redis at ${displayUrl} (${typeof code === 'string' ? code : msg}). Is the server running` +
+        (isLocalUrl(displayUrl) ? `? On this machine: ${START_REDIS_HINT}` : ', and reachable from this host?'),
     );
   }
   if (msg === 'Command timed out') {
