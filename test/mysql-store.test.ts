@@ -187,3 +187,28 @@ describe('MySQL store: dead-runtime recovery', () => {
     assert.deepEqual((await store.listRuntimes({})).map((r) => r.id), ['live1']);
   });
 });
+
+describe('MySQL store: the payload limit', () => {
+  let db: TestDatabase;
+  let store: JobStore;
+  before(async () => {
+    db = await createMysqlDatabase('mysql_payload_limit');
+    store = await openStore(db.url);
+    await store.migrate({});
+  });
+  after(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  test('a payload as large as maxPayloadBytes, all characters that escaping doubles, is stored whole', { timeout: 60_000 }, async () => {
+    const max = await store.maxPayloadBytes();
+    const [packet] = await db.query<Array<{ p: number }>>('SELECT @@max_allowed_packet AS p');
+    assert.ok(max < Number(packet!.p) / 2, `limit ${max} leaves room for escaping within max_allowed_packet ${packet!.p}`);
+    // A JSON string of quotes: every byte of it is a quote or a backslash, which escaping doubles.
+    const payload = JSON.stringify('"'.repeat(Math.floor((max - 2) / 2)));
+    assert.ok(Buffer.byteLength(payload) <= max && Buffer.byteLength(payload) > max - 4);
+    const [id] = await store.enqueue({ jobs: [{ handler: 'Ok', queue: 'big', payload, delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+    assert.equal((await store.getJob({ id: id! }))!.payload, payload);
+  });
+});

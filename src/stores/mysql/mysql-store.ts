@@ -116,8 +116,10 @@ export class MySqlStore implements JobStore {
 
   async maxPayloadBytes(): Promise<number> {
     if (this.packetLimit === null) await this.run(async () => undefined);
-    // The statement around one payload needs some room within max_allowed_packet.
-    return Math.max(0, (this.packetLimit ?? 0) - 64 * 1024);
+    // The statement around one payload needs some room within max_allowed_packet, and escaping
+    // can double a payload in it (JSON is full of quotes): a payload of quotes 16.7 MB long
+    // passed a check at the full limit and was then refused by the server.
+    return Math.max(0, Math.floor(((this.packetLimit ?? 0) - 64 * 1024) / 2));
   }
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
