@@ -7,6 +7,9 @@ import { wakeRuntimes } from './wake/wake-sender.js';
 import type { JobId, JobStore, NewJob } from './stores/store.js';
 import type { InlineRunner } from './stores/inline/run-inline.js';
 
+/** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
+export const MAX_ATTEMPTS = 1_000_000;
+
 /** Set on the instance the runtime creates for one run, before run() is called. */
 export interface JobContext {
   id: JobId;
@@ -92,8 +95,8 @@ export abstract class Job<P = unknown> {
     const queue = options.queue ?? this.queue;
     assertQueueName(queue);
     const attempts = options.attempts ?? this.attempts;
-    if (!Number.isInteger(attempts) || attempts < 1) {
-      throw new InvalidInputError(`Invalid attempts ${String(attempts)} for job ${handler}: it must be a whole number of at least 1`);
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS) {
+      throw new InvalidInputError(`Invalid attempts ${String(attempts)} for job ${handler}: it must be a whole number from 1 to ${MAX_ATTEMPTS}`);
     }
     const timeout = options.timeout ?? this.timeout;
     const timeoutMs = timeout === null ? null : delayToMs(timeout, `timeout of job ${handler}`);

@@ -125,7 +125,10 @@ describe('job settings', () => {
       run(): void {}
     }
     assert.throws(() => new Bad().toNewJob({}), /Invalid delay of job Bad '\+30 bananas'/);
-    assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { attempts: 0 }), /attempts 0.*at least 1/);
+    assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { attempts: 0 }), /Invalid attempts 0 for job SendMail: it must be a whole number from 1 to 1000000/);
+    // MySQL's INT column would refuse it with a raw out-of-range error.
+    assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { attempts: 2 ** 31 }), /Invalid attempts 2147483648 .* from 1 to 1000000/);
+    assert.equal(new SendMail().toNewJob({ to: 'x' }, { attempts: 1_000_000 }).maxAttempts, 1_000_000);
     assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { queue: 'no spaces' }), /Invalid queue name/);
     class Named extends Job {
       static override handler = '../escape';

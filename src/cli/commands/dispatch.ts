@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { assertPayloadSize } from '../../payload.js';
 import { loadJobClass } from '../../job-loader.js';
-import { Job, type DispatchOptions } from '../../job.js';
+import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, json, positiveInt } from '../options.js';
@@ -23,7 +23,7 @@ export function registerDispatch(program: Command): void {
       .option('--payload <json>', 'payload as JSON (default {})', json('--payload'))
       .option('--queue <name>', "queue (default: the class's)")
       .option('--delay <duration>', "delay, e.g. 30 (seconds), '+30 seconds', '2 hours' (default: the class's)", duration('--delay'))
-      .option('--attempts <n>', "total runs allowed (default: the class's)", positiveInt('--attempts', 1_000_000)),
+      .option('--attempts <n>', "total runs allowed (default: the class's)", positiveInt('--attempts', MAX_ATTEMPTS)),
   ).action(async (handler: string, opts: DispatchCliOptions) => {
     const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
