@@ -10,6 +10,8 @@ import { selectDueArgs, selectDueSql } from '../src/stores/mysql/claim-sql.ts';
 import { assertSkipLockedSupport } from '../src/stores/mysql/server-version.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { createMysqlDatabase, type TestDatabase } from './helpers/mysql.ts';
+import { runCli } from './helpers/cli.ts';
+import { JOBS_DIR } from './helpers/e2e.ts';
 
 // The seed's exact DDL (../shared/reference/lightpack-background-jobs.md).
 const SEED_DDL = `CREATE TABLE jobs (
@@ -74,6 +76,32 @@ describe('MySQL store', () => {
       "SELECT COLUMN_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'id'",
     );
     assert.match(col!.COLUMN_TYPE, /bigint/);
+  });
+
+  test("jobs the old worker left claimed (status 'queued') are reported by migrate and start, and given back with --requeue-queued", async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await db.query(SEED_DDL);
+    await db.query(
+      `INSERT INTO jobs (handler, queue, payload, status, attempts, scheduled_at) VALUES
+        ('SendMail', 'emails', '{"n":1}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
+        ('SendMail', 'emails', '{"n":2}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
+        ('SendMail', 'emails', '{"n":3}', 'new', 0, UTC_TIMESTAMP())`,
+    );
+    const notice = /^! 2 job\(s\) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime\. Once no old worker runs, `jobs-runtime migrate --requeue-queued` gives them back/m;
+    const migrated = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.match(migrated.stderr, notice);
+    const started = await runCli(['start', '--stop-when-empty', '--jobs-dir', JOBS_DIR, '--database-url', db.url], { timeoutMs: 30_000 });
+    assert.match(started.stderr, /WARN {2}2 job\(s\) are in status 'queued'/);
+    assert.equal((await db.query<unknown[]>("SELECT id FROM jobs WHERE status = 'queued'")).length, 2, 'start leaves them alone');
+
+    const requeued = await runCli(['migrate', '--requeue-queued', '--database-url', db.url], { timeoutMs: 20_000 });
+    assert.equal(requeued.code, 0, requeued.stderr);
+    assert.match(requeued.stderr, /^! Gave back 2 job\(s\) the old worker had claimed \(status 'queued'\): they run again, not charged an attempt$/m);
+    const rows = await db.query<Array<{ status: string; attempts: number }>>("SELECT status, attempts FROM jobs WHERE id IN (1, 2) ORDER BY id");
+    assert.deepEqual(rows.map((r) => [r.status, r.attempts]), [['new', 0], ['new', 0]]);
+    const again = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });
+    assert.doesNotMatch(again.stderr, /queued/);
   });
 
   test('migrate drops the owner index of earlier versions, which every job paid for', async () => {

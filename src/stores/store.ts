@@ -158,6 +158,8 @@ export interface PruneReport {
 export interface MigrationReport {
   /** Statements run (or, with dryRun, that would run). Empty when already up to date. */
   statements: string[];
+  /** What the operator should know or do about the data (e.g. jobs an older system left claimed). */
+  notices?: string[];
 }
 
 export interface JobStore {
@@ -168,8 +170,12 @@ export interface JobStore {
   /** Largest payload JSON, in UTF-8 bytes, this store accepts. */
   maxPayloadBytes(): Promise<number>;
 
-  /** Creates or upgrades the schema in place; idempotent; never drops rows. */
-  migrate(params: { dryRun?: boolean }): Promise<MigrationReport>;
+  /**
+   * Creates or upgrades the schema in place; idempotent; never drops rows. `requeueLegacyClaimed`:
+   * jobs the system this runtime replaces left claimed (MySQL: status 'queued') go back to new,
+   * their attempt not charged; without it they are only reported, in `notices`.
+   */
+  migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean }): Promise<MigrationReport>;
   /** Inserts jobs in as few round trips as possible; returns their ids in input order. */
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]>;
   /**

@@ -96,6 +96,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
     if (store.kind === 'mysql' && pending.statements.length > 0) {
       throw new StoreUnavailableError(`The jobs table at ${store.displayUrl} is missing or out of date: run \`jobs-runtime migrate\` first`);
     }
+    for (const notice of pending.notices ?? []) log.warn(notice);
     // Retention: the option, else the config file's keepCompleted / keepFailed.
     const fromFile = (key: 'keepCompleted' | 'keepFailed', option: string): number | undefined => {
       const text = config.retention?.[key];

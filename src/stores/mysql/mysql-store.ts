@@ -122,12 +122,39 @@ export class MySqlStore implements JobStore {
     return Math.max(0, Math.floor(((this.packetLimit ?? 0) - 64 * 1024) / 2));
   }
 
-  async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
+  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean }): Promise<MigrationReport> {
     return this.run(async (conn) => {
       const statements = await planMigration(conn, this.table);
       if (!params.dryRun) for (const sql of statements) await conn.query(sql);
-      return { statements };
+      const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
+      return { statements, ...(notices.length ? { notices } : {}) };
     });
+  }
+
+  /**
+   * Rows the PHP worker this runtime replaces had claimed (status 'queued'): no runtime of ours
+   * ever takes them, so they are reported, or given back to run again when asked.
+   */
+  private async legacyClaimed(conn: Connection, requeue: boolean): Promise<string[]> {
+    let n: number;
+    try {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.table} WHERE status = 'queued'`);
+      n = Number(rows[0]?.n ?? 0);
+    } catch (e) {
+      if ((e as { errno?: number }).errno === 1146) return []; // no table yet
+      throw e;
+    }
+    if (n === 0) return [];
+    if (requeue) {
+      const [res] = await conn.query<ResultSetHeader>(
+        `UPDATE ${this.table} SET status = 'new', attempts = GREATEST(attempts - 1, 0) WHERE status = 'queued'`,
+      );
+      return [`Gave back ${res.affectedRows} job(s) the old worker had claimed (status 'queued'): they run again, not charged an attempt`];
+    }
+    return [
+      `${n} job(s) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime. ` +
+        `Once no old worker runs, \`jobs-runtime migrate --requeue-queued\` gives them back to run again (not charged an attempt)`,
+    ];
   }
 
   async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
