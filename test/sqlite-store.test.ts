@@ -2,12 +2,12 @@
 // schema at the same moment (a deploy that restarts every runtime at once).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { InvalidInputError } from '../src/errors.ts';
+import { InvalidInputError, StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jr-sqlite-store-'));
@@ -41,6 +41,15 @@ describe('SQLite store', () => {
     const store = await openStore(`sqlite://localhost${join(dir, 'local.sqlite')}`);
     assert.equal(store.displayUrl, `sqlite:${join(dir, 'local.sqlite')}`);
     await store.close();
+  });
+
+  test('a file that cannot be opened is a StoreUnavailableError naming it and the usual causes', async () => {
+    const notADir = join(dir, 'plain-file');
+    writeFileSync(notADir, '');
+    await assert.rejects(
+      openStore(`sqlite:${notADir}/jobs.sqlite`),
+      (e: Error) => e instanceof StoreUnavailableError && e.message.startsWith(`Cannot open the SQLite file ${notADir}/jobs.sqlite (`) && /must exist or be creatable, and be writable by this user/.test(e.message),
+    );
   });
 
   test('four processes opening a file of an older schema at once: each starts, the columns are added once', { timeout: 120_000 }, async () => {

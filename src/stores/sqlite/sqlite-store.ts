@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import { StoreUnavailableError } from '../../errors.js';
 import type {
   ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
   QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
@@ -26,8 +28,15 @@ export class SqliteStore implements JobStore {
 
   constructor(options: { path: string }) {
     this.displayUrl = `sqlite:${options.path}`;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
+    } catch (e) {
+      // A raw 'unable to open database file' names neither the file nor the usual causes.
+      throw new StoreUnavailableError(
+        `Cannot open the SQLite file ${options.path} (${(e as Error).message}): its directory must exist or be creatable, and be writable by this user (${userInfo().username})`,
+      );
+    }
     this.db.pragma('journal_mode = WAL');
     // FULL: a committed claim or result survives a power cut, not only a process kill.
     this.db.pragma('synchronous = FULL');
