@@ -133,6 +133,17 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   };
   // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
   const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
+  let cancelMaxTime: (() => void) | null = null;
+  /** Everything started here, stopped: after the run, or when the start itself fails. */
+  const stopAll = async () => {
+    cancelMaxTime?.();
+    wake.close();
+    await executor.close();
+    await heartbeat.stop();
+    await pruner.stop();
+    await metrics?.close();
+    removeSignalHandlers();
+  };
   let wakeable: boolean;
   try {
     await heartbeat.start();
@@ -141,18 +152,12 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     if (wake.unavailableBecause) o.log.warn(`Same-host wake-up off (${wake.unavailableBecause}): new jobs are found by the next poll`);
   } catch (e) {
     // The store went away while registering: nothing was claimed; leave nothing running.
-    removeSignalHandlers();
-    wake.close();
-    await pruner.stop();
-    await heartbeat.stop();
-    await executor.close();
-    await metrics?.close();
+    await stopAll();
     throw e;
   }
 
-  const cancelMaxTime = o.maxTimeMs ? afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`)) : null;
+  if (o.maxTimeMs) cancelMaxTime = afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`));
   runtime.onMaxJobs = () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`);
-
 
   o.log.info(
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
@@ -172,13 +177,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   try {
     summary = await runtime.run();
   } finally {
-    cancelMaxTime?.();
-    wake.close();
-    await executor.close();
-    await heartbeat.stop();
-    await pruner.stop();
-    await metrics?.close();
-    removeSignalHandlers();
+    await stopAll();
   }
   o.log.info(
     `jobs-runtime stopped: ${summary.completed} completed, ${summary.failed} failed, ${summary.retried} retried, ${summary.released} given back` +
