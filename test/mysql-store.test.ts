@@ -42,14 +42,17 @@ describe('MySQL store', () => {
     await store?.close();
     await db?.drop();
   });
-
-  test("migrate upgrades the seed's table in place, keeping its rows", async () => {
+  /** The seed's jobs table, fresh, holding `values` (handler, queue, payload, status, attempts, scheduled_at). */
+  const seedTable = async (values: string) => {
     await db.query('DROP TABLE IF EXISTS jobs');
     await db.query(SEED_DDL);
-    await db.query(
-      `INSERT INTO jobs (handler, queue, payload, status, attempts, scheduled_at) VALUES
-        ('SendMail', 'emails', '{"to":"bob@example.com"}', 'new', 0, UTC_TIMESTAMP() - INTERVAL 1 MINUTE),
-        ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
+    await db.query(`INSERT INTO jobs (handler, queue, payload, status, attempts, scheduled_at) VALUES ${values}`);
+  };
+
+  test("migrate upgrades the seed's table in place, keeping its rows", async () => {
+    await seedTable(
+      `('SendMail', 'emails', '{"to":"bob@example.com"}', 'new', 0, UTC_TIMESTAMP() - INTERVAL 1 MINUTE),
+       ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
     const planned = await store.migrate({ dryRun: true });
     assert.equal(planned.statements.length, 5);
@@ -79,13 +82,10 @@ describe('MySQL store', () => {
   });
 
   test("jobs the old worker left claimed (status 'queued') are reported by migrate and start, and given back with --requeue-queued", async () => {
-    await db.query('DROP TABLE IF EXISTS jobs');
-    await db.query(SEED_DDL);
-    await db.query(
-      `INSERT INTO jobs (handler, queue, payload, status, attempts, scheduled_at) VALUES
-        ('SendMail', 'emails', '{"n":1}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
-        ('SendMail', 'emails', '{"n":2}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
-        ('SendMail', 'emails', '{"n":3}', 'new', 0, UTC_TIMESTAMP())`,
+    await seedTable(
+      `('SendMail', 'emails', '{"n":1}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
+       ('SendMail', 'emails', '{"n":2}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
+       ('SendMail', 'emails', '{"n":3}', 'new', 0, UTC_TIMESTAMP())`,
     );
     const notice = /^! 2 job\(s\) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime\. Once no old worker runs, `jobs-runtime migrate --requeue-queued` gives them back/m;
     const migrated = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });

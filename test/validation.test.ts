@@ -6,7 +6,7 @@ import { assertHandlerName, parseQueueList } from '../src/names.ts';
 import { assertPayloadSize, serializePayload } from '../src/payload.ts';
 import { Job } from '../src/job.ts';
 import { InvalidInputError } from '../src/errors.ts';
-import { isLocalUrl, maskUrlPassword } from '../src/stores/mask-url.ts';
+import { isLocalUrl, maskUrlPassword } from '../src/stores/url-in-messages.ts';
 import { openStore } from '../src/stores/open-store.ts';
 
 describe('delay and duration texts', () => {

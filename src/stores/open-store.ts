@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from './store.js';
-import { maskUrlPassword } from './mask-url.js';
+import { maskUrlPassword } from './url-in-messages.js';
 
 // Store drivers load lazily: an app on MySQL never loads better-sqlite3 or ioredis, and so on.
 

@@ -1,7 +1,7 @@
 import { chunkJobs, chunkResults } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
-import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
+import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
 import type {
   ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts,
   QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
@@ -36,14 +36,14 @@ export class MySqlStore implements JobStore {
   private isMariaDb = false;
 
   constructor(options: MySqlStoreOptions) {
-    const url = parseUrl(options.url);
-    if (url.password) url.password = '***';
-    this.displayUrl = url.toString();
-    this.table = url.searchParams.get('table') ?? 'jobs';
+    const src = parseUrl(options.url);
+    const shown = new URL(src);
+    if (shown.password) shown.password = '***';
+    this.displayUrl = shown.toString();
+    this.table = src.searchParams.get('table') ?? 'jobs';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.table)) {
       throw new InvalidInputError(`Invalid table name '${this.table}' in the database URL: use letters, digits and '_'`);
     }
-    const src = parseUrl(options.url);
     const database = decodeURIComponent(src.pathname.replace(/^\//, ''));
     if (!database) throw new InvalidInputError(`The MySQL URL '${this.displayUrl}' names no database: add it as the path, e.g. mysql://user@host:3306/app`);
     this.pool = new ConnectionPool(

@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../../errors.js';
 import { COMMAND_TIMEOUT_MS } from './connection.js';
-import { isLocalUrl } from '../mask-url.js';
+import { isLocalUrl } from '../url-in-messages.js';
 
 // Turns what ioredis and Redis report into errors that say what to do. Anything that means
 // "this store cannot be used right now" becomes StoreUnavailableError: the runtime backs off and

@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { InvalidInputError } from '../../errors.js';
-import { maskUrlPassword, URL_ENCODING_HINT } from '../mask-url.js';
+import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
 
 // redis://[user:password@]host[:port][/db][?prefix=myapp:]   (rediss:// for TLS)
 // Parsed here rather than by ioredis, which would copy unknown query parameters into its
@@ -21,12 +21,12 @@ export function parseRedisUrl(text: string): RedisUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidInputError(`Invalid Redis URL '${mask(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp: (${URL_ENCODING_HINT})`);
+    throw new InvalidInputError(`Invalid Redis URL '${maskUrlPassword(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp: (${URL_ENCODING_HINT})`);
   }
   const tls = url.protocol === 'rediss:';
   for (const key of url.searchParams.keys()) {
     if (!KNOWN_PARAMS.has(key)) {
-      throw new InvalidInputError(`Unknown parameter '${key}' in the Redis URL '${mask(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`);
+      throw new InvalidInputError(`Unknown parameter '${key}' in the Redis URL '${maskUrlPassword(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`);
     }
   }
   const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
@@ -36,7 +36,7 @@ export function parseRedisUrl(text: string): RedisUrl {
   }
   const dbText = decodeURIComponent(url.pathname.replace(/^\//, '')) || '0';
   if (!/^\d{1,5}$/.test(dbText)) {
-    throw new InvalidInputError(`Invalid database '${dbText}' in the Redis URL '${mask(text)}': use a number, e.g. redis://127.0.0.1:6379/0`);
+    throw new InvalidInputError(`Invalid database '${dbText}' in the Redis URL '${maskUrlPassword(text)}': use a number, e.g. redis://127.0.0.1:6379/0`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const options: RedisOptions = {
@@ -47,7 +47,6 @@ export function parseRedisUrl(text: string): RedisUrl {
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(tls ? { tls: { servername: host } } : {}),
   };
-  return { options, prefix, displayUrl: mask(text) };
+  return { options, prefix, displayUrl: maskUrlPassword(text) };
 }
 
-const mask = maskUrlPassword;
