@@ -44,7 +44,12 @@ export async function freshStore(kind: StoreKind, name: string): Promise<BenchSt
   let cleanup: () => Promise<void>;
   if (kind === 'mysql') {
     const base = new URL(MYSQL_BASE);
-    const admin = await mysql.createConnection({ host: base.hostname, port: Number(base.port || 3306), user: base.username || 'root', password: decodeURIComponent(base.password) });
+    const admin = await mysql.createConnection({
+      host: base.hostname,
+      port: Number(base.port || 3306),
+      user: base.username || 'root',
+      password: decodeURIComponent(base.password),
+    });
     const db = `jr_bench_${name}`;
     await admin.query(`DROP DATABASE IF EXISTS ${db}`);
     await admin.query(`CREATE DATABASE ${db}`);

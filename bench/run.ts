@@ -61,7 +61,7 @@ for (let run = 1; run <= runs; run++) {
 if (only.has('w2')) add('idle-cpu %-of-one-core', await idleCpu(store, sizes.idleSeconds));
 if (only.has('w5')) {
   const rss = await w5(store, sizes.w5);
-  rss.forEach((r, i) => add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
+  rss.forEach((r, i) => void add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
 }
 
 console.log(`\n## jobs-runtime on ${store}: median (min – max) of ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s`);

@@ -45,7 +45,8 @@ export async function resolveConfig(options: { databaseUrl?: string; jobsDir?: s
         : [DEFAULT_DATABASE_URL, 'default'];
   const jobsDir = resolve(cwd, options.jobsDir ?? process.env.JOBS_DIR ?? file?.config.jobsDir ?? 'jobs');
   const { keepCompleted, keepFailed } = file?.config ?? {};
-  const retention = file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
+  const retention =
+    file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
   return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}) };
 }
 

@@ -4,12 +4,32 @@ import { InvalidInputError } from './errors.js';
 // Months and years are refused: their length depends on the calendar, and a job runtime that
 // guessed would schedule silently wrong.
 const UNIT_MS: Record<string, number> = {
-  ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
-  s: 1_000, sec: 1_000, secs: 1_000, second: 1_000, seconds: 1_000,
-  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-  w: 604_800_000, week: 604_800_000, weeks: 604_800_000,
+  ms: 1,
+  msec: 1,
+  msecs: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  s: 1_000,
+  sec: 1_000,
+  secs: 1_000,
+  second: 1_000,
+  seconds: 1_000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
 };
 
 const TERM = /([+-]?)\s*(\d+(?:\.\d+)?)\s*([a-z]+)/gy;
@@ -42,8 +62,7 @@ export function parseDurationText(text: string, what = 'duration'): number {
     const factor = unit === undefined ? undefined : UNIT_MS[unit];
     if (!m || factor === undefined) {
       throw new InvalidInputError(
-        `Invalid ${what} '${text}': expected relative text such as '+30 seconds', '+2 hours' or '1 day' ` +
-          `(units: ms, seconds, minutes, hours, days, weeks)`,
+        `Invalid ${what} '${text}': expected relative text such as '+30 seconds', '+2 hours' or '1 day' (units: ms, seconds, minutes, hours, days, weeks)`,
       );
     }
     total += (m[1] === '-' ? -1 : 1) * Number(m[2]) * factor;
@@ -78,7 +97,9 @@ export function delayToMs(value: DelayInput | undefined | null, what = 'delay', 
 /** CLI durations: a bare number is in `defaultUnitMs` (seconds for --sleep), else relative text. */
 export function parseCliDuration(value: string, option: string, defaultUnitMs = 1000): number {
   const v = value.trim();
-  const ms = /^\d+(\.\d+)?$/.test(v) ? checkMax(Math.round(Number(v) * defaultUnitMs), `value for ${option}`, `'${value}'`) : parseDurationText(v, `value for ${option}`);
+  const ms = /^\d+(\.\d+)?$/.test(v)
+    ? checkMax(Math.round(Number(v) * defaultUnitMs), `value for ${option}`, `'${value}'`)
+    : parseDurationText(v, `value for ${option}`);
   if (ms < 0) throw new InvalidInputError(`Invalid value for ${option} '${value}': it must not be negative`);
   return ms;
 }

@@ -21,11 +21,7 @@ export class HandlerNotFoundError extends Error {
   override name = 'HandlerNotFoundError';
 }
 
-export const PERMANENT_ERROR_NAMES: ReadonlySet<string> = new Set([
-  'PermanentFailure',
-  'HandlerNotFoundError',
-  'InvalidPayloadError',
-]);
+export const PERMANENT_ERROR_NAMES: ReadonlySet<string> = new Set(['PermanentFailure', 'HandlerNotFoundError', 'InvalidPayloadError']);
 
 /** A payload read back from the store is not valid JSON: retrying cannot fix it. */
 export class InvalidPayloadError extends Error {

@@ -43,9 +43,7 @@ export async function loadJobClass(jobsDir: string, handler: string): Promise<Jo
   }
   const cls = pickClass(mod, basename(handler));
   if (!cls) {
-    throw new HandlerNotFoundError(
-      `Job handler '${handler}' in ${file} exports no job class: export default a class with a run() (or execute()) method`,
-    );
+    throw new HandlerNotFoundError(`Job handler '${handler}' in ${file} exports no job class: export default a class with a run() (or execute()) method`);
   }
   cache.set(handler, cls);
   return cls;

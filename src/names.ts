@@ -22,15 +22,16 @@ const QUEUE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function assertQueueName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !QUEUE.test(name)) {
-    throw new InvalidInputError(
-      `Invalid queue name ${JSON.stringify(name)}: use 1 to 64 characters from letters, digits, '_', '-', '.', ':'`,
-    );
+    throw new InvalidInputError(`Invalid queue name ${JSON.stringify(name)}: use 1 to 64 characters from letters, digits, '_', '-', '.', ':'`);
   }
 }
 
 /** Parses '--queue a,b' into an ordered, de-duplicated list. */
 export function parseQueueList(text: string): string[] {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length === 0) throw new InvalidInputError(`Invalid --queue '${text}': give one or more queue names, comma separated`);
   names.forEach(assertQueueName);
   return [...new Set(names)];

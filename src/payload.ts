@@ -34,7 +34,10 @@ function check(value: unknown, path: string[], seen: Set<object>): void {
         );
       }
       seen.add(value);
-      if (isArray) value.forEach((v, i) => check(v, [...path, String(i)], seen));
+      if (isArray)
+        value.forEach((v, i) => {
+          check(v, [...path, String(i)], seen);
+        });
       else for (const [k, v] of Object.entries(value)) check(v, [...path, k], seen);
       seen.delete(value);
       return;

@@ -18,7 +18,23 @@ after(() => killAll());
 
 describe('cli: --help', () => {
   const expected: Record<string, string[]> = {
-    start: ['--procs', '--concurrency', '--queue', '--sleep', '--batch', '--timeout', '--grace', '--max-memory-mb', '--stop-when-empty', '--keep-completed', '--log', '--quiet', '--json', '--database-url', '--jobs-dir'],
+    start: [
+      '--procs',
+      '--concurrency',
+      '--queue',
+      '--sleep',
+      '--batch',
+      '--timeout',
+      '--grace',
+      '--max-memory-mb',
+      '--stop-when-empty',
+      '--keep-completed',
+      '--log',
+      '--quiet',
+      '--json',
+      '--database-url',
+      '--jobs-dir',
+    ],
     'process:jobs': ['--procs', '--queue', '--sleep', '--stop-when-empty', '--quiet', '--json', '--database-url', '--jobs-dir'],
     migrate: ['--print', '--database-url'],
     'create:job': ['--dir', '--force'],
@@ -67,7 +83,7 @@ describe('cli: create:job and dispatch (SQLite)', () => {
     assert.ok(existsSync(file));
     assert.match(readFileSync(file, 'utf8'), /export default class SendMail extends Job/);
 
-    writeFileSync(file, readFileSync(file, 'utf8') + '// edited by hand\n');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}// edited by hand\n`);
     const again = await cli(['create:job', 'SendMail', '--dir', jobsDir]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already exists/);
@@ -147,18 +163,26 @@ describe('cli: migrate, start and dispatching scripts (MySQL)', () => {
   let dir: string;
   const tableExists = async () =>
     Number(
-      (await db.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db.name, 'jobs']))[0]!.n,
+      (
+        await db.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db.name, 'jobs'])
+      )[0]!.n,
     ) > 0;
 
-  before(async () => {
-    db = await createMysqlDatabase('cli');
-    dir = mkdtempSync(join(tmpdir(), 'jr-cli-mysql-'));
-  }, { timeout: 30_000 });
-  after(async () => {
-    killAll();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 30_000 });
+  before(
+    async () => {
+      db = await createMysqlDatabase('cli');
+      dir = mkdtempSync(join(tmpdir(), 'jr-cli-mysql-'));
+    },
+    { timeout: 30_000 },
+  );
+  after(
+    async () => {
+      killAll();
+      await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    { timeout: 30_000 },
+  );
 
   test('start against an un-migrated database exits non-zero telling to run migrate', { timeout: 45_000 }, async () => {
     const r = await runCli(['start', '--procs', '1', '--stop-when-empty', '--jobs-dir', JOBS_DIR, '--database-url', db.url], { cwd: dir, timeoutMs: 20_000 });

@@ -102,7 +102,10 @@ describe('systemd notifications', () => {
   test('a missing systemd-notify is reported once on stderr, not thrown', async () => {
     const writes: string[] = [];
     const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      writes.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     try {
       const n = new SystemdNotifier({ socket: socketPath, watchdogUsec: 1_000_000 }, undefined, join(dir, 'no-such-systemd-notify'));
       n.notifyReady();

@@ -244,10 +244,28 @@ function base(over: Partial<SystemdOptions & SupervisorOptions> = {}) {
 
 describe('install:systemd', () => {
   test('--print renders every option, read back with systemd quoting rules', async () => {
-    const r = await install(
-      ['install:systemd', '--print', '--name', 'mail-jobs', '--user', 'root', '--group', 'daemon', '--dir', hostileDir, '--procs', '8', '--queue', 'emails,default',
-        '--env-file', hostileEnv, '--log', join(hostileDir, 'logs %d $Y.log'), '--grace', '2 minutes'],
-    );
+    const r = await install([
+      'install:systemd',
+      '--print',
+      '--name',
+      'mail-jobs',
+      '--user',
+      'root',
+      '--group',
+      'daemon',
+      '--dir',
+      hostileDir,
+      '--procs',
+      '8',
+      '--queue',
+      'emails,default',
+      '--env-file',
+      hostileEnv,
+      '--log',
+      join(hostileDir, 'logs %d $Y.log'),
+      '--grace',
+      '2 minutes',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const unit = parseUnit(r.stdout);
     assert.equal(one(unit, 'Service', 'User'), 'root');
@@ -255,25 +273,53 @@ describe('install:systemd', () => {
     assert.equal(specifiers(one(unit, 'Service', 'WorkingDirectory')), hostileDir);
     assert.equal(specifiers(one(unit, 'Service', 'EnvironmentFile')), `-${hostileEnv}`);
     assert.deepEqual(splitExec(specifiers(one(unit, 'Service', 'ExecStart'))), [
-      NODE, PKG_BIN, 'start', '--procs', '8', '--queue', 'emails,default', '--grace', '120', '--log', join(hostileDir, 'logs %d $Y.log'), '--quiet',
+      NODE,
+      PKG_BIN,
+      'start',
+      '--procs',
+      '8',
+      '--queue',
+      'emails,default',
+      '--grace',
+      '120',
+      '--log',
+      join(hostileDir, 'logs %d $Y.log'),
+      '--quiet',
     ]);
     assert.equal(one(unit, 'Service', 'TimeoutStopSec'), '135s', 'grace (120 s) plus a margin');
     assert.equal(one(unit, 'Service', 'SyslogIdentifier'), 'mail-jobs');
     assert.match(one(unit, 'Unit', 'Description'), /mail-jobs/);
     // The rest of the contract.
     for (const [k, v] of [
-      ['Type', 'notify'], ['NotifyAccess', 'all'], ['WatchdogSec', '60s'], ['Restart', 'always'], ['RestartSec', '5s'], ['KillSignal', 'SIGTERM'],
-      ['KillMode', 'mixed'], ['SuccessExitStatus', '75'], ['NoNewPrivileges', 'yes'], ['ProtectSystem', 'full'], ['ProtectHome', 'read-only'],
-      ['PrivateTmp', 'no'], ['ProtectKernelTunables', 'yes'], ['ProtectControlGroups', 'yes'], ['RestrictSUIDSGID', 'yes'], ['LockPersonality', 'yes'],
+      ['Type', 'notify'],
+      ['NotifyAccess', 'all'],
+      ['WatchdogSec', '60s'],
+      ['Restart', 'always'],
+      ['RestartSec', '5s'],
+      ['KillSignal', 'SIGTERM'],
+      ['KillMode', 'mixed'],
+      ['SuccessExitStatus', '75'],
+      ['NoNewPrivileges', 'yes'],
+      ['ProtectSystem', 'full'],
+      ['ProtectHome', 'read-only'],
+      ['PrivateTmp', 'no'],
+      ['ProtectKernelTunables', 'yes'],
+      ['ProtectControlGroups', 'yes'],
+      ['RestrictSUIDSGID', 'yes'],
+      ['LockPersonality', 'yes'],
       ['ExecReload', '/bin/kill -HUP $MAINPID'],
-    ] as const) assert.equal(one(unit, 'Service', k), v, k);
+    ] as const)
+      assert.equal(one(unit, 'Service', k), v, k);
     assert.equal(one(unit, 'Unit', 'StartLimitIntervalSec'), '60');
     assert.ok(Number(one(unit, 'Unit', 'StartLimitBurst')) > 60 / 5, 'a crash loop (one start per RestartSec) never trips the start limit');
     assert.equal(one(unit, 'Install', 'WantedBy'), 'multi-user.target');
     // Only what is written above: no setting came from a value.
     assert.deepEqual([...unit.keys()], ['Unit', 'Service', 'Install']);
-    assert.equal(r.stderr, `jobs-runtime: warning: the runtime will run as root: pass --user with an unprivileged user (the default is the owner of --dir)\n` +
-      `Next, once saved as /etc/systemd/system/mail-jobs.service:\n  systemctl daemon-reload && systemctl enable --now mail-jobs.service\n`);
+    assert.equal(
+      r.stderr,
+      `jobs-runtime: warning: the runtime will run as root: pass --user with an unprivileged user (the default is the owner of --dir)\n` +
+        `Next, once saved as /etc/systemd/system/mail-jobs.service:\n  systemctl daemon-reload && systemctl enable --now mail-jobs.service\n`,
+    );
   });
 
   test('defaults: the owner of --dir, <dir>/worker.log, grace 30 s, no --procs/--queue/Group/EnvironmentFile', async () => {
@@ -309,7 +355,10 @@ describe('install:systemd', () => {
     assert.equal(I, 'emails,high-prio');
     const argv = splitExec(specifiers(one(unit, 'Service', 'ExecStart'), { i, I }));
     assert.deepEqual(argv, [NODE, PKG_BIN, 'start', '--grace', '30', '--log', join(plainDir, 'worker.log'), '--quiet', '--queue', 'emails,high-prio']);
-    assert.match(r.stderr, new RegExp(`Next, once saved as /etc/systemd/system/jobs-runtime@\\.service:\n  systemctl daemon-reload && systemctl enable --now 'jobs-runtime@emails\\\\x2chigh\\\\x2dprio\\.service'\n`));
+    assert.match(
+      r.stderr,
+      /Next, once saved as \/etc\/systemd\/system\/jobs-runtime@\.service:\n {2}systemctl daemon-reload && systemctl enable --now 'jobs-runtime@emails\\x2chigh\\x2dprio\.service'\n/,
+    );
     assert.equal(escapeUnitInstance('default'), 'default');
     assert.equal(escapeUnitInstance('.a/b'), '\\x2ea-b');
   });
@@ -405,21 +454,55 @@ describe('install:systemd', () => {
 });
 
 describe('install:supervisor', () => {
-  const vars = (name: string, n = 0) => ({ program_name: name, process_num: n, numprocs: 1, group_name: name, here: '/etc/supervisor/conf.d', host_node_name: 'h' });
+  const vars = (name: string, n = 0) => ({
+    program_name: name,
+    process_num: n,
+    numprocs: 1,
+    group_name: name,
+    here: '/etc/supervisor/conf.d',
+    host_node_name: 'h',
+  });
 
   test('--print renders every option, read back as configparser, supervisor and shlex do', async () => {
     const log = join(hostileDir, 'worker 50% $L.log');
-    const r = await install(
-      ['install:supervisor', '--print', '--name', 'mail-jobs', '--user', 'root', '--dir', hostileDir, '--procs', '8', '--queue', 'emails,default',
-        '--env-file', hostileEnv, '--log', log, '--grace', '45', '--numprocs', '1'],
-    );
+    const r = await install([
+      'install:supervisor',
+      '--print',
+      '--name',
+      'mail-jobs',
+      '--user',
+      'root',
+      '--dir',
+      hostileDir,
+      '--procs',
+      '8',
+      '--queue',
+      'emails,default',
+      '--env-file',
+      hostileEnv,
+      '--log',
+      log,
+      '--grace',
+      '45',
+      '--numprocs',
+      '1',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const ini = parseIni(r.stdout);
     assert.deepEqual([...ini.keys()], ['program:mail-jobs']);
     const p = ini.get('program:mail-jobs')!;
     const get = (k: string) => pyFormat(p.get(k) ?? assert.fail(`no ${k}`), vars('mail-jobs'));
     assert.deepEqual(shlexSplit(get('command')), [
-      NODE, `--env-file=${hostileEnv}`, PKG_BIN, 'start', '--procs', '8', '--queue', 'emails,default', '--grace', '45',
+      NODE,
+      `--env-file=${hostileEnv}`,
+      PKG_BIN,
+      'start',
+      '--procs',
+      '8',
+      '--queue',
+      'emails,default',
+      '--grace',
+      '45',
     ]);
     assert.equal(get('directory'), hostileDir);
     assert.equal(get('user'), 'root');
@@ -428,10 +511,19 @@ describe('install:supervisor', () => {
     assert.equal(get('process_name'), 'mail-jobs_00');
     assert.equal(get('stopwaitsecs'), '60');
     for (const [k, v] of [
-      ['autostart', 'true'], ['autorestart', 'true'], ['stopsignal', 'TERM'], ['stopasgroup', 'true'], ['killasgroup', 'true'], ['numprocs', '1'],
-      ['redirect_stderr', 'true'], ['stdout_logfile_maxbytes', '50MB'], ['stdout_logfile_backups', '10'], ['exitcodes', '0,75'],
-    ] as const) assert.equal(get(k), v, k);
-    assert.match(r.stderr, /Next, once saved as \/etc\/supervisor\/conf\.d\/mail-jobs\.conf:\n  supervisorctl reread && supervisorctl update\n$/);
+      ['autostart', 'true'],
+      ['autorestart', 'true'],
+      ['stopsignal', 'TERM'],
+      ['stopasgroup', 'true'],
+      ['killasgroup', 'true'],
+      ['numprocs', '1'],
+      ['redirect_stderr', 'true'],
+      ['stdout_logfile_maxbytes', '50MB'],
+      ['stdout_logfile_backups', '10'],
+      ['exitcodes', '0,75'],
+    ] as const)
+      assert.equal(get(k), v, k);
+    assert.match(r.stderr, /Next, once saved as \/etc\/supervisor\/conf\.d\/mail-jobs\.conf:\n {2}supervisorctl reread && supervisorctl update\n$/);
   });
 
   test('--numprocs: distinct process names; a shared log is not rotated by supervisor', async () => {
@@ -439,7 +531,10 @@ describe('install:supervisor', () => {
     assert.equal(r.code, 0, r.stderr);
     const p = parseIni(r.stdout).get('program:jobs-runtime')!;
     assert.equal(p.get('numprocs'), '3');
-    assert.deepEqual([0, 1, 2].map((n) => pyFormat(p.get('process_name')!, vars('jobs-runtime', n))), ['jobs-runtime_00', 'jobs-runtime_01', 'jobs-runtime_02']);
+    assert.deepEqual(
+      [0, 1, 2].map((n) => pyFormat(p.get('process_name')!, vars('jobs-runtime', n))),
+      ['jobs-runtime_00', 'jobs-runtime_01', 'jobs-runtime_02'],
+    );
     assert.equal(p.get('stdout_logfile_maxbytes'), '0');
     assert.equal(p.get('stdout_logfile_backups'), '0');
     assert.deepEqual(shlexSplit(p.get('command')!), [NODE, PKG_BIN, 'start', '--grace', '30']);

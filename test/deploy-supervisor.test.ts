@@ -120,11 +120,14 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
     await waitFor('the start banner in worker.log', () => /jobs-runtime \S+ started: /.test(log()), 20_000, 100);
     // It runs in the app directory, with the env file node loaded.
     assert.equal(readlinkSync(`/proc/${firstPid}/cwd`), appDir);
-    assert.match(log(), new RegExp(`started: store \\S+ \\(JOBS_DATABASE_URL\\), queues all, 2 thread\\(s\\)`));
+    assert.match(log(), /started: store \S+ \(JOBS_DATABASE_URL\), queues all, 2 thread\(s\)/);
 
     const ids = await app.store.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => newJob('Records', { file: records, n })) });
     await waitFor('20 jobs processed', async () => (await app.count()) === 0, 20_000, 50);
-    assert.deepEqual([...recordedIds()].sort((a, b) => a - b), ids);
+    assert.deepEqual(
+      [...recordedIds()].sort((a, b) => a - b),
+      ids,
+    );
   });
 
   test('SIGKILLed mid-work, it is restarted and the remaining jobs complete', async () => {
@@ -134,10 +137,15 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
     await waitFor('jobs running', async () => (await app.count(`status = 'processing'`)) > 0, 10_000, 20);
     process.kill(firstPid, 'SIGKILL');
 
-    const secondPid = await waitFor('a new runtime', () => {
-      const pid = runtimePid();
-      return pid !== firstPid && pid > 0 ? pid : 0;
-    }, 20_000, 100);
+    const secondPid = await waitFor(
+      'a new runtime',
+      () => {
+        const pid = runtimePid();
+        return pid !== firstPid && pid > 0 ? pid : 0;
+      },
+      20_000,
+      100,
+    );
     assert.equal(alive(firstPid), false);
     assert.notEqual(secondPid, firstPid);
     await waitFor('every job done', async () => (await app.count()) === 0, 30_000, 100);

@@ -45,7 +45,10 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('systemd-analyze verify', () => {
   const install = async (...args: string[]) => {
-    const r = await runCli(['install:systemd', '--output', out, '--user', 'root', '--dir', app, '--env-file', envFile, ...args], { cwd: root, timeoutMs: 20_000 });
+    const r = await runCli(['install:systemd', '--output', out, '--user', 'root', '--dir', app, '--env-file', envFile, ...args], {
+      cwd: root,
+      timeoutMs: 20_000,
+    });
     assert.equal(r.code, 0, r.stderr);
   };
 
@@ -73,8 +76,19 @@ describe('systemd-analyze verify', () => {
     const node = join(root, 'node bin 5% $N', 'no de');
     symlinkSync(process.execPath, node);
     const options = {
-      name: 'jr-node', user: 'root', group: null, dir: app, procs: null, queues: null, envFile, log: join(app, 'worker.log'),
-      graceMs: 30_000, node, bin: BIN, template: false, notify: true,
+      name: 'jr-node',
+      user: 'root',
+      group: null,
+      dir: app,
+      procs: null,
+      queues: null,
+      envFile,
+      log: join(app, 'worker.log'),
+      graceMs: 30_000,
+      node,
+      bin: BIN,
+      template: false,
+      notify: true,
     };
     writeFileSync(join(out, 'jr-node.service'), renderSystemd(options).text);
     assertVerified(join(out, 'jr-node.service'));

@@ -18,52 +18,64 @@ for (const kind of STORE_KINDS) {
     let runtime: RunningCli;
     let result: CliResult;
     const ids: Record<'nope' | 'badImport' | 'noRun' | 'badJson' | 'evil' | 'following', number> = {
-      nope: 0, badImport: 0, noRun: 0, badJson: 0, evil: 0, following: 0,
+      nope: 0,
+      badImport: 0,
+      noRun: 0,
+      badJson: 0,
+      evil: 0,
+      following: 0,
     };
     const rows = new Map<number, JobRecord | null>();
 
-    before(async () => {
-      app = await createApp(kind, `e2e_bad_${kind}`);
-      // The store API checks nothing about handler or payload: these go in as given.
-      const over = { maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 };
-      [ids.nope, ids.badImport, ids.noRun, ids.badJson] = (await app.store.enqueue({
-        jobs: [newJob('Nope', {}, over), newJob('BadImport', {}, over), newJob('NoRun', {}, over), newJob('Ok', '{not json', over)],
-      })) as [number, number, number, number];
-      // A handler that points outside the jobs directory, written with SQL.
-      ids.evil = await app.rawInsert({ handler: '../evil', payload: '{}', maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 });
+    before(
+      async () => {
+        app = await createApp(kind, `e2e_bad_${kind}`);
+        // The store API checks nothing about handler or payload: these go in as given.
+        const over = { maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 };
+        [ids.nope, ids.badImport, ids.noRun, ids.badJson] = (await app.store.enqueue({
+          jobs: [newJob('Nope', {}, over), newJob('BadImport', {}, over), newJob('NoRun', {}, over), newJob('Ok', '{not json', over)],
+        })) as [number, number, number, number];
+        // A handler that points outside the jobs directory, written with SQL.
+        ids.evil = await app.rawInsert({ handler: '../evil', payload: '{}', maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 });
 
-      runtime = startCli(['start', '--procs', '2', '--sleep', '100ms', ...app.storeArgs], { cwd: app.dir, timeoutMs: 45_000 });
-      const bad = [ids.nope, ids.badImport, ids.noRun, ids.badJson, ids.evil];
-      // Every bad row ends failed (whatever the number of attempts it took)...
-      await waitFor(
-        'every bad row to end failed',
-        async () =>
-          (await bounded(Promise.all(bad.map((id) => app.store.getJob({ id }))), 5_000, 'getJob')).every((r) => r?.status === 'failed'),
-        20_000,
-        50,
-      ).catch((e: Error) => {
-        throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
-      });
-      // ...then a good job dispatched afterwards still runs on the same runtime.
-      [ids.following] = (await app.store.enqueue({ jobs: [newJob('Ok', { after: 'bad rows' })] })) as [number];
-      await waitFor('the following Ok job to be processed', () => parseJobLines(runtime.stdout()).ok.includes(ids.following), 15_000).catch(
-        (e: Error) => {
+        runtime = startCli(['start', '--procs', '2', '--sleep', '100ms', ...app.storeArgs], { cwd: app.dir, timeoutMs: 45_000 });
+        const bad = [ids.nope, ids.badImport, ids.noRun, ids.badJson, ids.evil];
+        // Every bad row ends failed (whatever the number of attempts it took)...
+        await waitFor(
+          'every bad row to end failed',
+          async () => (await bounded(Promise.all(bad.map((id) => app.store.getJob({ id }))), 5_000, 'getJob')).every((r) => r?.status === 'failed'),
+          20_000,
+          50,
+        ).catch((e: Error) => {
           throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
-        },
-      );
-      // The ✔ line is printed before the result is written: give the write a moment.
-      await waitFor('the following job\'s row to be deleted', async () => (await bounded(app.store.getJob({ id: ids.following }), 5_000, 'getJob')) === null, 5_000).catch(
-        () => undefined, // asserted below, with the row in the message
-      );
-      for (const id of [...bad, ids.following]) rows.set(id, await app.store.getJob({ id }));
-      runtime.child.kill('SIGTERM');
-      result = await runtime.done;
-    }, { timeout: 60_000 });
+        });
+        // ...then a good job dispatched afterwards still runs on the same runtime.
+        [ids.following] = (await app.store.enqueue({ jobs: [newJob('Ok', { after: 'bad rows' })] })) as [number];
+        await waitFor('the following Ok job to be processed', () => parseJobLines(runtime.stdout()).ok.includes(ids.following), 15_000).catch((e: Error) => {
+          throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
+        });
+        // The ✔ line is printed before the result is written: give the write a moment.
+        await waitFor(
+          "the following job's row to be deleted",
+          async () => (await bounded(app.store.getJob({ id: ids.following }), 5_000, 'getJob')) === null,
+          5_000,
+        ).catch(
+          () => undefined, // asserted below, with the row in the message
+        );
+        for (const id of [...bad, ids.following]) rows.set(id, await app.store.getJob({ id }));
+        runtime.child.kill('SIGTERM');
+        result = await runtime.done;
+      },
+      { timeout: 60_000 },
+    );
 
-    after(async () => {
-      killAll();
-      await app?.close();
-    }, { timeout: 30_000 });
+    after(
+      async () => {
+        killAll();
+        await app?.close();
+      },
+      { timeout: 30_000 },
+    );
 
     /** The job's ✖ lines, its row, and the checks every bad row must pass. */
     function failedOnce(id: number, messageRe: RegExp): JobRecord {
@@ -138,7 +150,10 @@ for (const kind of ALL_STORE_KINDS) {
       assert.match(r.stdout, /jobs-runtime stopped: 0 completed, 300 failed/);
       const lines = r.stderr.split('\n').filter((l) => l.includes('✖ Error dispatching job'));
       assert.equal(lines.length, 300);
-      assert.ok(lines.every((l) => l.length < 1_200), `longest ✖ line: ${Math.max(...lines.map((l) => l.length))} characters`);
+      assert.ok(
+        lines.every((l) => l.length < 1_200),
+        `longest ✖ line: ${Math.max(...lines.map((l) => l.length))} characters`,
+      );
       for (const id of [ids[0]!, ids[299]!]) {
         const row = await app.store.getJob({ id });
         assert.equal(row?.status, 'failed');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli, startCli } from './helpers/cli.ts';
-import { assertHas, assertHasNot, bounded, createApp, lines, newJob, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { ANSI_ESCAPE, assertHas, assertHasNot, bounded, createApp, lines, newJob, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
 import { readTrace } from './helpers/reliability.ts';
 import Ok from './fixtures/jobs/Ok.ts';
@@ -72,10 +72,22 @@ describe('e2e start options: sqlite', () => {
       assert.deepEqual([...completed].sort(), [...okIds].sort());
       const retrying = events.filter((e) => e.event === 'job.retrying');
       const failed = events.filter((e) => e.event === 'job.failed');
-      assert.deepEqual(retrying.map((e) => [e.id, e.error, e.attempts]), [[throwsId, 'json boom', 1]]);
-      assert.deepEqual(failed.map((e) => [e.id, e.error, e.attempts]), [[throwsId, 'json boom', 2]]);
-      assert.ok(events.some((e) => typeof e.message === 'string' && e.message.includes(' started: ')), 'the banner is an event too');
-      assert.ok(events.some((e) => typeof e.message === 'string' && e.message.includes('stopped')), 'so is the stop line');
+      assert.deepEqual(
+        retrying.map((e) => [e.id, e.error, e.attempts]),
+        [[throwsId, 'json boom', 1]],
+      );
+      assert.deepEqual(
+        failed.map((e) => [e.id, e.error, e.attempts]),
+        [[throwsId, 'json boom', 2]],
+      );
+      assert.ok(
+        events.some((e) => typeof e.message === 'string' && e.message.includes(' started: ')),
+        'the banner is an event too',
+      );
+      assert.ok(
+        events.some((e) => typeof e.message === 'string' && e.message.includes('stopped')),
+        'so is the stop line',
+      );
       assertHasNot(r.stdout + r.stderr, /✔ Job processed|✖ Error dispatching/, 'text job lines in --json mode');
     });
   });
@@ -94,11 +106,14 @@ describe('e2e start options: sqlite', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.ok(existsSync(logFile), 'the log file is created');
       const text = readFileSync(logFile, 'utf8');
-      assertHasNot(text, /\x1b\[/, 'ANSI escape codes');
+      assertHasNot(text, ANSI_ESCAPE, 'ANSI escape codes');
       for (const l of lines(text)) assert.match(l, PLAIN_LINE);
       const parsed = parseJobLines(text);
       assert.deepEqual([...parsed.ok].sort(), [...okIds].sort());
-      assert.deepEqual(parsed.failed.map((f) => f.id), [failId]);
+      assert.deepEqual(
+        parsed.failed.map((f) => f.id),
+        [failId],
+      );
       assert.match(parsed.failed[0]!.message, /Recipient email address is missing/);
       assertHas(text, / started: /, 'the banner');
       assertHas(text, /jobs-runtime stopped/, 'the stop line');
@@ -112,7 +127,10 @@ describe('e2e start options: sqlite', () => {
       const r = await runCli(['start', '--quiet', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(r.code, 0, r.stderr);
       assertHasNot(r.stdout + r.stderr, /✔/, 'a ✔ line');
-      assert.deepEqual(parseJobLines(r.stderr).failed.map((f) => f.id), [failId]);
+      assert.deepEqual(
+        parseJobLines(r.stderr).failed.map((f) => f.id),
+        [failId],
+      );
       for (const id of okIds) assert.equal(await app.store.getJob({ id }), null, `job ${id} still ran`);
       assertHas(r.stdout, / started: /, 'the banner');
     });
@@ -128,11 +146,13 @@ describe('e2e start options: sqlite', () => {
       await sleep(500);
 
       const ids = await app.store.enqueue({ jobs: Array.from({ length: 6 }, (_, n) => newJob('Sleeps', { ms: 1500, n })) });
-      await waitFor("two Sleeps jobs to be claimed ('processing')", async () => (await bounded(app.count("status = 'processing'"), 5_000, 'count')) >= 2, 15_000);
+      await waitFor(
+        "two Sleeps jobs to be claimed ('processing')",
+        async () => (await bounded(app.count("status = 'processing'"), 5_000, 'count')) >= 2,
+        15_000,
+      );
       await sleep(300); // in their threads by now
-      const claimed = (await Promise.all(ids.map((id) => app.store.getJob({ id }))))
-        .filter((r) => r?.status === 'processing')
-        .map((r) => r!.id);
+      const claimed = (await Promise.all(ids.map((id) => app.store.getJob({ id })))).filter((r) => r?.status === 'processing').map((r) => r!.id);
       const t0 = Date.now();
       rt.child.kill('SIGTERM');
       const r = await rt.done;
@@ -190,7 +210,10 @@ describe('e2e start options: sqlite', () => {
       const starts = readTrace(trace).filter((l) => l.kind === 'start');
       const firstPoll = Math.min(...starts.map((l) => l.at));
       // Jobs enqueued after the first poll found work: a 3 s poll would leave them ~1.5 s on average.
-      const waits = starts.filter((l) => enqueuedAt.get(l.id)! > firstPoll).map((l) => l.at - enqueuedAt.get(l.id)!).sort((a, b) => a - b);
+      const waits = starts
+        .filter((l) => enqueuedAt.get(l.id)! > firstPoll)
+        .map((l) => l.at - enqueuedAt.get(l.id)!)
+        .sort((a, b) => a - b);
       assert.ok(waits.length >= 10, `${waits.length} jobs enqueued after the first poll`);
       const median = waits[Math.floor(waits.length / 2)]!;
       assert.ok(median < 1_000, `median wait ${median} ms after polls found work (--sleep 3): ${waits.join(', ')}`);

@@ -39,7 +39,11 @@ test('start --procs 4 --stop-when-empty on Redis: every job runs, retries and fa
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /started: store redis:\/\/.*\(JOBS_DATABASE_URL\)/);
   const lines = parseJobLines(cli.stdout + cli.stderr);
-  assert.deepEqual([...lines.ok].sort((a, b) => a - b), ok, 'each Ok job succeeded exactly once');
+  assert.deepEqual(
+    [...lines.ok].sort((a, b) => a - b),
+    ok,
+    'each Ok job succeeded exactly once',
+  );
   for (const id of ok) assert.equal(await store.getJob({ id }), null, 'a completed job is removed');
   for (const id of throws) {
     assert.equal(lines.failed.filter((f) => f.id === id).length, 2, `job ${id} failed twice (retry, then final)`);
@@ -53,6 +57,9 @@ test('start --procs 4 --stop-when-empty on Redis: every job runs, retries and fa
   const d = (await store.getJob({ id: delayed[0]! }))!;
   assert.deepEqual([d.status, d.attempts], ['new', 0], 'the delayed job waits');
   const counts = await store.counts({});
-  assert.deepEqual(counts.map((c) => [c.queue, c.waiting, c.delayed, c.processing, c.failed]), [['default', 0, 1, 0, 4]]);
+  assert.deepEqual(
+    counts.map((c) => [c.queue, c.waiting, c.delayed, c.processing, c.failed]),
+    [['default', 0, 1, 0, 4]],
+  );
   assert.deepEqual(await store.listRuntimes({}), [], 'the runtime left the registry');
 });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli, type CliResult } from './helpers/cli.ts';
-import { assertHas, assertHasNot, createApp, JOBS_DIR, lines, PLAIN_LINE, STORE_KINDS, tally, type E2eApp } from './helpers/e2e.ts';
+import { ANSI_ESCAPE, assertHas, assertHasNot, createApp, JOBS_DIR, lines, PLAIN_LINE, STORE_KINDS, tally, type E2eApp } from './helpers/e2e.ts';
 import Ok from './fixtures/jobs/Ok.ts';
 import Throws from './fixtures/jobs/Throws.ts';
 import FailsPermanently from './fixtures/jobs/FailsPermanently.ts';
@@ -31,47 +31,53 @@ for (const kind of STORE_KINDS) {
       hookFail: 0,
     };
 
-    before(async () => {
-      app = await createApp(kind, `e2e_run_${kind}`);
-      hookFile = join(app.dir, 'hooks.txt');
+    before(
+      async () => {
+        app = await createApp(kind, `e2e_run_${kind}`);
+        hookFile = join(app.dir, 'hooks.txt');
 
-      // A few through the CLI, as an operator would (in parallel: each is a process start).
-      const cli = (handler: string, ...extra: string[]) =>
-        runCli(['dispatch', handler, ...app.storeArgs, ...extra], { cwd: app.dir, timeoutMs: 20_000 }).then((r) => {
-          assert.equal(r.code, 0, `dispatch ${handler} failed: ${r.stderr}`);
-          assert.match(r.stdout, /^\d+\n$/, `dispatch ${handler} prints the new id`);
-          return Number(r.stdout.trim());
-        });
-      const [okCli, legacy, deep, compiled, delayedCli] = await Promise.all([
-        cli('Ok', '--payload', '{"n":-1}'),
-        cli('Legacy'),
-        cli('nested/Deep'),
-        cli('Compiled'),
-        cli('Ok', '--delay', '1 hour'),
-      ]);
-      Object.assign(ids, { legacy: legacy!, deep: deep!, compiled: compiled! });
+        // A few through the CLI, as an operator would (in parallel: each is a process start).
+        const cli = (handler: string, ...extra: string[]) =>
+          runCli(['dispatch', handler, ...app.storeArgs, ...extra], { cwd: app.dir, timeoutMs: 20_000 }).then((r) => {
+            assert.equal(r.code, 0, `dispatch ${handler} failed: ${r.stderr}`);
+            assert.match(r.stdout, /^\d+\n$/, `dispatch ${handler} prints the new id`);
+            return Number(r.stdout.trim());
+          });
+        const [okCli, legacy, deep, compiled, delayedCli] = await Promise.all([
+          cli('Ok', '--payload', '{"n":-1}'),
+          cli('Legacy'),
+          cli('nested/Deep'),
+          cli('Compiled'),
+          cli('Ok', '--delay', '1 hour'),
+        ]);
+        Object.assign(ids, { legacy: legacy!, deep: deep!, compiled: compiled! });
 
-      // The bulk through the store API, rows made by the Job classes (their settings included).
-      const ok = new Ok();
-      const okIds = await app.store.enqueue({ jobs: Array.from({ length: 199 }, (_, n) => ok.toNewJob({ n })) });
-      ids.ok = [okCli!, ...okIds];
-      ids.throws = await app.store.enqueue({ jobs: Array.from({ length: 10 }, () => new Throws().toNewJob({})) });
-      ids.permanent = await app.store.enqueue({ jobs: Array.from({ length: 5 }, () => new FailsPermanently().toNewJob(undefined)) });
-      ids.delayed = [delayedCli!, ...(await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { delay: '+1 hour' })) }))];
-      [ids.hookOk, ids.hookFail] = (await app.store.enqueue({
-        jobs: [new Hooks().toNewJob({ file: hookFile, fail: false }), new Hooks().toNewJob({ file: hookFile, fail: true })],
-      })) as [number, number];
-      assert.equal(await app.count(), 200 + 3 + 10 + 5 + 5 + 2);
+        // The bulk through the store API, rows made by the Job classes (their settings included).
+        const ok = new Ok();
+        const okIds = await app.store.enqueue({ jobs: Array.from({ length: 199 }, (_, n) => ok.toNewJob({ n })) });
+        ids.ok = [okCli!, ...okIds];
+        ids.throws = await app.store.enqueue({ jobs: Array.from({ length: 10 }, () => new Throws().toNewJob({})) });
+        ids.permanent = await app.store.enqueue({ jobs: Array.from({ length: 5 }, () => new FailsPermanently().toNewJob(undefined)) });
+        ids.delayed = [delayedCli!, ...(await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { delay: '+1 hour' })) }))];
+        [ids.hookOk, ids.hookFail] = (await app.store.enqueue({
+          jobs: [new Hooks().toNewJob({ file: hookFile, fail: false }), new Hooks().toNewJob({ file: hookFile, fail: true })],
+        })) as [number, number];
+        assert.equal(await app.count(), 200 + 3 + 10 + 5 + 5 + 2);
 
-      const t0 = Date.now();
-      run = await runCli(['start', '--procs', '4', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 60_000 });
-      runMs = Date.now() - t0;
-    }, { timeout: 90_000 });
+        const t0 = Date.now();
+        run = await runCli(['start', '--procs', '4', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 60_000 });
+        runMs = Date.now() - t0;
+      },
+      { timeout: 90_000 },
+    );
 
-    after(async () => {
-      killAll();
-      await app?.close();
-    }, { timeout: 30_000 });
+    after(
+      async () => {
+        killAll();
+        await app?.close();
+      },
+      { timeout: 30_000 },
+    );
 
     test('exits 0 by itself once nothing is due, printing the banner and the stop summary', { timeout: 30_000 }, () => {
       assert.equal(run.signal, null, `killed after ${runMs} ms (stdout tail: ${run.stdout.slice(-500)})`);
@@ -92,7 +98,7 @@ for (const kind of STORE_KINDS) {
       for (const l of [...lines(run.stdout), ...lines(run.stderr)]) assert.match(l, PLAIN_LINE);
       assertHasNot(run.stdout, /✖/);
       assertHasNot(run.stderr, /✔/);
-      assertHasNot(run.stdout + run.stderr, /\x1b\[/, 'no ANSI codes when piped');
+      assertHasNot(run.stdout + run.stderr, ANSI_ESCAPE, 'no ANSI codes when piped');
     });
 
     test('every successful job has exactly one ✔ line and its row is gone', { timeout: 30_000 }, async () => {

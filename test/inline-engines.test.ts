@@ -173,7 +173,10 @@ describe('sync: engine', () => {
 
   test('the store interface alone cannot run a job: enqueue says to dispatch from the app', async () => {
     const store = await openStore('sync:');
-    await assert.rejects(store.enqueue({ jobs: [new Ok().toNewJob({ to: 'x' })] }), { name: 'InvalidInputError', message: /runs jobs only when application code dispatches them/ });
+    await assert.rejects(store.enqueue({ jobs: [new Ok().toNewJob({ to: 'x' })] }), {
+      name: 'InvalidInputError',
+      message: /runs jobs only when application code dispatches them/,
+    });
     assert.deepEqual(await store.counts({}), []);
   });
 });

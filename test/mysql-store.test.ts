@@ -66,14 +66,19 @@ describe('MySQL store', () => {
     await store.migrate({});
     assert.deepEqual((await store.migrate({ dryRun: true })).statements, [], 'up to date after one run');
     const rows = await db.query<Array<{ id: number; payload: string; status: string; max_attempts: number }>>('SELECT * FROM jobs ORDER BY id');
-    assert.deepEqual(rows.map((r) => [r.id, r.payload, r.status, r.max_attempts]), [
-      [1, '{"to":"bob@example.com"}', 'new', 1],
-      [2, '{"to":"eve@example.com"}', 'failed', 1],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.payload, r.status, r.max_attempts]),
+      [
+        [1, '{"to":"bob@example.com"}', 'new', 1],
+        [2, '{"to":"eve@example.com"}', 'failed', 1],
+      ],
+    );
     // The seed's row is claimable, and the widened table now holds 4-byte UTF-8 and BIGINT ids.
     const [claimed] = await store.claim({ owner: 'o', queues: ['emails'], limit: 5 });
     assert.equal(claimed?.id, 1);
-    const [id] = await store.enqueue({ jobs: [{ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+    const [id] = await store.enqueue({
+      jobs: [{ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+    });
     assert.equal((await store.getJob({ id: id! }))!.payload, '{"s":"📧 ✔"}');
     const [col] = await db.query<Array<{ COLUMN_TYPE: string }>>(
       "SELECT COLUMN_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'id'",
@@ -87,7 +92,8 @@ describe('MySQL store', () => {
        ('SendMail', 'emails', '{"n":2}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
        ('SendMail', 'emails', '{"n":3}', 'new', 0, UTC_TIMESTAMP())`,
     );
-    const notice = /^! 2 job\(s\) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime\. Once no old worker runs, `jobs-runtime migrate --requeue-queued` gives them back/m;
+    const notice =
+      /^! 2 job\(s\) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime\. Once no old worker runs, `jobs-runtime migrate --requeue-queued` gives them back/m;
     const migrated = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });
     assert.equal(migrated.code, 0, migrated.stderr);
     assert.match(migrated.stderr, notice);
@@ -98,8 +104,14 @@ describe('MySQL store', () => {
     const requeued = await runCli(['migrate', '--requeue-queued', '--database-url', db.url], { timeoutMs: 20_000 });
     assert.equal(requeued.code, 0, requeued.stderr);
     assert.match(requeued.stderr, /^! Gave back 2 job\(s\) the old worker had claimed \(status 'queued'\): they run again, not charged an attempt$/m);
-    const rows = await db.query<Array<{ status: string; attempts: number }>>("SELECT status, attempts FROM jobs WHERE id IN (1, 2) ORDER BY id");
-    assert.deepEqual(rows.map((r) => [r.status, r.attempts]), [['new', 0], ['new', 0]]);
+    const rows = await db.query<Array<{ status: string; attempts: number }>>('SELECT status, attempts FROM jobs WHERE id IN (1, 2) ORDER BY id');
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.attempts]),
+      [
+        ['new', 0],
+        ['new', 0],
+      ],
+    );
     const again = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });
     assert.doesNotMatch(again.stderr, /queued/);
   });
@@ -113,7 +125,10 @@ describe('MySQL store', () => {
     const indexes = await db.query<Array<{ INDEX_NAME: string }>>(
       "SELECT DISTINCT INDEX_NAME FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' ORDER BY INDEX_NAME",
     );
-    assert.deepEqual(indexes.map((i) => i.INDEX_NAME), ['jobs_claim', 'jobs_claim_queue', 'PRIMARY']);
+    assert.deepEqual(
+      indexes.map((i) => i.INDEX_NAME),
+      ['jobs_claim', 'jobs_claim_queue', 'PRIMARY'],
+    );
   });
 
   test('claims read only the rows they take, whatever else the table holds', async () => {
@@ -187,8 +202,13 @@ describe('MySQL store: recovery races and the payload limit', () => {
   test('a runtime that beats between the listing and the lock keeps its jobs and its registration', async () => {
     const runtime = { id: 'live1', host: 'h', pid: 1, queues: null, threads: 1 };
     await store.registerRuntime({ runtime });
-    const [id] = await store.enqueue({ jobs: [{ handler: 'Ok', queue: 'default', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
-    assert.deepEqual((await store.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id), [id]);
+    const [id] = await store.enqueue({
+      jobs: [{ handler: 'Ok', queue: 'default', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+    });
+    assert.deepEqual(
+      (await store.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id),
+      [id],
+    );
     await db.query("UPDATE jobs_runtimes SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = 'live1'");
 
     const conn = await mysql.createConnection(db.url);
@@ -213,7 +233,10 @@ describe('MySQL store: recovery races and the payload limit', () => {
     const row = await store.getJob({ id: id! });
     assert.equal(row?.status, 'processing');
     assert.equal(row?.owner, 'live1');
-    assert.deepEqual((await store.listRuntimes({})).map((r) => r.id), ['live1']);
+    assert.deepEqual(
+      (await store.listRuntimes({})).map((r) => r.id),
+      ['live1'],
+    );
   });
 
   test('a payload as large as maxPayloadBytes, all characters that escaping doubles, is stored whole', { timeout: 60_000 }, async () => {

@@ -34,7 +34,14 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(all.code, 0, all.stderr);
       const lines = all.stdout.split('\n');
       assert.match(lines[0]!, /^ID\s+QUEUE\s+HANDLER\s+ATTEMPTS\s+FAILED AT \(UTC\)\s+ERROR$/);
-      assert.deepEqual(lines.slice(1, 4).map((l) => Number(l.split(/\s+/)[0])).sort(), [a1, a2, a3].sort(), 'the three jobs of ls-a');
+      assert.deepEqual(
+        lines
+          .slice(1, 4)
+          .map((l) => Number(l.split(/\s+/)[0]))
+          .sort(),
+        [a1, a2, a3].sort(),
+        'the three jobs of ls-a',
+      );
       const r2 = row(all.stdout, String(a2))!;
       assert.deepEqual(r2.slice(0, 4), [String(a2), 'ls-a', 'mail/Send', '1/1']);
       assert.match(r2[4]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
@@ -72,7 +79,13 @@ for (const factory of STORE_FACTORIES) {
       const rest = await app.cli(['retry', '--all', '--queue', 'rt-y']);
       assert.equal(rest.stdout, '✔ 2 failed jobs put back to run again\n');
       assert.equal((await app.cli(['retry', '--all', '--queue', 'rt-y'])).stdout, '✔ 0 failed jobs put back to run again\n');
-      assert.deepEqual((await app.store.counts({ queues: ['rt-x', 'rt-y'] })).map((c) => [c.queue, c.waiting, c.failed]), [['rt-x', 4, 0], ['rt-y', 2, 0]]);
+      assert.deepEqual(
+        (await app.store.counts({ queues: ['rt-x', 'rt-y'] })).map((c) => [c.queue, c.waiting, c.failed]),
+        [
+          ['rt-x', 4, 0],
+          ['rt-y', 2, 0],
+        ],
+      );
     });
 
     test('forget deletes the failed jobs named, and only failed ones', async () => {
@@ -100,44 +113,48 @@ for (const factory of STORE_FACTORIES) {
       const aged = await app.cli(['flush', '--queue', 'fl-a', '--older-than', '1d', '--yes']);
       assert.equal(aged.stdout, '✔ 2 failed jobs deleted\n');
       assert.deepEqual(await statuses([...olds, otherOld!, fresh!]), ['gone', 'gone', 'failed', 'failed']);
-      assert.equal((await app.cli(['flush', '--queue', 'fl-a', '--older-than', '1 day'])).stdout, 'Nothing to flush: no failed job(s) on queue fl-a that failed more than 1d ago.\n');
+      assert.equal(
+        (await app.cli(['flush', '--queue', 'fl-a', '--older-than', '1 day'])).stdout,
+        'Nothing to flush: no failed job(s) on queue fl-a that failed more than 1d ago.\n',
+      );
       const everything = await app.cli(['flush', '--yes', '--json']);
       assert.deepEqual(JSON.parse(everything.stdout), { deleted: 2 });
       assert.deepEqual((await app.store.listFailed({ limit: 10 })).total, 0);
     });
 
     // Input checks do not depend on the store: one store is enough.
-    if (factory.kind === 'sqlite') test('bad input is refused with a message, and changes nothing', async () => {
-      const [id] = await failJobs(app.store, 'bad', ['Ok']);
-      const cases: Array<[string[], RegExp]> = [
-        [['retry'], /Name the failed jobs to retry by id .* or retry them all with --all/],
-        [['retry', '0'], /Invalid job id '0': ids are whole numbers from 1 up/],
-        [['retry', '1.5'], /Invalid job id '1\.5'/],
-        [['retry', 'abc'], /Invalid job id 'abc'/],
-        [['retry', String(id), '--all'], /Give job ids or --all, not both/],
-        [['retry', String(id), '--queue', 'bad'], /--queue and --handler narrow --all/],
-        [['retry', '--all', '--queue', 'no spaces'], /Invalid queue name "no spaces"/],
-        [['retry', '--all', '--handler', '../etc/passwd'], /Invalid job handler name '\.\.\/etc\/passwd'/],
-        [['forget'], /missing required argument 'ids'/],
-        [['forget', '-3'], /unknown option '-3'|Invalid job id/],
-        [['failed', '--limit', '0'], /--limit must be a whole number from 1 to 100000, got '0'/],
-        [['failed', 'show', 'x'], /Invalid job id 'x'/],
-        [['flush', '--older-than', 'soon', '--yes'], /Invalid value for --older-than 'soon'/],
-        [['pause', 'a,b'], /Invalid queue name "a,b"/],
-        [['resume', ''], /Invalid queue name ""/],
-        [['prune'], /Say what to prune: --keep-completed <duration> and\/or --keep-failed <duration>/],
-        [['prune', '--keep-completed', '0'], /--keep-completed must be more than 0 \(or 'forever'\), got '0'/],
-        [['status', '--interval', 'often'], /Invalid value for --interval 'often'/],
-      ];
-      // Independent of each other: run side by side.
-      const results = await Promise.all(cases.map(([args]) => app.cli(args)));
-      for (const [i, [args, message]] of cases.entries()) {
-        const r = results[i]!;
-        assert.notEqual(r.code, 0, `${args.join(' ')} should fail`);
-        assert.match(r.stderr, message, args.join(' '));
-        assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: no stack trace`);
-      }
-      assert.equal((await app.store.getJob({ id: id! }))!.status, 'failed');
-    });
+    if (factory.kind === 'sqlite')
+      test('bad input is refused with a message, and changes nothing', async () => {
+        const [id] = await failJobs(app.store, 'bad', ['Ok']);
+        const cases: Array<[string[], RegExp]> = [
+          [['retry'], /Name the failed jobs to retry by id .* or retry them all with --all/],
+          [['retry', '0'], /Invalid job id '0': ids are whole numbers from 1 up/],
+          [['retry', '1.5'], /Invalid job id '1\.5'/],
+          [['retry', 'abc'], /Invalid job id 'abc'/],
+          [['retry', String(id), '--all'], /Give job ids or --all, not both/],
+          [['retry', String(id), '--queue', 'bad'], /--queue and --handler narrow --all/],
+          [['retry', '--all', '--queue', 'no spaces'], /Invalid queue name "no spaces"/],
+          [['retry', '--all', '--handler', '../etc/passwd'], /Invalid job handler name '\.\.\/etc\/passwd'/],
+          [['forget'], /missing required argument 'ids'/],
+          [['forget', '-3'], /unknown option '-3'|Invalid job id/],
+          [['failed', '--limit', '0'], /--limit must be a whole number from 1 to 100000, got '0'/],
+          [['failed', 'show', 'x'], /Invalid job id 'x'/],
+          [['flush', '--older-than', 'soon', '--yes'], /Invalid value for --older-than 'soon'/],
+          [['pause', 'a,b'], /Invalid queue name "a,b"/],
+          [['resume', ''], /Invalid queue name ""/],
+          [['prune'], /Say what to prune: --keep-completed <duration> and\/or --keep-failed <duration>/],
+          [['prune', '--keep-completed', '0'], /--keep-completed must be more than 0 \(or 'forever'\), got '0'/],
+          [['status', '--interval', 'often'], /Invalid value for --interval 'often'/],
+        ];
+        // Independent of each other: run side by side.
+        const results = await Promise.all(cases.map(([args]) => app.cli(args)));
+        for (const [i, [args, message]] of cases.entries()) {
+          const r = results[i]!;
+          assert.notEqual(r.code, 0, `${args.join(' ')} should fail`);
+          assert.match(r.stderr, message, args.join(' '));
+          assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: no stack trace`);
+        }
+        assert.equal((await app.store.getJob({ id: id! }))!.status, 'failed');
+      });
   });
 }

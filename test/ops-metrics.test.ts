@@ -80,7 +80,11 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(v(latency, { queue: 'm-bad' }, `${latency}_count`), 11);
       const okLatency = v(latency, { queue: 'm-ok' }, `${latency}_sum`) / 30;
       assert.ok(okLatency >= 0 && okLatency < 10, `mean claim latency ${okLatency} s`);
-      assert.equal(m.get(latency)!.samples.some((s) => s.labels.queue === 'm-paused'), false, 'no paused job started');
+      assert.equal(
+        m.get(latency)!.samples.some((s) => s.labels.queue === 'm-paused'),
+        false,
+        'no paused job started',
+      );
 
       assert.equal(v('jobs_runtime_queue_jobs', { queue: 'm-bad', state: 'failed' }), 7);
       assert.equal(v('jobs_runtime_queue_jobs', { queue: 'm-paused', state: 'waiting' }), 2);

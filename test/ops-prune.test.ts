@@ -44,7 +44,9 @@ for (const factory of STORE_FACTORIES) {
       const again = await app.cli(['prune', '--keep-completed', 'forever', '--keep-failed', '28 days']);
       assert.equal(again.stdout, '✔ Pruned 1 failed job older than 28d\n');
       assert.deepEqual(await statuses([...completed, ...failed, waiting!]), ['gone', 'gone', 'completed', 'completed', 'gone', 'gone', 'failed', 'new']);
-      const status = JSON.parse((await app.cli(['status', '--json'])).stdout) as { queues: Array<{ queue: string; completedLastHour: number; failedLastHour: number }> };
+      const status = JSON.parse((await app.cli(['status', '--json'])).stdout) as {
+        queues: Array<{ queue: string; completedLastHour: number; failedLastHour: number }>;
+      };
       assert.deepEqual(
         status.queues.filter((q) => q.queue === 'pr').map((q) => [q.completedLastHour, q.failedLastHour]),
         [[4, 3]],
@@ -53,27 +55,43 @@ for (const factory of STORE_FACTORIES) {
     });
 
     // Option parsing and the config file do not depend on the store: one store is enough.
-    if (factory.kind === 'sqlite') test('retention from the bare flag (for ever) and from jobs.config.json', async () => {
-      const [id] = await app.store.enqueue({ jobs: [newJob('kc')] });
-      const bare = await app.cli(['start', '--keep-completed', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
-      assert.equal(bare.code, 0, bare.stderr);
-      assert.match(bare.stdout, /Keeping completed jobs for ever and failed jobs for ever/);
-      assert.equal((await app.store.getJob({ id: id! }))!.status, 'completed');
+    if (factory.kind === 'sqlite')
+      test('retention from the bare flag (for ever) and from jobs.config.json', async () => {
+        const [id] = await app.store.enqueue({ jobs: [newJob('kc')] });
+        const bare = await app.cli(['start', '--keep-completed', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+        assert.equal(bare.code, 0, bare.stderr);
+        assert.match(bare.stdout, /Keeping completed jobs for ever and failed jobs for ever/);
+        assert.equal((await app.store.getJob({ id: id! }))!.status, 'completed');
 
-      writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepCompleted: '2 days', keepFailed: '30d' }));
-      const fromFile = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
-      assert.match(fromFile.stdout, /Keeping completed jobs for 2d and failed jobs for 30d/);
-      const overridden = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1', '--keep-failed', 'forever']);
-      assert.match(overridden.stdout, /Keeping completed jobs for 2d and failed jobs for ever/);
-      writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepFailed: 'soon' }));
-      const bad = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
-      assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /jobs\.config\.json: keepFailed: Invalid value for --keep-failed 'soon'/);
-      rmSync(join(app.dir, 'jobs.config.json'));
-    });
+        writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepCompleted: '2 days', keepFailed: '30d' }));
+        const fromFile = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+        assert.match(fromFile.stdout, /Keeping completed jobs for 2d and failed jobs for 30d/);
+        const overridden = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1', '--keep-failed', 'forever']);
+        assert.match(overridden.stdout, /Keeping completed jobs for 2d and failed jobs for ever/);
+        writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepFailed: 'soon' }));
+        const bad = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /jobs\.config\.json: keepFailed: Invalid value for --keep-failed 'soon'/);
+        rmSync(join(app.dir, 'jobs.config.json'));
+      });
 
     test("the runtimes' pruner: one at a time, past retention only", async () => {
-      const args = ['start', '--queue', 'rt', '--procs', '2', '--sleep', '0.2', '--quiet', '--keep-completed', '1d', '--keep-failed', '30d', '--prune-every', '1'];
+      const args = [
+        'start',
+        '--queue',
+        'rt',
+        '--procs',
+        '2',
+        '--sleep',
+        '0.2',
+        '--quiet',
+        '--keep-completed',
+        '1d',
+        '--keep-failed',
+        '30d',
+        '--prune-every',
+        '1',
+      ];
       const a = app.start(args);
       const b = app.start(args);
       await Promise.all([waitForStart(a), waitForStart(b)]);
@@ -81,7 +99,12 @@ for (const factory of STORE_FACTORIES) {
 
       const oks = await app.store.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('rt')) });
       const bad = await app.store.enqueue({ jobs: Array.from({ length: 2 }, () => newJob('rt', { handler: 'FailsPermanently' })) });
-      await waitFor('every job to finish', async () => (await statuses([...oks, ...bad])).join() === 'completed,completed,completed,completed,completed,completed,failed,failed', 30_000, 50);
+      await waitFor(
+        'every job to finish',
+        async () => (await statuses([...oks, ...bad])).join() === 'completed,completed,completed,completed,completed,completed,failed,failed',
+        30_000,
+        50,
+      );
       await ageJobs(app, oks.slice(0, 4), 2 * DAY, 'completed');
       await ageJobs(app, bad.slice(0, 1), 31 * DAY, 'failed');
       await waitFor('the pruner to delete the old rows', async () => (await statuses([...oks.slice(0, 4), bad[0]!])).every((s) => s === 'gone'), 15_000, 100);
@@ -106,8 +129,16 @@ for (const factory of STORE_FACTORIES) {
       const after = pruned(rOther.stdout);
       assert.ok(before.length >= 1, 'a pruner ran');
       const total = (lines: string[], re: RegExp) => lines.reduce((n, l) => n + Number(re.exec(l)?.[1] ?? 0), 0);
-      assert.deepEqual([total(before, /Pruned (\d+) completed/), total(before, /(\d+) failed job/)], [4, 1], `only the holder pruned while it ran:\n${before.join('\n')}`);
-      assert.deepEqual([total(after, /Pruned (\d+) completed/), total(after, /(\d+) failed job/)], [2, 0], `the other took over once it stopped:\n${after.join('\n')}`);
+      assert.deepEqual(
+        [total(before, /Pruned (\d+) completed/), total(before, /(\d+) failed job/)],
+        [4, 1],
+        `only the holder pruned while it ran:\n${before.join('\n')}`,
+      );
+      assert.deepEqual(
+        [total(after, /Pruned (\d+) completed/), total(after, /(\d+) failed job/)],
+        [2, 0],
+        `the other took over once it stopped:\n${after.join('\n')}`,
+      );
       console.log(`  pruner handover (${factory.kind}): the other runtime pruned ${handoverMs} ms after the holder stopped`);
     });
   });

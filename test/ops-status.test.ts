@@ -26,7 +26,9 @@ for (const factory of STORE_FACTORIES) {
     test('prints the true counts of a scripted mix, for people and as JSON', async () => {
       const { store } = app;
       // Waiting and delayed on a queue that is then paused.
-      await store.enqueue({ jobs: [...Array.from({ length: 4 }, () => newJob('st-wait')), newJob('st-wait', { delayMs: 3_600_000 }), newJob('st-wait', { delayMs: 3_600_000 })] });
+      await store.enqueue({
+        jobs: [...Array.from({ length: 4 }, () => newJob('st-wait')), newJob('st-wait', { delayMs: 3_600_000 }), newJob('st-wait', { delayMs: 3_600_000 })],
+      });
       const paused = await app.cli(['pause', 'st-wait']);
       assert.equal(paused.code, 0, paused.stderr);
       // Failed, and completed (their rows are gone; the throughput counters keep them).
@@ -49,20 +51,52 @@ for (const factory of STORE_FACTORIES) {
       const s = JSON.parse(json.stdout) as StatusSnapshot;
       const q = (name: string) => s.queues.find((x) => x.queue === name);
       assert.deepEqual(q('st-wait'), {
-        queue: 'st-wait', waiting: 4, delayed: 2, processing: 0, failed: 0, paused: true,
-        completedLastMinute: 0, failedLastMinute: 0, completedLastHour: 0, failedLastHour: 0,
+        queue: 'st-wait',
+        waiting: 4,
+        delayed: 2,
+        processing: 0,
+        failed: 0,
+        paused: true,
+        completedLastMinute: 0,
+        failedLastMinute: 0,
+        completedLastHour: 0,
+        failedLastHour: 0,
       });
       assert.deepEqual(q('st-run'), {
-        queue: 'st-run', waiting: 1, delayed: 0, processing: 2, failed: 0, paused: false,
-        completedLastMinute: 0, failedLastMinute: 0, completedLastHour: 0, failedLastHour: 0,
+        queue: 'st-run',
+        waiting: 1,
+        delayed: 0,
+        processing: 2,
+        failed: 0,
+        paused: false,
+        completedLastMinute: 0,
+        failedLastMinute: 0,
+        completedLastHour: 0,
+        failedLastHour: 0,
       });
       assert.deepEqual(q('st-fail'), {
-        queue: 'st-fail', waiting: 0, delayed: 0, processing: 0, failed: 3, paused: false,
-        completedLastMinute: 0, failedLastMinute: 3, completedLastHour: 0, failedLastHour: 3,
+        queue: 'st-fail',
+        waiting: 0,
+        delayed: 0,
+        processing: 0,
+        failed: 3,
+        paused: false,
+        completedLastMinute: 0,
+        failedLastMinute: 3,
+        completedLastHour: 0,
+        failedLastHour: 3,
       });
       assert.deepEqual(q('st-done'), {
-        queue: 'st-done', waiting: 0, delayed: 0, processing: 0, failed: 0, paused: false,
-        completedLastMinute: 5, failedLastMinute: 0, completedLastHour: 5, failedLastHour: 0,
+        queue: 'st-done',
+        waiting: 0,
+        delayed: 0,
+        processing: 0,
+        failed: 0,
+        paused: false,
+        completedLastMinute: 5,
+        failedLastMinute: 0,
+        completedLastHour: 5,
+        failedLastHour: 0,
       });
       // The same numbers the store counts itself.
       for (const c of await store.counts({})) {
@@ -88,7 +122,10 @@ for (const factory of STORE_FACTORIES) {
       assert.deepEqual(row(text.stdout, 'st-fail'), ['st-fail', '0', '0', '0', '3', '0', '3', '0', '3', 'active']);
       assert.deepEqual(row(text.stdout, 'st-done'), ['st-done', '0', '0', '0', '0', '5', '0', '5', '0', 'active']);
       const liveRow = text.stdout.split('\n').find((l) => l.includes(` ${runtime.pid} `))!;
-      assert.match(liveRow, new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+2/2\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`));
+      assert.match(
+        liveRow,
+        new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+2/2\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`),
+      );
       assert.match(text.stdout, /^ {2}gone-host\s+424242\s+all\s+0\/8\s+.*\s+DEAD$/m);
       // The runtimes run with another --dead-after: status judges silence by the same limit.
       const patient = await app.cli(['status', '--json', '--dead-after', '1m']);

@@ -39,10 +39,15 @@ describe('in a terminal (tmux)', () => {
   test('status --watch redraws one screen in place, and q or Ctrl-C quits', async () => {
     await app.store.enqueue({ jobs: [newJob('w-a'), newJob('w-a'), newJob('w-a'), newJob('w-b', { delayMs: 3_600_000 })] });
     open('watch', ['status', '--watch', '--interval', '0.3']);
-    const first = await waitFor('the first screen', () => {
-      const s = screen('watch');
-      return s.includes('Queues (') ? s : null;
-    }, 15_000, 100);
+    const first = await waitFor(
+      'the first screen',
+      () => {
+        const s = screen('watch');
+        return s.includes('Queues (') ? s : null;
+      },
+      15_000,
+      100,
+    );
     assert.match(first, /^Store sqlite:.*jobs\.sqlite at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
     assert.match(first, /^Runtimes: none running$/m);
     assert.deepEqual(row(first, 'w-a'), ['w-a', '3', '0', '0', '0', '0', '0', '0', '0', 'active']);
@@ -53,19 +58,29 @@ describe('in a terminal (tmux)', () => {
     await app.store.enqueue({ jobs: [newJob('w-a'), newJob('w-a')] });
     await app.store.setQueuePaused({ queue: 'w-b', paused: true });
     await failJobs(app.store, 'w-c', ['Ok']);
-    const later = await waitFor('a redrawn screen', () => {
-      const s = screen('watch');
-      return row(s, 'w-a')?.[1] === '5' && row(s, 'w-b')?.[9] === 'PAUSED' && row(s, 'w-c') ? s : null;
-    }, 15_000, 100);
+    const later = await waitFor(
+      'a redrawn screen',
+      () => {
+        const s = screen('watch');
+        return row(s, 'w-a')?.[1] === '5' && row(s, 'w-b')?.[9] === 'PAUSED' && row(s, 'w-c') ? s : null;
+      },
+      15_000,
+      100,
+    );
     assert.deepEqual(row(later, 'w-c'), ['w-c', '0', '0', '0', '1', '0', '1', '0', '1', 'active']);
     assert.equal(later.match(/^Store /gm)?.length, 1, 'one screen, redrawn in place');
     assert.equal(later.split('\n')[0]!.startsWith('Store '), true, 'drawn from the top-left corner');
 
     tmux('send-keys', '-t', 'watch', 'q');
-    const closed = await waitFor('the watch to quit on q', () => {
-      const s = screen('watch');
-      return s.includes('[exit 0]') ? s : null;
-    }, 10_000, 100);
+    const closed = await waitFor(
+      'the watch to quit on q',
+      () => {
+        const s = screen('watch');
+        return s.includes('[exit 0]') ? s : null;
+      },
+      10_000,
+      100,
+    );
     assert.doesNotMatch(closed, /Queues \(/, 'the alternate screen is left: the shell screen is back');
 
     open('watch2', ['status', '--watch', '--interval', '0.3']);

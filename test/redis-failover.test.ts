@@ -36,7 +36,16 @@ async function startRedis(dir: string): Promise<PrivateRedis> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
   admin.on('error', () => undefined);
-  await waitFor(`redis-server on port ${port}`, async () => admin.connect().then(() => true, () => false), 10_000, 100);
+  await waitFor(
+    `redis-server on port ${port}`,
+    async () =>
+      admin.connect().then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    100,
+  );
   return { port, child, admin };
 }
 
@@ -74,7 +83,10 @@ describe('Redis store: a server that changes under it', () => {
     await store.enqueue({ jobs: [job({ handler: 'Before' })] });
     await primary.admin.replicaof('127.0.0.1', other.port);
     await waitFor('the demoted server to refuse writes', async () => /role:slave/.test(await primary.admin.info('replication')), 10_000, 100);
-    await assert.rejects(store.enqueue({ jobs: [job({ handler: 'During' })] }), (e: Error) => e instanceof StoreUnavailableError && /read-only replica/.test(e.message));
+    await assert.rejects(
+      store.enqueue({ jobs: [job({ handler: 'During' })] }),
+      (e: Error) => e instanceof StoreUnavailableError && /read-only replica/.test(e.message),
+    );
     // The name now points at a primary again (here: the same server, promoted back).
     await primary.admin.replicaof('NO', 'ONE');
     const before = await connectionsReceived(primary);

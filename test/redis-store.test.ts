@@ -37,9 +37,18 @@ describe('Redis store', () => {
     const [failing] = await store.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
     for (const q of ['forget-me', 'keep-failed']) {
       const claimed = await store.claim({ owner: 'r1', queues: [q], limit: 1 });
-      assert.deepEqual(claimed.map((c) => c.id), [q === 'forget-me' ? done : failing]);
+      assert.deepEqual(
+        claimed.map((c) => c.id),
+        [q === 'forget-me' ? done : failing],
+      );
     }
-    await store.record({ owner: 'r1', results: [{ id: done!, queue: 'forget-me', outcome: 'completed' }, { id: failing!, queue: 'keep-failed', outcome: 'failed', error: 'x' }] });
+    await store.record({
+      owner: 'r1',
+      results: [
+        { id: done!, queue: 'forget-me', outcome: 'completed' },
+        { id: failing!, queue: 'keep-failed', outcome: 'failed', error: 'x' },
+      ],
+    });
     assert.ok((await queues()).includes('forget-me'));
     await store.prune({ completedOlderThanMs: null, failedOlderThanMs: null, batchSize: 2 });
     const left = await queues();
@@ -59,7 +68,11 @@ describe('Redis store', () => {
       assert.equal((await store.getJob({ id: mine! }))!.payload, '{"app":"a"}');
       assert.equal((await otherStore.getJob({ id: theirs! }))!.payload, '{"app":"b"}');
       const claimed = await otherStore.claim({ owner: 'b', queues: null, limit: 10 });
-      assert.deepEqual(claimed.map((j) => j.payload), ['{"app":"b"}'], 'a claim takes only its own prefix’s jobs');
+      assert.deepEqual(
+        claimed.map((j) => j.payload),
+        ['{"app":"b"}'],
+        'a claim takes only its own prefix’s jobs',
+      );
       assert.deepEqual((await store.counts({ queues: ['iso'] }))[0], { queue: 'iso', waiting: 1, delayed: 0, processing: 0, failed: 0 });
       assert.ok((await scanKeys(redis.client, redis.prefix)).length > 0);
       assert.ok((await scanKeys(other.client, other.prefix)).length > 0);
@@ -96,7 +109,11 @@ describe('Redis store', () => {
       assert.deepEqual(numbers(got.flat().map(String)), ids, 'every job claimed exactly once');
       for (const [n, mine] of got.entries()) {
         const recorded = await redis.client.smembers(`${redis.prefix}owner:racer-${n}`);
-        assert.deepEqual(numbers(recorded), [...mine].sort((a, b) => a - b), `owner racer-${n}’s record is what it claimed`);
+        assert.deepEqual(
+          numbers(recorded),
+          [...mine].sort((a, b) => a - b),
+          `owner racer-${n}’s record is what it claimed`,
+        );
         const sample = (await store.getJob({ id: mine[0]! }))!;
         assert.deepEqual([sample.status, sample.owner], ['processing', `racer-${n}`]);
       }

@@ -103,7 +103,9 @@ async function openSql(app: E2eApp, trace: string): Promise<Sql> {
         return (await app.store.counts({})).map((c) => `new:${c.waiting + c.delayed} processing:${c.processing} failed:${c.failed}`).join(' ');
       },
       async runs() {
-        return readTrace(trace).filter((l) => l.kind === 'run').map((l) => [l.id, l.runtimeId]);
+        return readTrace(trace)
+          .filter((l) => l.kind === 'run')
+          .map((l) => [l.id, l.runtimeId]);
       },
       async close() {
         client.disconnect();
@@ -113,16 +115,25 @@ async function openSql(app: E2eApp, trace: string): Promise<Sql> {
   const db = new Database(join(app.dir, 'jobs.sqlite'), { timeout: 10_000 });
   return {
     async claimedBy(owner) {
-      return db.prepare<[string], { id: number }>("SELECT id FROM jobs WHERE owner = ? AND status = 'processing'").all(owner).map((r) => r.id);
+      return db
+        .prepare<[string], { id: number }>("SELECT id FROM jobs WHERE owner = ? AND status = 'processing'")
+        .all(owner)
+        .map((r) => r.id);
     },
     async rowsLeft() {
       return db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM jobs').get()!.n;
     },
     async statuses() {
-      return db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all().map((r) => `${r.status}:${r.n}`).join(' ');
+      return db
+        .prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status')
+        .all()
+        .map((r) => `${r.status}:${r.n}`)
+        .join(' ');
     },
     async runs() {
-      return readTrace(trace).filter((l) => l.kind === 'run').map((l) => [l.id, l.runtimeId]);
+      return readTrace(trace)
+        .filter((l) => l.kind === 'run')
+        .map((l) => [l.id, l.runtimeId]);
     },
     async close() {
       db.close();
@@ -169,8 +180,15 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
     });
 
     const launch = () => {
-      const rt: Runtime = { cli: startCli(['start', ...RUNTIME_ARGS, ...app.storeArgs, '--jobs-dir', JS_JOBS_DIR], { cwd: app.dir, timeoutMs: DEADLINE_MS + 60_000 }), id: null, killed: false };
-      waitForBanner(rt.cli, 60_000).then((id) => (rt.id = id), () => undefined);
+      const rt: Runtime = {
+        cli: startCli(['start', ...RUNTIME_ARGS, ...app.storeArgs, '--jobs-dir', JS_JOBS_DIR], { cwd: app.dir, timeoutMs: DEADLINE_MS + 60_000 }),
+        id: null,
+        killed: false,
+      };
+      waitForBanner(rt.cli, 60_000).then(
+        (id) => (rt.id = id),
+        () => undefined,
+      );
       runtimes.push(rt);
     };
 
@@ -196,7 +214,9 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
       }
     };
 
-    test(`${JOBS} jobs, ${RUNTIMES} runtimes, one killed with SIGKILL every ~${KILL_EVERY_MS / 1000} s and replaced: the table empties`, { timeout: DEADLINE_MS + 120_000 }, async () => {
+    test(`${JOBS} jobs, ${RUNTIMES} runtimes, one killed with SIGKILL every ~${KILL_EVERY_MS / 1000} s and replaced: the table empties`, {
+      timeout: DEADLINE_MS + 120_000,
+    }, async () => {
       const t0 = Date.now();
       for (let i = 0; i < RUNTIMES; i++) launch();
       let nextKill = Date.now() + KILL_EVERY_MS;
@@ -213,11 +233,17 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
         if (Date.now() - t0 >= DEADLINE_MS) {
           assert.fail(
             `deadline: ${rowsLeft} row(s) still in the table after ${DEADLINE_MS} ms (${await sql.statuses()}); progress:\n${progress.join('\n')}\n` +
-              `live runtimes' stderr:\n${runtimes.filter((r) => !r.killed).map((r) => r.cli.stderr().slice(-1500)).join('\n---\n')}`,
+              `live runtimes' stderr:\n${runtimes
+                .filter((r) => !r.killed)
+                .map((r) => r.cli.stderr().slice(-1500))
+                .join('\n---\n')}`,
           );
         }
         const died = runtimes.find((r) => !r.killed && (r.cli.child.exitCode !== null || r.cli.child.signalCode !== null));
-        if (died) assert.fail(`runtime pid ${died.cli.pid} exited by itself (code ${died.cli.child.exitCode}, signal ${died.cli.child.signalCode}) during the chaos run:\n${died.cli.stderr().slice(-2000)}`);
+        if (died)
+          assert.fail(
+            `runtime pid ${died.cli.pid} exited by itself (code ${died.cli.child.exitCode}, signal ${died.cli.child.signalCode}) during the chaos run:\n${died.cli.stderr().slice(-2000)}`,
+          );
         // Kill every ~2 s, once every runtime started so far is up (under load a start takes a
         // second or two; killing faster than runtimes start would leave hardly any running).
         if (Date.now() >= nextKill && runtimes.every((r) => r.killed || r.id !== null)) {
@@ -238,7 +264,11 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
       for (const r of live) stopCodes.push((await exitWithin(r.cli, 15_000)).code);
       assert.equal(rowsLeft, 0);
       assert.ok(kills.length >= 2, `at least two runtimes were killed (${kills.length})`);
-      assert.deepEqual(stopCodes, live.map(() => 0), 'surviving runtimes exit 0 on SIGTERM');
+      assert.deepEqual(
+        stopCodes,
+        live.map(() => 0),
+        'surviving runtimes exit 0 on SIGTERM',
+      );
     });
 
     test('no job is missing, and every job that ran more than once was in flight on a killed runtime', async () => {
@@ -255,7 +285,10 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
       const twice = [...byJob].filter(([, rts]) => rts.length > 1);
       const duplicates = runs.length - byJob.size;
       const unexplained = twice.filter(([id, rts]) => !inFlight.has(id) || !rts.some((r) => killedIds.has(r)));
-      const recovered = kills.map((k) => k.recoveredMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+      const recovered = kills
+        .map((k) => k.recoveredMs)
+        .filter((ms): ms is number => ms !== null)
+        .sort((a, b) => a - b);
       const median = recovered[Math.floor(recovered.length / 2)] ?? 0;
 
       console.log(

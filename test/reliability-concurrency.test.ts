@@ -44,11 +44,19 @@ describe('concurrency: mysql', () => {
     const runs = countBy(records, (r) => r.id);
     const twice = [...runs].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], 'no job ran twice');
-    assert.deepEqual(ids.filter((id) => !runs.has(id)), [], 'no job is missing');
+    assert.deepEqual(
+      ids.filter((id) => !runs.has(id)),
+      [],
+      'no job is missing',
+    );
     assert.equal(records.length, 2000);
     assert.equal(await app.count(), 0, 'no row left');
     const completed = results.map((r) => Number(/jobs-runtime stopped: (\d+) completed, 0 failed, 0 retried, 0 given back/.exec(r.stdout)?.[1] ?? NaN));
-    assert.equal(completed.reduce((a, b) => a + b, 0), 2000, `completions per runtime: ${completed.join(', ')}`);
+    assert.equal(
+      completed.reduce((a, b) => a + b, 0),
+      2000,
+      `completions per runtime: ${completed.join(', ')}`,
+    );
     const perRuntime = countBy(records, (r) => r.runtimeId);
     console.log(`  4 runtimes, 2000 jobs: ${ms} ms, runs per runtime ${[...perRuntime.values()].join(' / ')}, double runs 0`);
   });
@@ -66,7 +74,15 @@ describe('concurrency: mysql', () => {
     })) as [number, number];
     const rt = startCli(['start', '--procs', '3', ...app.storeArgs], { cwd: app.dir, timeoutMs: 90_000 });
     await waitForBanner(rt);
-    await waitFor('both jobs to hold their row locks', () => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('locked ')).length === 2, 20_000).catch(() => {
+    await waitFor(
+      'both jobs to hold their row locks',
+      () =>
+        existsSync(file) &&
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('locked ')).length === 2,
+      20_000,
+    ).catch(() => {
       throw new Error(`HoldsLock jobs did not take their locks: ${rt.stderr()}`);
     });
     const lockedAt = Date.now();

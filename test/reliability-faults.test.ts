@@ -49,10 +49,10 @@ for (const kind of ALL_STORE_KINDS) {
       // 40 Ok jobs after them in claim order: they run beside the faults and on the replacement threads.
       okIds = await app.store.enqueue({ jobs: Array.from({ length: 40 }, (_, n) => newJob('Ok', { n })) });
       const t0 = Date.now();
-      run = await runCli(
-        ['start', '--procs', '2', '--max-memory-mb', '64', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs],
-        { cwd: app.dir, timeoutMs: 60_000 },
-      );
+      run = await runCli(['start', '--procs', '2', '--max-memory-mb', '64', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs], {
+        cwd: app.dir,
+        timeoutMs: 60_000,
+      });
       runMs = Date.now() - t0;
     });
 
@@ -111,7 +111,7 @@ for (const kind of ALL_STORE_KINDS) {
 // (claims are sized to the pace) and hands what it claimed to the thread pool, where jobs wait
 // for a free thread; that wait is not the job's run and must not count against its timeout, nor
 // does the first load of its code in a thread (bounded apart, by LOAD_LIMIT_MS).
-describe('--timeout counts a job\'s own run, not its wait for a thread nor its code loading (sqlite)', () => {
+describe("--timeout counts a job's own run, not its wait for a thread nor its code loading (sqlite)", () => {
   let app: E2eApp;
   before(async () => {
     app = await createApp('sqlite', 'rel_faults_queue');
@@ -124,7 +124,10 @@ describe('--timeout counts a job\'s own run, not its wait for a thread nor its c
   test('after a burst of fast jobs, three 600 ms jobs on one thread with --timeout 1s all complete', async () => {
     await app.store.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Ok', { n })) });
     const slow = await app.store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Sleeps', { ms: 600 })) });
-    const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--quiet', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+    const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--quiet', '--stop-when-empty', ...app.storeArgs], {
+      cwd: app.dir,
+      timeoutMs: 30_000,
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(parseJobLines(run.stderr).failed, [], 'no job timed out: each ran 600 ms of its 1 s');
     assert.match(run.stdout, /jobs-runtime stopped: 303 completed, 0 failed/);
@@ -155,7 +158,10 @@ describe('--timeout counts a job\'s own run, not its wait for a thread nor its c
     });
     assert.equal(run.code, 0, run.stderr);
     const failed = parseJobLines(run.stderr).failed;
-    assert.deepEqual(failed.map((f) => f.id), [id]);
+    assert.deepEqual(
+      failed.map((f) => f.id),
+      [id],
+    );
     assert.equal(failed[0]!.message, 'timed out loading its code after 30 s: its thread was terminated (NeverLoads, attempt 1/1, failed)');
     assert.match(run.stdout, /jobs-runtime stopped: 0 completed, 1 failed/);
     const row = await app.store.getJob({ id: id! });

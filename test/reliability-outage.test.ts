@@ -49,17 +49,30 @@ class PrivateMariaDb {
 
   async install(): Promise<void> {
     chownSync(this.dir, ...userIds('mysql'));
-    await run('mariadb-install-db', [
-      '--no-defaults', '--user=mysql', `--datadir=${this.dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
-    ], { timeout: 60_000 });
+    await run(
+      'mariadb-install-db',
+      ['--no-defaults', '--user=mysql', `--datadir=${this.dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'],
+      { timeout: 60_000 },
+    );
   }
 
   async start(): Promise<void> {
-    this.child = spawn(MARIADBD, [
-      '--no-defaults', '--user=mysql', `--datadir=${this.dir}`, `--port=${this.port}`, `--socket=${join(this.dir, 'sock')}`,
-      '--bind-address=127.0.0.1', '--skip-name-resolve', '--innodb-buffer-pool-size=32M', `--log-error=${join(this.dir, 'error.log')}`,
-      `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
-    ], { stdio: 'ignore' });
+    this.child = spawn(
+      MARIADBD,
+      [
+        '--no-defaults',
+        '--user=mysql',
+        `--datadir=${this.dir}`,
+        `--port=${this.port}`,
+        `--socket=${join(this.dir, 'sock')}`,
+        '--bind-address=127.0.0.1',
+        '--skip-name-resolve',
+        '--innodb-buffer-pool-size=32M',
+        `--log-error=${join(this.dir, 'error.log')}`,
+        `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
+      ],
+      { stdio: 'ignore' },
+    );
     await waitFor(`the private mariadbd on port ${this.port} to accept connections`, () => this.ping(), 30_000, 100).catch((e) => {
       throw new Error(`${(e as Error).message}\n${this.errorLog()}`);
     });
@@ -71,7 +84,12 @@ class PrivateMariaDb {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await Promise.race([exited, sleep(30_000).then(() => { throw new Error(`mariadbd ${child.pid} did not exit after SIGTERM\n${this.errorLog()}`); })]);
+    await Promise.race([
+      exited,
+      sleep(30_000).then(() => {
+        throw new Error(`mariadbd ${child.pid} did not exit after SIGTERM\n${this.errorLog()}`);
+      }),
+    ]);
     this.child = null;
   }
 
@@ -107,7 +125,9 @@ class PrivateMariaDb {
 }
 
 function userIds(name: string): [number, number] {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user '${name}' on this machine (it comes with the mariadb-server package)`);
   const [, , uid, gid] = line.split(':');
   return [Number(uid), Number(gid)];
@@ -227,7 +247,10 @@ describe('store outage: the MariaDB server stops and starts again during a run',
       throw new Error(
         `${(e as Error).message}: ${recorded.size} runs recorded; not run: ${ids.filter((id) => !recorded.has(id)).join(', ')}\n` +
           `rows left: ${JSON.stringify(left)}\nregistry: ${JSON.stringify(regs)}\n` +
-          `store lines: ${(rt.stdout() + rt.stderr()).split('\n').filter((l) => /Store|Recovered|stopped/.test(l)).join('\n')}`,
+          `store lines: ${(rt.stdout() + rt.stderr())
+            .split('\n')
+            .filter((l) => /Store|Recovered|stopped/.test(l))
+            .join('\n')}`,
       );
     });
     const backMs = Date.now() - upAt;
@@ -245,8 +268,16 @@ describe('store outage: the MariaDB server stops and starts again during a run',
 
     const all = runs();
     const perJob = countBy(all, (l) => l.id);
-    assert.deepEqual([...perJob].filter(([, n]) => n > 1), [], 'no job ran twice');
-    assert.deepEqual(ids.filter((id) => !perJob.has(id)), [], 'no job is missing');
+    assert.deepEqual(
+      [...perJob].filter(([, n]) => n > 1),
+      [],
+      'no job ran twice',
+    );
+    assert.deepEqual(
+      ids.filter((id) => !perJob.has(id)),
+      [],
+      'no job is missing',
+    );
     assert.equal(all.length, JOBS);
     const check = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: 'root', database: 'jr_outage' });
     const [[left]] = await check.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM jobs');
@@ -272,9 +303,17 @@ describe('store outage: the MariaDB server stops and starts again during a run',
       const trace = join(dir, 'lost-reply.txt');
       const ids = await own.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('Traced', { file: trace, ms: 20 })) });
       const viaProxy = `mysql://root@127.0.0.1:${proxy.port}/jr_lost_reply`;
-      const rt = startCli(['start', '--procs', '2', '--heartbeat', '0.5', '--dead-after', '3', '--jobs-dir', JOBS_DIR, '--database-url', viaProxy], { cwd: dir, timeoutMs: 80_000 });
+      const rt = startCli(['start', '--procs', '2', '--heartbeat', '0.5', '--dead-after', '3', '--jobs-dir', JOBS_DIR, '--database-url', viaProxy], {
+        cwd: dir,
+        timeoutMs: 80_000,
+      });
       const rtId = await waitForBanner(rt);
-      await Promise.race([proxy.dropped, sleep(20_000).then(() => { throw new Error('the proxy never saw a claim commit'); })]);
+      await Promise.race([
+        proxy.dropped,
+        sleep(20_000).then(() => {
+          throw new Error('the proxy never saw a claim commit');
+        }),
+      ]);
       const runs = () => readTrace(trace).filter((l) => l.kind === 'run');
       try {
         await waitFor('every job to run and its row to go', async () => runs().length >= ids.length && (await own.counts({})).length === 0, 30_000, 100);
@@ -287,7 +326,10 @@ describe('store outage: the MariaDB server stops and starts again during a run',
         throw new Error(
           `${(e as Error).message}: ${runs().length} of ${ids.length} ran; still 'processing' 30 s after the lost reply, ` +
             `claimed by a runtime that is alive and heartbeating: ${stuck.join(', ')}\n` +
-            `runtime log: ${(rt.stdout() + rt.stderr()).split('\n').filter((l) => /Store|Recovered/.test(l)).join('\n')}`,
+            `runtime log: ${(rt.stdout() + rt.stderr())
+              .split('\n')
+              .filter((l) => /Store|Recovered/.test(l))
+              .join('\n')}`,
         );
       } finally {
         process.kill(rt.pid, 'SIGTERM');
@@ -295,7 +337,11 @@ describe('store outage: the MariaDB server stops and starts again during a run',
         await own.close();
       }
       const perJob = countBy(runs(), (l) => l.id);
-      assert.deepEqual([...perJob].filter(([, n]) => n > 1), [], 'no job ran twice');
+      assert.deepEqual(
+        [...perJob].filter(([, n]) => n > 1),
+        [],
+        'no job ran twice',
+      );
     } finally {
       proxy.close();
     }

@@ -87,7 +87,10 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /SIGTERM received: stopping/);
     const started = c.starts();
-    assert.ok(started.every((s) => s.at < sigtermAt), 'no job started after SIGTERM');
+    assert.ok(
+      started.every((s) => s.at < sigtermAt),
+      'no job started after SIGTERM',
+    );
     const { done, waiting } = await assertNothingLost(c, ids);
     assert.deepEqual(done.sort(byNumber), started.map((s) => s.id).sort(byNumber), 'exactly the jobs running at SIGTERM completed');
     assert.equal(done.length, 2);
@@ -108,7 +111,11 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     const r = await exitWithin(rt, 15_000);
     assert.equal(r.code, 0, r.stderr);
     const late = c.starts().filter((s) => s.at > sigtermAt);
-    assert.deepEqual(late.map((s) => s.id), [], 'no job started after SIGTERM (each was claimed but not started: it goes back at once)');
+    assert.deepEqual(
+      late.map((s) => s.id),
+      [],
+      'no job started after SIGTERM (each was claimed but not started: it goes back at once)',
+    );
     const { done, waiting } = await assertNothingLost(c, slow);
     assert.equal(done.length, c.starts().length);
     assert.equal(await c.app.count(`status <> 'new'`), 0);
@@ -151,7 +158,10 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     assert.match(r2.stderr, new RegExp(`Recovered 1 dead runtime\\(s\\) ${firstId}: 2 job\\(s\\) given back to run again`));
     const { done } = await assertNothingLost(c, ids);
     assert.equal(done.length, 4, 'all four ran to the end on the next runtime');
-    const interrupted = c.starts().filter((s) => s.runtimeId === firstId).map((s) => s.id);
+    const interrupted = c
+      .starts()
+      .filter((s) => s.runtimeId === firstId)
+      .map((s) => s.id);
     for (const id of interrupted) {
       const run = c.runs().find((l) => l.id === id)!;
       assert.notEqual(run.runtimeId, firstId);
@@ -182,7 +192,14 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     assert.ok(Date.now() - t0 < 10_000);
     const { done, waiting } = await assertNothingLost(c, ids);
     assert.ok(done.length > 0 && waiting.length > 0, `some done (${done.length}), some left (${waiting.length})`);
-    assert.deepEqual(done.sort(byNumber), c.starts().map((s) => s.id).sort(byNumber), 'every started job finished (drained)');
+    assert.deepEqual(
+      done.sort(byNumber),
+      c
+        .starts()
+        .map((s) => s.id)
+        .sort(byNumber),
+      'every started job finished (drained)',
+    );
   });
 
   test('--memory 1 (always over): exit 75 after draining', async () => {
@@ -193,7 +210,14 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     assert.match(r.stderr, /Master RSS \d+ MB is over --memory 1 MB: draining, then exiting with code 75/);
     const { done, waiting } = await assertNothingLost(c, ids);
     assert.ok(waiting.length > 0, 'it stopped claiming long before the queue was empty');
-    assert.deepEqual(done.sort(byNumber), c.starts().map((s) => s.id).sort(byNumber), 'every started job finished (drained)');
+    assert.deepEqual(
+      done.sort(byNumber),
+      c
+        .starts()
+        .map((s) => s.id)
+        .sort(byNumber),
+      'every started job finished (drained)',
+    );
   });
 });
 
@@ -236,16 +260,29 @@ for (const kind of ALL_STORE_KINDS) {
         process.kill(rt.pid, 'SIGKILL');
         await exitWithin(rt, 5_000);
       }
-      assert.deepEqual(c.starts().map((s) => [s.id, s.attempt]), [[id, 1], [id, 1]], 'the second run was not charged either');
+      assert.deepEqual(
+        c.starts().map((s) => [s.id, s.attempt]),
+        [
+          [id, 1],
+          [id, 1],
+        ],
+        'the second run was not charged either',
+      );
       const last = c.start(['--procs', '1', '--max-interruptions', '1', '--stop-when-empty']);
       const r = await exitWithin(last, 30_000);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, new RegExp(`Recovered 1 dead runtime\\(s\\) ${ids[1]}: 0 job\\(s\\) given back to run again, 1 failed after too many interruptions`));
+      assert.match(
+        r.stderr,
+        new RegExp(`Recovered 1 dead runtime\\(s\\) ${ids[1]}: 0 job\\(s\\) given back to run again, 1 failed after too many interruptions`),
+      );
       const row = await c.app.store.getJob({ id });
       assert.equal(row?.status, 'failed');
       assert.equal(row?.interruptions, 2);
       assert.equal(row?.owner, null);
-      assert.match(row?.exception ?? '', /^Interrupted 2 times: the runtime running it died each time \(more than the 1 allowed\), so it is failed as a likely cause$/);
+      assert.match(
+        row?.exception ?? '',
+        /^Interrupted 2 times: the runtime running it died each time \(more than the 1 allowed\), so it is failed as a likely cause$/,
+      );
       assert.equal(c.starts().length, 2, 'the poison job did not run a third time');
     });
   });
@@ -283,7 +320,14 @@ for (const kind of ALL_STORE_KINDS) {
       assert.equal(row?.owner, bId);
 
       await waitFor('the peer to finish the job', async () => (await c.app.store.getJob({ id })) === null, 10_000);
-      assert.deepEqual(c.runs().map((r) => r.runtimeId).sort(), [aId, bId].sort(), 'the job ran twice: once on each runtime (at-least-once)');
+      assert.deepEqual(
+        c
+          .runs()
+          .map((r) => r.runtimeId)
+          .sort(),
+        [aId, bId].sort(),
+        'the job ran twice: once on each runtime (at-least-once)',
+      );
       for (const rt of [a, b]) process.kill(rt.pid, 'SIGTERM');
       for (const rt of [a, b]) assert.equal((await exitWithin(rt, 10_000)).code, 0);
       console.log(`  stale heartbeat (${kind}, --dead-after 2 --heartbeat 0.5): job started again on the live peer ${takenOverMs} ms after its runtime froze`);

@@ -48,7 +48,10 @@ describe('SQLite store', () => {
     writeFileSync(notADir, '');
     await assert.rejects(
       openStore(`sqlite:${notADir}/jobs.sqlite`),
-      (e: Error) => e instanceof StoreUnavailableError && e.message.startsWith(`Cannot open the SQLite file ${notADir}/jobs.sqlite (`) && /must exist or be creatable, and be writable by this user/.test(e.message),
+      (e: Error) =>
+        e instanceof StoreUnavailableError &&
+        e.message.startsWith(`Cannot open the SQLite file ${notADir}/jobs.sqlite (`) &&
+        /must exist or be creatable, and be writable by this user/.test(e.message),
     );
   });
 
@@ -63,9 +66,12 @@ describe('SQLite store', () => {
       // Each process loads the store module, then waits for the same instant to open the file.
       const at = Date.now() + 2_000;
       const runs = await Promise.all(Array.from({ length: 4 }, () => openAt(file, at)));
-      runs.forEach((r, i) => assert.equal(r.code, 0, `round ${round}, process ${i}: ${r.stderr}`));
+      for (const [i, r] of runs.entries()) assert.equal(r.code, 0, `round ${round}, process ${i}: ${r.stderr}`);
       const check = new Database(file, { readonly: true });
-      const columns = check.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all().map((c) => c.name);
+      const columns = check
+        .prepare<[], { name: string }>('PRAGMA table_info(jobs)')
+        .all()
+        .map((c) => c.name);
       check.close();
       assert.ok(columns.includes('interruptions') && columns.includes('completed_at'), columns.join(', '));
     }

@@ -20,7 +20,10 @@ for (const factory of STORE_FACTORIES) {
       const [a, b] = await store.enqueue({ jobs: [job({ queue: 'rt', payload: '{"n":1}' }), job({ queue: 'rt', payload: '{"n":2}' })] });
       assert.ok(a! < b!, 'ids ascend in dispatch order');
       const claimed = await store.claim({ owner: 'o1', queues: ['rt'], limit: 10 });
-      assert.deepEqual(claimed.map((j) => j.id), [a, b]);
+      assert.deepEqual(
+        claimed.map((j) => j.id),
+        [a, b],
+      );
       assert.equal(claimed[0]!.payload, '{"n":1}');
       assert.equal(claimed[0]!.attempts, 1, 'the claim counts the attempt');
       assert.equal((await store.getJob({ id: a! }))!.status, 'processing');
@@ -38,7 +41,10 @@ for (const factory of STORE_FACTORIES) {
       assert.deepEqual((await store.counts({ queues: ['delay'] }))[0], { queue: 'delay', waiting: 0, delayed: 1, processing: 0, failed: 0 });
       await sleep(450);
       const claimed = await store.claim({ owner: 'o', queues: ['delay'], limit: 5 });
-      assert.deepEqual(claimed.map((j) => j.id), [id]);
+      assert.deepEqual(
+        claimed.map((j) => j.id),
+        [id],
+      );
     });
 
     test('queues are claimed in strict order, and by due time then id within a queue', async () => {
@@ -46,16 +52,25 @@ for (const factory of STORE_FACTORIES) {
       const [a1, a2] = await store.enqueue({ jobs: [job({ queue: 'qa' }), job({ queue: 'qa' })] });
       const [b2] = await store.enqueue({ jobs: [job({ queue: 'qb' })] });
       const first = await store.claim({ owner: 'o', queues: ['qa', 'qb'], limit: 3 });
-      assert.deepEqual(first.map((j) => j.id), [a1, a2, b1]);
+      assert.deepEqual(
+        first.map((j) => j.id),
+        [a1, a2, b1],
+      );
       const second = await store.claim({ owner: 'o', queues: ['qa', 'qb'], limit: 3 });
-      assert.deepEqual(second.map((j) => j.id), [b2]);
+      assert.deepEqual(
+        second.map((j) => j.id),
+        [b2],
+      );
     });
 
     test('null queues claims from every queue, oldest due first', async () => {
       await drain(store);
       const ids = await store.enqueue({ jobs: [job({ queue: 'x1' }), job({ queue: 'x2' }), job({ queue: 'x1' })] });
       const claimed = await store.claim({ owner: 'o', queues: null, limit: 10 });
-      assert.deepEqual(claimed.map((j) => j.id), ids);
+      assert.deepEqual(
+        claimed.map((j) => j.id),
+        ids,
+      );
     });
 
     test('retry puts the job back with the error kept, due after the retry delay', async () => {
@@ -89,7 +104,7 @@ for (const factory of STORE_FACTORIES) {
       assert.deepEqual((await store.counts({ queues: ['fail'] }))[0], { queue: 'fail', waiting: 0, delayed: 0, processing: 0, failed: 1 });
     });
 
-    test("results for jobs another owner holds are ignored; release gives back without charging the attempt", async () => {
+    test('results for jobs another owner holds are ignored; release gives back without charging the attempt', async () => {
       const [id] = await store.enqueue({ jobs: [job({ queue: 'own' })] });
       await store.claim({ owner: 'mine', queues: ['own'], limit: 1 });
       await store.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
@@ -133,7 +148,10 @@ for (const factory of STORE_FACTORIES) {
         const all = got.flat();
         assert.equal(all.length, 2000, 'every job claimed');
         assert.equal(new Set(all).size, 2000, 'no job claimed twice');
-        assert.deepEqual([...all].sort((x, y) => x - y), ids);
+        assert.deepEqual(
+          [...all].sort((x, y) => x - y),
+          ids,
+        );
       } finally {
         await Promise.all(claimers.map((s) => s.close()));
       }
@@ -204,12 +222,23 @@ for (const factory of STORE_FACTORIES) {
         await store.heartbeat({ runtime: info('reg-1'), stats });
         const mine = (await store.listRuntimes({})).find((r) => r.id === 'reg-1')!;
         assert.deepEqual(
-          { queues: mine.queues, threads: mine.threads, cpu: mine.cpuPercent, rss: mine.rssBytes, done: mine.jobsDone, failed: mine.jobsFailed, busy: mine.busyThreads },
+          {
+            queues: mine.queues,
+            threads: mine.threads,
+            cpu: mine.cpuPercent,
+            rss: mine.rssBytes,
+            done: mine.jobsDone,
+            failed: mine.jobsFailed,
+            busy: mine.busyThreads,
+          },
           { queues: ['a', 'b'], threads: 4, cpu: 12.5, rss: 50_000_000, done: 10, failed: 2, busy: 3 },
         );
         assert.ok(mine.silentForMs >= 0 && mine.silentForMs < 2_000, `silent for ${mine.silentForMs} ms`);
         await store.deregisterRuntime({ id: 'reg-1' });
-        assert.equal((await store.listRuntimes({})).some((r) => r.id === 'reg-1'), false);
+        assert.equal(
+          (await store.listRuntimes({})).some((r) => r.id === 'reg-1'),
+          false,
+        );
       });
 
       test("a silent runtime's jobs go back to new without charging the attempt; a live one's stay", async () => {
@@ -227,7 +256,10 @@ for (const factory of STORE_FACTORIES) {
           assert.deepEqual([row.status, row.attempts, row.owner, row.interruptions], ['new', 0, null, 1]);
         }
         assert.equal((await store.getJob({ id: l1! }))!.owner, 'live-1', "the live runtime's job is not taken");
-        assert.equal((await store.listRuntimes({})).some((r) => r.id === 'dead-1'), false);
+        assert.equal(
+          (await store.listRuntimes({})).some((r) => r.id === 'dead-1'),
+          false,
+        );
         const again = await store.recoverDeadRuntimes({ deadAfterMs: 300, maxInterruptions: 3 });
         assert.deepEqual(again, { runtimes: [], released: 0, failed: 0 });
         await store.deregisterRuntime({ id: 'live-1' });
@@ -313,7 +345,10 @@ for (const factory of STORE_FACTORIES) {
         const [b1] = await failJobs('lf-b', ['Ok']);
         const all = await store.listFailed({ queue: 'lf-a', limit: 10 });
         assert.equal(all.total, 3);
-        assert.deepEqual(all.jobs.map((j) => j.id), [a3, a2, a1]);
+        assert.deepEqual(
+          all.jobs.map((j) => j.id),
+          [a3, a2, a1],
+        );
         assert.equal(all.jobs[0]!.exception, `Error: failed ${a3}\n    at run (job.ts:1)`);
         assert.equal(all.jobs[0]!.status, 'failed');
         assert.ok(all.jobs[0]!.failedAt instanceof Date);
@@ -322,7 +357,10 @@ for (const factory of STORE_FACTORIES) {
         const byHandler = await store.listFailed({ queue: 'lf-a', handler: 'mail/Send', limit: 10 });
         assert.deepEqual([byHandler.total, byHandler.jobs.map((j) => j.id)], [1, [a2]]);
         const byIds = await store.listFailed({ ids: [a1!, b1!, 999_999_999], limit: 10 });
-        assert.deepEqual(byIds.jobs.map((j) => j.id).sort((x, y) => x - y), [a1, b1]);
+        assert.deepEqual(
+          byIds.jobs.map((j) => j.id).sort((x, y) => x - y),
+          [a1, b1],
+        );
         assert.deepEqual(await store.listFailed({ ids: [], limit: 10 }), { jobs: [], total: 0 });
         const everywhere = await store.listFailed({ handler: 'mail/Send', limit: 100 });
         assert.ok(everywhere.jobs.some((j) => j.id === a2) && everywhere.jobs.every((j) => j.handler === 'mail/Send'));
@@ -340,8 +378,14 @@ for (const factory of STORE_FACTORIES) {
         assert.equal((await store.getJob({ id: r2! }))!.status, 'failed');
         assert.deepEqual((await store.counts({ queues: ['rf'] }))[0], { queue: 'rf', waiting: 3, delayed: 0, processing: 0, failed: 1 });
         const again = await store.claim({ owner: 'o', queues: ['rf'], limit: 10 });
-        assert.deepEqual(again.map((j) => j.id).sort((x, y) => x - y), [r1, r3, waiting].sort((x, y) => x! - y!));
-        assert.ok(again.every((j) => j.attempts === 1), 'the next run is attempt 1');
+        assert.deepEqual(
+          again.map((j) => j.id).sort((x, y) => x - y),
+          [r1, r3, waiting].sort((x, y) => x! - y!),
+        );
+        assert.ok(
+          again.every((j) => j.attempts === 1),
+          'the next run is attempt 1',
+        );
         assert.equal(await store.retryFailed({ ids: [r1!] }), 0, 'a job that is not failed is left alone');
       });
 
@@ -349,10 +393,7 @@ for (const factory of STORE_FACTORIES) {
         const xs = await failJobs('rq-x', ['A', 'B', 'A', 'A']);
         const [y1] = await failJobs('rq-y', ['A']);
         assert.equal(await store.retryFailed({ queue: 'rq-x', handler: 'A' }), 3);
-        assert.deepEqual(
-          await Promise.all(xs.map(async (id) => (await store.getJob({ id }))!.status)),
-          ['new', 'failed', 'new', 'new'],
-        );
+        assert.deepEqual(await Promise.all(xs.map(async (id) => (await store.getJob({ id }))!.status)), ['new', 'failed', 'new', 'new']);
         assert.equal((await store.getJob({ id: y1! }))!.status, 'failed');
         assert.equal(await store.retryFailed({ queue: 'rq-x' }), 1);
         assert.equal(await store.retryFailed({ queue: 'rq-x' }), 0);
@@ -381,7 +422,10 @@ for (const factory of STORE_FACTORIES) {
         const ids = await store.enqueue({ jobs: Array.from({ length: n }, () => job({ queue: 'bulk-failed' })) });
         for (let i = 0; i < n; i += 500) {
           await store.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
-          await store.record({ owner: 'bf', results: ids.slice(i, i + 500).map((id) => ({ id, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })) });
+          await store.record({
+            owner: 'bf',
+            results: ids.slice(i, i + 500).map((id) => ({ id, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })),
+          });
         }
         assert.equal((await store.listFailed({ queue: 'bulk-failed', limit: 5 })).total, n);
         assert.equal(await store.retryFailed({ queue: 'bulk-failed' }), n);
@@ -402,22 +446,39 @@ for (const factory of STORE_FACTORIES) {
         assert.equal(await store.setQueuePaused({ queue: 'pz', paused: true }), true);
         assert.equal(await store.setQueuePaused({ queue: 'pz', paused: true }), false, 'already paused');
         const paused = await store.listPausedQueues({});
-        assert.deepEqual(paused.map((p) => p.queue), ['pz']);
+        assert.deepEqual(
+          paused.map((p) => p.queue),
+          ['pz'],
+        );
         assert.ok(Math.abs(paused[0]!.pausedAt.getTime() - Date.now()) < 5_000);
-        assert.deepEqual((await store.claim({ owner: 'o', queues: ['pz', 'pa'], limit: 1 })).map((j) => j.id), [a1]);
-        assert.deepEqual((await store.claim({ owner: 'o', queues: null, limit: 10 })).map((j) => j.id), [a2]);
+        assert.deepEqual(
+          (await store.claim({ owner: 'o', queues: ['pz', 'pa'], limit: 1 })).map((j) => j.id),
+          [a1],
+        );
+        assert.deepEqual(
+          (await store.claim({ owner: 'o', queues: null, limit: 10 })).map((j) => j.id),
+          [a2],
+        );
         assert.deepEqual(await store.claim({ owner: 'o', queues: ['pz'], limit: 10 }), []);
         assert.equal((await store.getJob({ id: p1! }))!.status, 'new');
         assert.equal(await store.setQueuePaused({ queue: 'pz', paused: false }), true);
         assert.equal(await store.setQueuePaused({ queue: 'pz', paused: false }), false, 'not paused');
         assert.deepEqual(await store.listPausedQueues({}), []);
-        assert.deepEqual((await store.claim({ owner: 'o', queues: null, limit: 10 })).map((j) => j.id), [p1, p2]);
+        assert.deepEqual(
+          (await store.claim({ owner: 'o', queues: null, limit: 10 })).map((j) => j.id),
+          [p1, p2],
+        );
       });
 
       test('throughput counts completed and failed per queue, and outlives the rows', async () => {
         const before = await store.throughput({ sinceMs: 3_600_000 });
-        assert.equal(before.some((t) => t.queue === 'tp-a' || t.queue === 'tp-b'), false);
-        const ids = await store.enqueue({ jobs: [job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-b' })] });
+        assert.equal(
+          before.some((t) => t.queue === 'tp-a' || t.queue === 'tp-b'),
+          false,
+        );
+        const ids = await store.enqueue({
+          jobs: [job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-b' })],
+        });
         await store.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 });
         await store.record({
           owner: 'tp',
@@ -460,7 +521,10 @@ for (const factory of STORE_FACTORIES) {
         assert.ok(second.failed >= 2, `failed pruned: ${second.failed}`);
         for (const id of ids.slice(3)) assert.equal(await store.getJob({ id }), null);
         assert.equal((await store.getJob({ id: young! }))!.status, 'completed');
-        assert.ok((await store.throughput({ sinceMs: 60_000 })).some((t) => t.queue === 'prune'), 'counters outlive pruning');
+        assert.ok(
+          (await store.throughput({ sinceMs: 60_000 })).some((t) => t.queue === 'prune'),
+          'counters outlive pruning',
+        );
       });
 
       test('a lease has one holder at a time, renews, and passes on once expired', async () => {

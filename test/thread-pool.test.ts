@@ -25,7 +25,10 @@ describe('task slots', () => {
     const slots = TaskSlots.allocate(3);
     slots.mark(0, Phase.LOADING);
     slots.mark(1, Phase.FINISHED);
-    assert.deepEqual([0, 1, 2].map((i) => slots.read(i).phase), [Phase.LOADING, Phase.FINISHED, Phase.QUEUED]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => slots.read(i).phase),
+      [Phase.LOADING, Phase.FINISHED, Phase.QUEUED],
+    );
   });
 });
 
@@ -33,7 +36,13 @@ describe('thread pool', () => {
   const pool = new ThreadPool({ threads: 4, concurrency: 1, jobsDir: POOL_JOBS });
   after(() => pool.close());
   const task = (id: number, handler: string, payload: unknown = {}) => ({
-    id, handler, queue: 'default', runtimeId: 'test', payload: JSON.stringify(payload), attempts: 1, maxAttempts: 1,
+    id,
+    handler,
+    queue: 'default',
+    runtimeId: 'test',
+    payload: JSON.stringify(payload),
+    attempts: 1,
+    maxAttempts: 1,
   });
 
   test('a long job times out even when 70,000 other jobs went through the pool meanwhile', { timeout: 60_000 }, async () => {

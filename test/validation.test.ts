@@ -49,7 +49,10 @@ describe('delay and duration texts', () => {
   });
   test('durations past 5000 weeks are refused wherever they enter (MySQL DATETIME ends in 9999)', () => {
     assert.equal(parseDurationText('5000 weeks'), 5000 * 604_800_000);
-    assert.throws(() => parseDurationText('+600000 weeks', 'delay of job Probe'), /^InvalidInputError: Invalid delay of job Probe '\+600000 weeks': at most 5000 weeks \(about 96 years\)$/);
+    assert.throws(
+      () => parseDurationText('+600000 weeks', 'delay of job Probe'),
+      /^InvalidInputError: Invalid delay of job Probe '\+600000 weeks': at most 5000 weeks \(about 96 years\)$/,
+    );
     assert.throws(() => delayToMs(1e16), /at most 5000 weeks/);
     assert.throws(() => delayToMs(new Date(8.64e15)), /at most 5000 weeks/);
     assert.throws(() => parseCliDuration('1e12', '--grace'), /--grace/);
@@ -70,7 +73,7 @@ describe('handler and queue names', () => {
   test('queue lists keep their order and refuse odd names', () => {
     assert.deepEqual(parseQueueList('high, default,low,high'), ['high', 'default', 'low']);
     assert.throws(() => parseQueueList(' , '), /one or more queue names/);
-    assert.throws(() => parseQueueList("a;drop table jobs"), /Invalid queue name/);
+    assert.throws(() => parseQueueList('a;drop table jobs'), /Invalid queue name/);
     assert.throws(() => parseQueueList('x'.repeat(65)), /1 to 64/);
   });
 });
@@ -81,7 +84,10 @@ describe('payloads', () => {
     assert.equal(serializePayload(Object.assign(Object.create(null), { k: 1 })), '{"k":1}');
   });
   test('what JSON would change or drop is refused, naming where', () => {
-    assert.throws(() => serializePayload({ n: 10n }), (e: Error) => e instanceof TypeError && /payload\.n is a BigInt/.test(e.message));
+    assert.throws(
+      () => serializePayload({ n: 10n }),
+      (e: Error) => e instanceof TypeError && /payload\.n is a BigInt/.test(e.message),
+    );
     assert.throws(() => serializePayload({ f: () => 1 }), /payload\.f is a function/);
     assert.throws(() => serializePayload({ a: { u: undefined } }), /payload\.a\.u is undefined/);
     assert.throws(() => serializePayload({ d: new Date() }), /payload\.d is a Date.*toISOString/);
@@ -96,7 +102,10 @@ describe('payloads', () => {
   });
   test('size is counted in UTF-8 bytes and refused with a RangeError', () => {
     assertPayloadSize('"éé"', 6, 'test');
-    assert.throws(() => assertPayloadSize('"ééé"', 6, 'mysql'), (e: Error) => e instanceof RangeError && /8 bytes.*mysql store accepts \(6 bytes\)/.test(e.message));
+    assert.throws(
+      () => assertPayloadSize('"ééé"', 6, 'mysql'),
+      (e: Error) => e instanceof RangeError && /8 bytes.*mysql store accepts \(6 bytes\)/.test(e.message),
+    );
   });
 });
 
@@ -111,7 +120,13 @@ describe('job settings', () => {
   test("a job's row carries the class settings, overridable per dispatch", () => {
     const row = new SendMail().toNewJob({ to: 'bob@example.com' });
     assert.deepEqual(row, {
-      handler: 'SendMail', queue: 'emails', payload: '{"to":"bob@example.com"}', delayMs: 30_000, maxAttempts: 3, retryAfterMs: 60_000, timeoutMs: null,
+      handler: 'SendMail',
+      queue: 'emails',
+      payload: '{"to":"bob@example.com"}',
+      delayMs: 30_000,
+      maxAttempts: 3,
+      retryAfterMs: 60_000,
+      timeoutMs: null,
     });
     const over = new SendMail().toNewJob({ to: 'x' }, { delay: '+1 hour', queue: 'x', attempts: 1, timeout: '10s' });
     assert.equal(over.delayMs, 3_600_000);
@@ -125,7 +140,10 @@ describe('job settings', () => {
       run(): void {}
     }
     assert.throws(() => new Bad().toNewJob({}), /Invalid delay of job Bad '\+30 bananas'/);
-    assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { attempts: 0 }), /Invalid attempts 0 for job SendMail: it must be a whole number from 1 to 1000000/);
+    assert.throws(
+      () => new SendMail().toNewJob({ to: 'x' }, { attempts: 0 }),
+      /Invalid attempts 0 for job SendMail: it must be a whole number from 1 to 1000000/,
+    );
     // MySQL's INT column would refuse it with a raw out-of-range error.
     assert.throws(() => new SendMail().toNewJob({ to: 'x' }, { attempts: 2 ** 31 }), /Invalid attempts 2147483648 .* from 1 to 1000000/);
     assert.equal(new SendMail().toNewJob({ to: 'x' }, { attempts: 1_000_000 }).maxAttempts, 1_000_000);
@@ -162,7 +180,8 @@ describe('store URLs in messages', () => {
     for (const url of ['mysql://root:pa/ss@127.0.0.1:3306/db', 'redis://user:pa/ss@127.0.0.1:6379']) {
       await assert.rejects(
         async () => (await openStore(url)).close(),
-        (e: Error) => e instanceof InvalidInputError && !e.message.includes('pa/ss') && e.message.includes(':***@127.0.0.1') && /must be percent-encoded/.test(e.message),
+        (e: Error) =>
+          e instanceof InvalidInputError && !e.message.includes('pa/ss') && e.message.includes(':***@127.0.0.1') && /must be percent-encoded/.test(e.message),
         url,
       );
     }

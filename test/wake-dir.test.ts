@@ -37,7 +37,10 @@ describe('wake-up directory', () => {
       const dir = join(root, storeDirName(app));
       for (const d of [root, dir]) assert.equal(statSync(d).mode & 0o7777, 0o1777, `${d} is sticky and world-writable`);
       const files = readdirSync(dir);
-      assert.deepEqual(files.map((f) => f.replace(/^\d+-/, 'PORT-')), [`PORT-${rt.pid}`]);
+      assert.deepEqual(
+        files.map((f) => f.replace(/^\d+-/, 'PORT-')),
+        [`PORT-${rt.pid}`],
+      );
       assert.equal(statSync(join(dir, files[0]!)).mode & 0o777, 0o644);
 
       const t0 = Date.now();

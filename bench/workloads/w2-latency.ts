@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMsOf, freshStore, pct, result, ROOT, sleep, startRuntime, type StoreKind } from '../lib.ts';
 
-export interface Latency { p50: number; p95: number; p99: number }
+export interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+}
 
 export async function w2(kind: StoreKind, count: number, wake: boolean): Promise<Latency> {
   const b = await freshStore(kind, 'w2');
@@ -21,7 +25,9 @@ export async function w2(kind: StoreKind, count: number, wake: boolean): Promise
       stdio: 'inherit',
     });
     for (let i = 0; i < 200 && readLines(file).length < count; i++) await sleep(25);
-    const lat = readLines(file).map(Number).sort((x, y) => x - y);
+    const lat = readLines(file)
+      .map(Number)
+      .sort((x, y) => x - y);
     if (lat.length < count) throw new Error(`only ${lat.length} of ${count} W2 jobs ran`);
     const name = wake ? 'w2' : 'w2-nowake';
     const r = { p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99) };

@@ -15,10 +15,7 @@ const images = Array.from({ length: Math.round(total * 0.2) }, (_, i) => ({ widt
 const apiCalls = total - mails.length - images.length;
 
 const started = performance.now();
-const ids = [
-  ...(await SendMail.dispatchMany(mails)),
-  ...(await ResizeImage.dispatchMany(images)),
-];
+const ids = [...(await SendMail.dispatchMany(mails)), ...(await ResizeImage.dispatchMany(images))];
 // Single dispatches, as from an HTTP request handler.
 for (let i = 0; i < apiCalls; i++) {
   ids.push(await new CallSlowApi().dispatch({ endpoint: `https://api.example.com/v1/items/${i}` }));

@@ -35,6 +35,7 @@ export function assertAccountName(option: string, value: string): void {
 
 /** Names the first control character in a value (newline, NUL, tab, ...), or null. */
 export function controlCharacter(value: string): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   const m = /[\u0000-\u001f\u007f-\u009f]/.exec(value);
   if (!m) return null;
   const names: Record<string, string> = { '\n': 'a newline', '\r': 'a carriage return', '\t': 'a tab', '\u0000': 'a NUL byte' };

@@ -134,7 +134,7 @@ function paint(c: ChalkInstance, level: Level, text: string): string {
 
 function write(fd: number, lines: string[]): void {
   if (lines.length === 0) return;
-  const buf = Buffer.from(lines.join('\n') + '\n');
+  const buf = Buffer.from(`${lines.join('\n')}\n`);
   let off = 0;
   while (off < buf.length) {
     try {

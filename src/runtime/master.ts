@@ -57,7 +57,12 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   const id = newRuntimeId();
   const metrics = o.metrics ? new Metrics({ store: o.store, ...o.metrics }) : null;
   await metrics?.start(); // before the threads start: a port in use ends the start cleanly
-  const executor = new ThreadPool({ threads: o.threads, concurrency: o.concurrency, jobsDir: o.jobsDir, ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}) });
+  const executor = new ThreadPool({
+    threads: o.threads,
+    concurrency: o.concurrency,
+    jobsDir: o.jobsDir,
+    ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}),
+  });
   const runtime = new Runtime({
     store: o.store,
     executor,

@@ -79,7 +79,9 @@ class BucketsHistogram extends Histogram<string> {
       values.push({ metricName: `${this.metricName}_sum`, labels, value: buckets.sum });
       values.push({ metricName: `${this.metricName}_count`, labels, value: buckets.count });
     }
-    return { name: this.metricName, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values } as unknown as MetricObjectWithValues<MetricValueWithName<string>>;
+    return { name: this.metricName, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values } as unknown as MetricObjectWithValues<
+      MetricValueWithName<string>
+    >;
   }
 
   override get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
@@ -121,10 +123,22 @@ export class Metrics {
     counter('jobs_runtime_jobs_processed_total', 'Job runs that succeeded, by queue and handler', (s) => s.processed);
     counter('jobs_runtime_jobs_failed_total', 'Job runs that failed for good (no attempt left, or a permanent error)', (s) => s.failed);
     counter('jobs_runtime_jobs_retried_total', 'Job runs that failed with a retry scheduled', (s) => s.retried);
-    new BucketsHistogram('jobs_runtime_job_duration_seconds', 'Time one job run took in its worker thread', ['queue', 'handler'], DURATION_BUCKETS,
-      () => handlerSeries().map((s) => ({ labels: s.labels, buckets: s.duration })), r);
-    new BucketsHistogram('jobs_runtime_claim_latency_seconds', 'Time from when a job was due to when it started', ['queue'], LATENCY_BUCKETS,
-      () => [...this.queues.values()].map((q) => ({ labels: q.labels, buckets: q.latency })), r);
+    new BucketsHistogram(
+      'jobs_runtime_job_duration_seconds',
+      'Time one job run took in its worker thread',
+      ['queue', 'handler'],
+      DURATION_BUCKETS,
+      () => handlerSeries().map((s) => ({ labels: s.labels, buckets: s.duration })),
+      r,
+    );
+    new BucketsHistogram(
+      'jobs_runtime_claim_latency_seconds',
+      'Time from when a job was due to when it started',
+      ['queue'],
+      LATENCY_BUCKETS,
+      () => [...this.queues.values()].map((q) => ({ labels: q.labels, buckets: q.latency })),
+      r,
+    );
 
     this.storeUp = new Gauge({ name: 'jobs_runtime_store_up', help: '1 when the last scrape could read the store, else 0', registers: [r] });
     this.queueJobs = new Gauge({
@@ -134,8 +148,18 @@ export class Metrics {
       registers: [r],
     });
     this.queuePaused = new Gauge({ name: 'jobs_runtime_queue_paused', help: '1 for each paused queue', labelNames: ['queue'], registers: [r] });
-    const busy: Gauge = new Gauge({ name: 'jobs_runtime_threads_busy', help: 'Job slots running a job now', registers: [r], collect: () => busy.set(this.slots().busy) });
-    const total: Gauge = new Gauge({ name: 'jobs_runtime_threads', help: 'Job slots of this runtime (threads × concurrency)', registers: [r], collect: () => total.set(this.slots().total) });
+    const busy: Gauge = new Gauge({
+      name: 'jobs_runtime_threads_busy',
+      help: 'Job slots running a job now',
+      registers: [r],
+      collect: () => busy.set(this.slots().busy),
+    });
+    const total: Gauge = new Gauge({
+      name: 'jobs_runtime_threads',
+      help: 'Job slots of this runtime (threads × concurrency)',
+      registers: [r],
+      collect: () => total.set(this.slots().total),
+    });
     collectDefaultMetrics({ register: r });
   }
 
@@ -163,7 +187,10 @@ export class Metrics {
   /** The runtime's per-run observer: counts and bucket increments only. */
   readonly onJobFinished = (job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void => {
     let q = this.queues.get(job.queue);
-    if (!q) this.queues.set(job.queue, (q = { labels: { queue: job.queue }, latency: new Buckets(LATENCY_BUCKETS), handlers: new Map() }));
+    if (!q) {
+      q = { labels: { queue: job.queue }, latency: new Buckets(LATENCY_BUCKETS), handlers: new Map() };
+      this.queues.set(job.queue, q);
+    }
     let s = q.handlers.get(job.handler);
     if (!s) {
       s = { labels: { queue: job.queue, handler: job.handler }, processed: 0, failed: 0, retried: 0, duration: new Buckets(DURATION_BUCKETS) };
@@ -185,10 +212,12 @@ export class Metrics {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: metrics are on GET /metrics\n');
         return;
       }
-      this.refreshStoreGauges().then(() => this.registry.metrics()).then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-      );
+      this.refreshStoreGauges()
+        .then(() => this.registry.metrics())
+        .then(
+          (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+          (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+        );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -197,7 +226,9 @@ export class Metrics {
         resolve();
       });
     }).catch((e: NodeJS.ErrnoException) => {
-      throw new InvalidInputError(`Cannot serve metrics on ${this.o.host}:${this.o.port} (--metrics-port, --metrics-host): ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`);
+      throw new InvalidInputError(
+        `Cannot serve metrics on ${this.o.host}:${this.o.port} (--metrics-port, --metrics-host): ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`,
+      );
     });
     server.unref();
     this.server = server;

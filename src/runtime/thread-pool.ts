@@ -102,7 +102,7 @@ export class ThreadPool implements JobExecutor {
     const tasks = chunk.map(({ task }) => ({ ...task, startSlot: this.takeSlot() }));
     try {
       const results = (await this.pool.run({ batch: tasks })) as JobTaskResult[];
-      chunk.forEach(({ resolve }, i) => resolve(results[i]!));
+      for (const [i, { resolve }] of chunk.entries()) resolve(results[i]!);
     } catch (e) {
       // The thread died inside the batch. The job it was running gets the failed attempt;
       // the others go back unrun (those that had finished too: their results died with the

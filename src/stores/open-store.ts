@@ -55,7 +55,9 @@ function sqlitePath(url: string): string {
     // the file opened at the filesystem's root.
     const host = /^\/\/([^/]*)/.exec(path)![1]!;
     if (host !== '' && host !== 'localhost') {
-      throw new InvalidInputError(`The SQLite URL '${url}' has a host part ('${host}'): use sqlite:${host.startsWith('.') ? '' : './'}${host}${path.slice(2 + host.length)} for a relative path, or sqlite:///abs/path`);
+      throw new InvalidInputError(
+        `The SQLite URL '${url}' has a host part ('${host}'): use sqlite:${host.startsWith('.') ? '' : './'}${host}${path.slice(2 + host.length)} for a relative path, or sqlite:///abs/path`,
+      );
     }
     path = path.slice(2 + host.length);
   }

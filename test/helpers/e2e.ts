@@ -186,3 +186,6 @@ export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> 
     }),
   ]);
 }
+
+/** An ANSI escape sequence's start (ESC [): output piped or written to a file must have none. */
+export const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[`);

@@ -52,7 +52,10 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
   const ids = await store.enqueue({ jobs: handlers.map((handler) => newJob(queue, { handler, payload: JSON.stringify({ to: `${handler}@example.com` }) })) });
   const claimed = await store.claim({ owner, queues: [queue], limit: ids.length });
   if (claimed.length !== ids.length) throw new Error(`claimed ${claimed.length} of ${ids.length} on ${queue}: is the queue shared?`);
-  await store.record({ owner, results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })) });
+  await store.record({
+    owner,
+    results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })),
+  });
   return ids;
 }
 
@@ -138,7 +141,11 @@ async function withRedis(app: OpsApp, fn: (client: Redis, prefix: string) => Pro
 
 /** Waits for a runtime's start banner (its id is the last word); fails naming what it printed. */
 export function waitForStart(cli: RunningCli, timeoutMs = 20_000): Promise<string> {
-  return waitFor(`the banner of runtime pid ${cli.pid} (stderr: ${cli.stderr().slice(-300)})`, () => /started: .*, id (\S+)$/m.exec(cli.stdout())?.[1] ?? null, timeoutMs);
+  return waitFor(
+    `the banner of runtime pid ${cli.pid} (stderr: ${cli.stderr().slice(-300)})`,
+    () => /started: .*, id (\S+)$/m.exec(cli.stdout())?.[1] ?? null,
+    timeoutMs,
+  );
 }
 
 /** Waits (bounded) for a started command to exit. */

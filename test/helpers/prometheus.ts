@@ -28,16 +28,16 @@ export function parsePrometheusText(text: string): Map<string, Family> {
   let current: Family | null = null;
   const lines = text.split('\n');
   if (lines.pop() !== '') throw new Error('the exposition must end with a newline');
-  lines.forEach((line, i) => {
+  for (const [i, line] of lines.entries()) {
     const fail = (why: string): never => {
       throw new Error(`line ${i + 1}: ${why}: ${JSON.stringify(line)}`);
     };
-    if (line === '') return;
+    if (line === '') continue;
     if (line.startsWith('#')) {
       const m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
       if (!m) {
         if (/^# (HELP|TYPE)\b/.test(line)) fail('malformed HELP/TYPE');
-        return; // a plain comment
+        continue; // a plain comment
       }
       const [, kind, name, rest] = m as unknown as [string, 'HELP' | 'TYPE', string, string];
       if (!NAME.test(name)) fail('bad metric name');
@@ -52,11 +52,10 @@ export function parsePrometheusText(text: string): Map<string, Family> {
         f.type = rest as MetricType;
       }
       current = f;
-      return;
+      continue;
     }
     const sample = parseSample(line, fail);
-    const family: Family | null = current;
-    if (!family) return fail('sample before any TYPE');
+    const family: Family = current ?? fail('sample before any TYPE');
     const allowed =
       family.type === 'histogram'
         ? [`${family.name}_bucket`, `${family.name}_sum`, `${family.name}_count`]
@@ -66,7 +65,7 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     if (!allowed.includes(sample.name)) fail(`sample does not belong to family ${family.name}`);
     if (sample.name.endsWith('_bucket') && family.type === 'histogram' && sample.labels.le === undefined) fail('bucket without le');
     family.samples.push(sample);
-  });
+  }
   for (const f of families.values()) if (f.type === 'histogram') checkHistogram(f);
   return families;
 }
@@ -122,7 +121,10 @@ function checkHistogram(f: Family): void {
     const { le, ...rest } = s.labels;
     const key = JSON.stringify(Object.entries(rest).sort());
     let e = series.get(key);
-    if (!e) series.set(key, (e = { buckets: [] }));
+    if (!e) {
+      e = { buckets: [] };
+      series.set(key, e);
+    }
     if (s.name.endsWith('_bucket')) e.buckets.push([le === '+Inf' ? Infinity : Number(le), s.value]);
     else if (s.name.endsWith('_count')) e.count = s.value;
     else e.sum = s.value;

@@ -54,7 +54,10 @@ export async function exitWithin(cli: RunningCli, ms: number): Promise<CliResult
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`runtime pid ${cli.pid} did not exit within ${ms} ms\nstdout tail: ${cli.stdout().slice(-800)}\nstderr tail: ${cli.stderr().slice(-800)}`)),
+      () =>
+        reject(
+          new Error(`runtime pid ${cli.pid} did not exit within ${ms} ms\nstdout tail: ${cli.stdout().slice(-800)}\nstderr tail: ${cli.stderr().slice(-800)}`),
+        ),
       ms,
     );
   });

@@ -25,7 +25,15 @@ export const STORE_FACTORIES: StoreFactory[] = [
       const db = await createMysqlDatabase(suite);
       const store = await openStore(db.url, { maxConnections: 8 });
       await store.migrate({});
-      return { kind: 'mysql', url: db.url, store, cleanup: async () => { await store.close(); await db.drop(); } };
+      return {
+        kind: 'mysql',
+        url: db.url,
+        store,
+        cleanup: async () => {
+          await store.close();
+          await db.drop();
+        },
+      };
     },
   },
   {
@@ -35,7 +43,15 @@ export const STORE_FACTORIES: StoreFactory[] = [
       const url = `sqlite:${join(dir, 'jobs.sqlite')}`;
       const store = await openStore(url);
       await store.migrate({});
-      return { kind: 'sqlite', url, store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+      return {
+        kind: 'sqlite',
+        url,
+        store,
+        cleanup: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {
@@ -44,7 +60,15 @@ export const STORE_FACTORIES: StoreFactory[] = [
       const redis = await createRedisPrefix(suite);
       const store = await openStore(redis.url);
       await store.migrate({});
-      return { kind: 'redis', url: redis.url, store, cleanup: async () => { await store.close(); await redis.drop(); } };
+      return {
+        kind: 'redis',
+        url: redis.url,
+        store,
+        cleanup: async () => {
+          await store.close();
+          await redis.drop();
+        },
+      };
     },
   },
 ];

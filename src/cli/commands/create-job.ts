@@ -24,7 +24,7 @@ export default class ${className} extends Job<Payload> {
 export function registerCreateJob(program: Command): void {
   program
     .command('create:job <name>')
-    .description("Create a job class file, e.g. jobs/SendMail.ts (names: identifiers, or folder/Name)")
+    .description('Create a job class file, e.g. jobs/SendMail.ts (names: identifiers, or folder/Name)')
     .option('--dir <dir>', 'jobs directory (default: the configured jobs directory, else ./jobs)')
     .option('--force', 'overwrite an existing file')
     .action(async (name: string, opts: { dir?: string; force?: boolean }) => {

@@ -56,10 +56,7 @@ export function registerFailed(program: Command): void {
   });
 
   addStoreOptions(
-    failed
-      .command('show <id>')
-      .description("Print one job in full: its fields, payload and whole exception")
-      .option('--json', 'print the job as JSON'),
+    failed.command('show <id>').description('Print one job in full: its fields, payload and whole exception').option('--json', 'print the job as JSON'),
   ).action(async (idText: string, _opts: unknown, cmd: Command) => {
     const opts = cmd.optsWithGlobals() as { json?: boolean; databaseUrl?: string; jobsDir?: string };
     const [id] = parseJobIds([idText]);

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
@@ -38,11 +38,14 @@ function addCommonOptions(cmd: Command, systemDir: string): Command {
   return cmd
     .option('--name <name>', 'unit/program name', 'jobs-runtime')
     .option('--user <user>', 'user the runtime runs as (default: the owner of --dir)')
-    .option('--group <group>', 'group the runtime runs as (default: the user\'s primary group)')
+    .option('--group <group>', "group the runtime runs as (default: the user's primary group)")
     .option('--dir <dir>', 'the app directory: working directory, .env, jobs/ (default: the current directory)')
     .option('--procs <n>', 'worker threads per master (default: decided at start, one per CPU)', positiveInt('--procs', 256))
     .option('--queue <names>', 'queues, in strict priority order, comma separated (default: all)', queueList)
-    .option('--env-file <file>', 'existing file of KEY=value lines for the runtime (e.g. JOBS_DATABASE_URL); systemd reads it (EnvironmentFile=), under supervisor node does (--env-file)')
+    .option(
+      '--env-file <file>',
+      'existing file of KEY=value lines for the runtime (e.g. JOBS_DATABASE_URL); systemd reads it (EnvironmentFile=), under supervisor node does (--env-file)',
+    )
     .option('--log <file>', 'the log file (default: <dir>/worker.log)')
     .addOption(
       new Option('--grace <seconds>', 'how long running jobs may finish on stop; the stop timeout is this plus 15 s (seconds, or text like 2 minutes)')
@@ -59,7 +62,10 @@ export function registerInstallSystemd(program: Command): void {
     program
       .command('install:systemd')
       .description(`Write a systemd unit for this app (${SYSTEMD_DIR}/<name>.service) and print the commands that enable it`)
-      .option('--template', 'write the instance template <name>@.service instead: one master per queue set, the instance name being the queue list (--queue then only names the instance in the printed command)')
+      .option(
+        '--template',
+        'write the instance template <name>@.service instead: one master per queue set, the instance name being the queue list (--queue then only names the instance in the printed command)',
+      )
       .option('--no-notify', 'Type=exec instead of Type=notify with a watchdog (for systemd older than 246)'),
     SYSTEMD_DIR,
   ).action((opts: InstallCliOptions) => {
@@ -83,8 +89,8 @@ export function registerInstallSupervisor(program: Command): void {
   ).action((opts: InstallCliOptions) => {
     if (opts.group !== undefined) {
       throw new InvalidInputError(
-        "install:supervisor has no --group: supervisor runs a program with the primary group (and the other groups) of its user; " +
-          'change the user\'s primary group, or use install:systemd',
+        'install:supervisor has no --group: supervisor runs a program with the primary group (and the other groups) of its user; ' +
+          "change the user's primary group, or use install:systemd",
       );
     }
     const o = deployOptions(opts);
@@ -144,9 +150,7 @@ function emit(unit: RenderedUnit, opts: InstallCliOptions, systemDir: string, o:
   const path = writeUnit(outDir, unit.fileName, unit.text, opts.force ?? false);
   const steps = path === target ? unit.nextCommands : [`cp ${shellQuote(path)} ${systemDir}/`, ...unit.nextCommands];
   process.stdout.write(
-    `Wrote ${path} (runs as ${o.user} in ${o.dir})\n` +
-      `Next, as root:\n${steps.map((c) => `  ${c}\n`).join('')}` +
-      `Log: tail -f ${shellQuote(o.log)}\n`,
+    `Wrote ${path} (runs as ${o.user} in ${o.dir})\n` + `Next, as root:\n${steps.map((c) => `  ${c}\n`).join('')}` + `Log: tail -f ${shellQuote(o.log)}\n`,
   );
 }
 

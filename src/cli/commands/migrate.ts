@@ -5,7 +5,7 @@ export function registerMigrate(program: Command): void {
   addStoreOptions(
     program
       .command('migrate')
-      .description("Create the jobs table, or upgrade an existing one in place (rows are kept)")
+      .description('Create the jobs table, or upgrade an existing one in place (rows are kept)')
       .option('--print', 'print the SQL that would run, and change nothing')
       .option('--requeue-queued', "MySQL: give jobs the old worker left claimed (status 'queued') back to run again; only once no old worker runs"),
   ).action(async (opts: { print?: boolean; requeueQueued?: boolean; databaseUrl?: string; jobsDir?: string }) => {

@@ -22,7 +22,9 @@ export function registerPrune(program: Command): void {
       .option('--json', 'print the counts as JSON'),
   ).action(async (opts: PruneOptions) => {
     if (opts.keepCompleted === undefined && opts.keepFailed === undefined) {
-      throw new InvalidInputError('Say what to prune: --keep-completed <duration> and/or --keep-failed <duration> (e.g. --keep-completed 1d --keep-failed 30d)');
+      throw new InvalidInputError(
+        'Say what to prune: --keep-completed <duration> and/or --keep-failed <duration> (e.g. --keep-completed 1d --keep-failed 30d)',
+      );
     }
     const finite = (ms: number | undefined) => (ms !== undefined && Number.isFinite(ms) ? ms : null);
     const completedOlderThanMs = finite(opts.keepCompleted);

@@ -6,10 +6,7 @@ import { printJson } from '../format.js';
 
 export function registerResume(program: Command): void {
   addStoreOptions(
-    program
-      .command('resume <queue>')
-      .description('Let runtimes claim jobs of a paused queue again')
-      .option('--json', 'print the result as JSON'),
+    program.command('resume <queue>').description('Let runtimes claim jobs of a paused queue again').option('--json', 'print the result as JSON'),
   ).action(async (queue: string, opts: { json?: boolean; databaseUrl?: string; jobsDir?: string }) => {
     assertQueueName(queue);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });

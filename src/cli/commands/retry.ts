@@ -25,7 +25,8 @@ export function registerRetry(program: Command): void {
       .option('--json', 'print the counts as JSON'),
   ).action(async (idTexts: string[], opts: RetryOptions) => {
     const ids = parseJobIds(idTexts);
-    if (ids.length === 0 && !opts.all) throw new InvalidInputError('Name the failed jobs to retry by id (jobs-runtime retry 12 15), or retry them all with --all');
+    if (ids.length === 0 && !opts.all)
+      throw new InvalidInputError('Name the failed jobs to retry by id (jobs-runtime retry 12 15), or retry them all with --all');
     if (ids.length > 0 && opts.all) throw new InvalidInputError('Give job ids or --all, not both');
     if (ids.length > 0 && (opts.queue !== undefined || opts.handler !== undefined)) {
       throw new InvalidInputError('--queue and --handler narrow --all; with ids, the ids alone say which jobs');

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { Logger, type LogFormat } from '../../runtime/logger.js';
@@ -66,10 +66,19 @@ export function registerStart(program: Command, version: string): void {
       .option('--max-time <duration>', 'drain and exit 75 after running this long (e.g. 1 hour)', durationAtLeast('--max-time', 1000, '1 s'))
       .addOption(seconds('--heartbeat <seconds>', 'how often this runtime reports itself alive', 5_000, '5', [100, '100 ms']))
       .addOption(seconds('--dead-after <seconds>', 'a runtime silent this long is dead: its claimed jobs run again', 30_000, '30'))
-      .option('--max-interruptions <n>', 'fail a job whose runtime died more than this many times while running it', positiveInt('--max-interruptions', 1_000), 3)
+      .option(
+        '--max-interruptions <n>',
+        'fail a job whose runtime died more than this many times while running it',
+        positiveInt('--max-interruptions', 1_000),
+        3,
+      )
       .option('--stop-when-empty', 'exit 0 once no job is due, none is running and no retry of this run is pending')
-      .option('--keep-completed [duration]', "keep finished jobs as 'completed' for this long (e.g. 1d; bare or 'forever': never pruned) instead of deleting them", retention('--keep-completed'))
-      .option('--keep-failed <duration>', "delete failed jobs once they are this old (e.g. 30d; default: keep them)", retention('--keep-failed'))
+      .option(
+        '--keep-completed [duration]',
+        "keep finished jobs as 'completed' for this long (e.g. 1d; bare or 'forever': never pruned) instead of deleting them",
+        retention('--keep-completed'),
+      )
+      .option('--keep-failed <duration>', 'delete failed jobs once they are this old (e.g. 30d; default: keep them)', retention('--keep-failed'))
       .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60', [1000, '1 s']))
       .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics', port('--metrics-port'))
       .option('--metrics-host <host>', 'address the metrics server binds to', '127.0.0.1')
@@ -84,13 +93,18 @@ export function registerStart(program: Command, version: string): void {
 
 async function start(opts: StartOptions, version: string): Promise<number> {
   if (opts.deadAfter <= opts.heartbeat * 2) {
-    throw new InvalidInputError(`--dead-after (${opts.deadAfter} ms) must be more than twice --heartbeat (${opts.heartbeat} ms), or live runtimes would be taken for dead`);
+    throw new InvalidInputError(
+      `--dead-after (${opts.deadAfter} ms) must be more than twice --heartbeat (${opts.heartbeat} ms), or live runtimes would be taken for dead`,
+    );
   }
   const format: LogFormat = opts.json ? 'json' : process.stdout.isTTY ? 'pretty' : 'plain';
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
   const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });
   try {
-    if (store.kind === 'sync' || store.kind === 'null') throw new InvalidInputError(`The ${store.kind}: engine keeps no jobs, so a runtime has nothing to process: point --database-url or JOBS_DATABASE_URL at a store (redis:, mysql:, sqlite:)`);
+    if (store.kind === 'sync' || store.kind === 'null')
+      throw new InvalidInputError(
+        `The ${store.kind}: engine keeps no jobs, so a runtime has nothing to process: point --database-url or JOBS_DATABASE_URL at a store (redis:, mysql:, sqlite:)`,
+      );
     // A MySQL table that is missing or not upgraded gets a clear error now, not at the first claim.
     const pending = await store.migrate({ dryRun: true });
     if (store.kind === 'mysql' && pending.statements.length > 0) {

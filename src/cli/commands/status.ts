@@ -30,7 +30,9 @@ export function registerStatus(program: Command): void {
       .command('status')
       .description('Show live runtimes (host, pid, threads, CPU, memory, jobs done) and every queue (waiting, delayed, processing, failed, paused, throughput)')
       .option('--watch', 'on a terminal, redraw in place every --interval until q or Ctrl-C (piped: print once)')
-      .addOption(new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'))
+      .addOption(
+        new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'),
+      )
       .addOption(
         new Option('--dead-after <seconds>', "show a runtime silent this long as dead: give the runtimes' own --dead-after (seconds, or text like 2 minutes)")
           .argParser(durationAtLeast('--dead-after', 1000, '1 s'))
@@ -76,7 +78,14 @@ async function watch(store: JobStore, intervalMs: number, deadAfterMs: number): 
         screen = `Cannot read the store: ${(e as Error).message}\n(retrying every ${intervalMs / 1000}s)`;
       }
       const footer = `\nEvery ${intervalMs / 1000}s · q or Ctrl-C quits`;
-      process.stdout.write(HOME + `${screen}\n${footer}`.split('\n').map((l) => l + CLEAR_LINE).join('\n') + CLEAR_BELOW);
+      process.stdout.write(
+        HOME +
+          `${screen}\n${footer}`
+            .split('\n')
+            .map((l) => l + CLEAR_LINE)
+            .join('\n') +
+          CLEAR_BELOW,
+      );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([quitting, new Promise((r) => (timer = setTimeout(r, timerMs(intervalMs))))]);
       clearTimeout(timer);

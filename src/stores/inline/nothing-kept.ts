@@ -1,6 +1,18 @@
 import type {
-  ClaimedJob, FailedPage, JobId, JobRecord, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts, QueueThroughput,
-  RecoveryReport, RuntimeInfo, RuntimeRecord,
+  ClaimedJob,
+  FailedPage,
+  JobId,
+  JobRecord,
+  JobStore,
+  MigrationReport,
+  NewJob,
+  PausedQueue,
+  PruneReport,
+  QueueCounts,
+  QueueThroughput,
+  RecoveryReport,
+  RuntimeInfo,
+  RuntimeRecord,
 } from '../store.js';
 
 // What the sync: and null: engines share: they keep no job, so there is never anything to

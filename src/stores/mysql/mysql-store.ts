@@ -3,8 +3,23 @@ import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
 import type {
-  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport, QueueCounts,
-  QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob,
+  FailedPage,
+  FailedSelection,
+  JobId,
+  JobRecord,
+  JobResult,
+  JobStore,
+  MigrationReport,
+  NewJob,
+  PausedQueue,
+  PruneReport,
+  QueueCounts,
+  QueueThroughput,
+  RecoveryReport,
+  RuntimeInfo,
+  RuntimeRecord,
+  RuntimeStats,
 } from '../store.js';
 import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
 import { ConnectionPool, isConnectionError } from './connection-pool.js';
@@ -109,7 +124,9 @@ export class MySqlStore implements JobStore {
       return new StoreUnavailableError(`The table '${missing}' does not exist at ${this.displayUrl}: run \`jobs-runtime migrate\` first`);
     }
     if (err?.errno === 1054) {
-      return new StoreUnavailableError(`The table '${this.table}' at ${this.displayUrl} is missing columns jobs-runtime needs (${err.message}): run \`jobs-runtime migrate\` to upgrade it in place`);
+      return new StoreUnavailableError(
+        `The table '${this.table}' at ${this.displayUrl} is missing columns jobs-runtime needs (${err.message}): run \`jobs-runtime migrate\` to upgrade it in place`,
+      );
     }
     return e;
   }
@@ -146,9 +163,7 @@ export class MySqlStore implements JobStore {
     }
     if (n === 0) return [];
     if (requeue) {
-      const [res] = await conn.query<ResultSetHeader>(
-        `UPDATE ${this.table} SET status = 'new', attempts = GREATEST(attempts - 1, 0) WHERE status = 'queued'`,
-      );
+      const [res] = await conn.query<ResultSetHeader>(`UPDATE ${this.table} SET status = 'new', attempts = GREATEST(attempts - 1, 0) WHERE status = 'queued'`);
       return [`Gave back ${res.affectedRows} job(s) the old worker had claimed (status 'queued'): they run again, not charged an attempt`];
     }
     return [

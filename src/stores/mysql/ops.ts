@@ -1,7 +1,14 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import {
-  OPS_BATCH, THROUGHPUT_KEEP_MS,
-  type FailedPage, type FailedSelection, type JobId, type JobRecord, type PausedQueue, type PruneReport, type QueueThroughput,
+  OPS_BATCH,
+  THROUGHPUT_KEEP_MS,
+  type FailedPage,
+  type FailedSelection,
+  type JobId,
+  type JobRecord,
+  type PausedQueue,
+  type PruneReport,
+  type QueueThroughput,
 } from '../store.js';
 import { STATS_SLOTS } from './schema.js';
 
@@ -53,21 +60,16 @@ function failedWhere(sel: FailedSelection): { where: string; args: unknown[] } |
 export async function listFailed(conn: Connection, table: string, params: FailedSelection & { limit: number }): Promise<FailedPage> {
   const w = failedWhere(params);
   if (!w) return { jobs: [], total: 0 };
-  const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT * FROM ${table} WHERE ${w.where} ORDER BY failed_at DESC, id DESC LIMIT ?`,
-    [...w.args, params.limit],
-  );
+  const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${table} WHERE ${w.where} ORDER BY failed_at DESC, id DESC LIMIT ?`, [
+    ...w.args,
+    params.limit,
+  ]);
   const [[count]] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${w.where}`, w.args);
   return { jobs: rows.map(toRecord), total: Number(count?.n ?? 0) };
 }
 
 /** Runs `change` on the ids of matching failed rows, a batch at a time, until none is left. */
-async function eachFailedBatch(
-  conn: Connection,
-  table: string,
-  sel: FailedSelection,
-  change: (ids: JobId[]) => Promise<number>,
-): Promise<number> {
+async function eachFailedBatch(conn: Connection, table: string, sel: FailedSelection, change: (ids: JobId[]) => Promise<number>): Promise<number> {
   let total = 0;
   if (sel.ids) {
     // Named ids: each batch is checked against the rest of the selection by the change itself.
@@ -81,10 +83,7 @@ async function eachFailedBatch(
   const w = failedWhere(sel)!;
   // In id order from a cursor: a retried job that fails again meanwhile is not taken twice.
   for (let after = 0; ; ) {
-    const [rows] = await conn.query<RowDataPacket[]>(
-      `SELECT id FROM ${table} WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`,
-      [...w.args, after, OPS_BATCH],
-    );
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`, [...w.args, after, OPS_BATCH]);
     if (rows.length === 0) return total;
     const ids = rows.map((r) => Number(r.id));
     total += await change(ids);

@@ -11,8 +11,18 @@ export async function upsertRuntime(conn: Connection, table: string, runtime: Ru
      VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE heartbeat_at = UTC_TIMESTAMP(3), cpu_percent = VALUES(cpu_percent), rss_bytes = VALUES(rss_bytes),
        jobs_done = VALUES(jobs_done), jobs_failed = VALUES(jobs_failed), busy_threads = VALUES(busy_threads)`,
-    [runtime.id, runtime.host, runtime.pid, runtime.queues ? runtime.queues.join(',') : null, runtime.threads,
-      s.cpuPercent, s.rssBytes, s.jobsDone, s.jobsFailed, s.busyThreads],
+    [
+      runtime.id,
+      runtime.host,
+      runtime.pid,
+      runtime.queues ? runtime.queues.join(',') : null,
+      runtime.threads,
+      s.cpuPercent,
+      s.rssBytes,
+      s.jobsDone,
+      s.jobsFailed,
+      s.busyThreads,
+    ],
   );
 }
 

@@ -9,9 +9,21 @@ const TEXT_UTF8MB4 = 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
 
 /** Column definitions in table order; `type` is what INFORMATION_SCHEMA must show. */
 const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => boolean }> = [
-  { name: 'id', ddl: 'BIGINT UNSIGNED NOT NULL AUTO_INCREMENT', matches: (c) => c.COLUMN_TYPE === 'bigint(20) unsigned' || c.COLUMN_TYPE === 'bigint unsigned' },
-  { name: 'handler', ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 255 && isMb4(c) },
-  { name: 'queue', ddl: `VARCHAR(64) ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 64 && isMb4(c) },
+  {
+    name: 'id',
+    ddl: 'BIGINT UNSIGNED NOT NULL AUTO_INCREMENT',
+    matches: (c) => c.COLUMN_TYPE === 'bigint(20) unsigned' || c.COLUMN_TYPE === 'bigint unsigned',
+  },
+  {
+    name: 'handler',
+    ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NOT NULL`,
+    matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 255 && isMb4(c),
+  },
+  {
+    name: 'queue',
+    ddl: `VARCHAR(64) ${TEXT_UTF8MB4} NOT NULL`,
+    matches: (c) => c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 64 && isMb4(c),
+  },
   { name: 'payload', ddl: `LONGTEXT ${TEXT_UTF8MB4} NOT NULL`, matches: (c) => c.DATA_TYPE === 'longtext' && isMb4(c) },
   { name: 'status', ddl: "VARCHAR(55) NOT NULL DEFAULT 'new'", matches: (c) => c.DATA_TYPE === 'varchar' },
   { name: 'attempts', ddl: 'INT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'int' },

@@ -6,9 +6,7 @@ export function assertSkipLockedSupport(version: string): void {
   if (!m) return; // unknown format: let the first claim tell
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const mariadb = /mariadb/i.test(version);
-  const ok = mariadb
-    ? major > 10 || (major === 10 && minor >= 6)
-    : major > 8 || (major === 8 && (minor > 0 || patch >= 1));
+  const ok = mariadb ? major > 10 || (major === 10 && minor >= 6) : major > 8 || (major === 8 && (minor > 0 || patch >= 1));
   if (!ok) {
     throw new StoreUnavailableError(
       `${mariadb ? 'MariaDB' : 'MySQL'} ${version} is too old: jobs-runtime claims jobs with FOR UPDATE SKIP LOCKED, ` +

@@ -77,10 +77,7 @@ export class RedisConnection {
     this.lastError = null;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ConnectTimeoutError(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)),
-        CONNECT_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(new ConnectTimeoutError(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
     });
     const attempt = this.client.connect().then(() => this.init(this.client));
     attempt.catch(() => undefined); // it may settle after the deadline won

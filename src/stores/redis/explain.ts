@@ -37,7 +37,9 @@ export function explainRedisError(e: unknown, displayUrl: string): unknown {
     case 'NOPERM':
       return new StoreUnavailableError(`Redis at ${displayUrl} refused access (${msg}): check the user and password in the URL and its ACL`);
     case 'OOM':
-      return new StoreUnavailableError(`Redis at ${displayUrl} is out of memory (maxmemory reached): jobs cannot be stored until memory is freed or the limit raised`);
+      return new StoreUnavailableError(
+        `Redis at ${displayUrl} is out of memory (maxmemory reached): jobs cannot be stored until memory is freed or the limit raised`,
+      );
     case 'READONLY':
       return new StoreUnavailableError(`Redis at ${displayUrl} is a read-only replica: point the URL at the primary`);
     case 'LOADING':

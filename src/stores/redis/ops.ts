@@ -50,7 +50,7 @@ async function matchingFailed(client: Redis, prefix: string, sel: FailedSelectio
         const pipe = client.pipeline();
         for (const e of entries) pipe.hget(`${prefix}job:${e.id}`, 'handler');
         const handlers = (await pipe.exec()) ?? [];
-        entries.forEach((e, k) => handlers[k]?.[1] === sel.handler && found.push(e));
+        for (const [k, e] of entries.entries()) if (handlers[k]?.[1] === sel.handler) found.push(e);
       }
       if (entries.length < OPS_BATCH) break;
     }

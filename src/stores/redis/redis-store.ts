@@ -1,8 +1,24 @@
 import { chunkJobs } from '../chunk-jobs.js';
 import type { Redis } from 'ioredis';
 import type {
-  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStatus, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
-  QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob,
+  FailedPage,
+  FailedSelection,
+  JobId,
+  JobRecord,
+  JobResult,
+  JobStatus,
+  JobStore,
+  MigrationReport,
+  NewJob,
+  PausedQueue,
+  PruneReport,
+  QueueCounts,
+  QueueThroughput,
+  RecoveryReport,
+  RuntimeInfo,
+  RuntimeRecord,
+  RuntimeStats,
 } from '../store.js';
 import { OPS_BATCH } from '../store.js';
 import { changeFailed, listFailedIds } from './ops.js';
@@ -143,7 +159,19 @@ export class RedisStore implements JobStore {
   }
 
   private async upsertRuntime(r: RuntimeInfo, s: RuntimeStats): Promise<void> {
-    const args = [this.prefix, r.id, r.host, r.pid, r.queues ? r.queues.join(',') : '', r.threads, s.cpuPercent, s.rssBytes, s.jobsDone, s.jobsFailed, s.busyThreads];
+    const args = [
+      this.prefix,
+      r.id,
+      r.host,
+      r.pid,
+      r.queues ? r.queues.join(',') : '',
+      r.threads,
+      s.cpuPercent,
+      s.rssBytes,
+      s.jobsDone,
+      s.jobsFailed,
+      s.busyThreads,
+    ];
     await this.run((client) => runScript(client, 'jobsUpsertRuntime', args));
   }
 
@@ -221,7 +249,9 @@ export class RedisStore implements JobStore {
   }
 
   async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
-    const rows = (await this.run((client) => runScript(client, 'jobsThroughput', [this.prefix, Math.max(0, Math.round(params.sinceMs))]))) as Array<[string, number, number]>;
+    const rows = (await this.run((client) => runScript(client, 'jobsThroughput', [this.prefix, Math.max(0, Math.round(params.sinceMs))]))) as Array<
+      [string, number, number]
+    >;
     return rows
       .map(([queue, completed, failed]) => ({ queue, completed: Number(completed), failed: Number(failed) }))
       .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));

@@ -21,12 +21,16 @@ export function parseRedisUrl(text: string): RedisUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidInputError(`Invalid Redis URL '${maskUrlPassword(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp: (${URL_ENCODING_HINT})`);
+    throw new InvalidInputError(
+      `Invalid Redis URL '${maskUrlPassword(text)}': use redis://127.0.0.1:6379/0, optionally with ?prefix=myapp: (${URL_ENCODING_HINT})`,
+    );
   }
   const tls = url.protocol === 'rediss:';
   for (const key of url.searchParams.keys()) {
     if (!KNOWN_PARAMS.has(key)) {
-      throw new InvalidInputError(`Unknown parameter '${key}' in the Redis URL '${maskUrlPassword(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`);
+      throw new InvalidInputError(
+        `Unknown parameter '${key}' in the Redis URL '${maskUrlPassword(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`,
+      );
     }
   }
   const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
@@ -49,4 +53,3 @@ export function parseRedisUrl(text: string): RedisUrl {
   };
   return { options, prefix, displayUrl: maskUrlPassword(text) };
 }
-

@@ -1,7 +1,15 @@
 import type Database from 'better-sqlite3';
 import {
-  OPS_BATCH, THROUGHPUT_KEEP_MS,
-  type FailedPage, type FailedSelection, type JobId, type JobRecord, type JobStatus, type PausedQueue, type PruneReport, type QueueThroughput,
+  OPS_BATCH,
+  THROUGHPUT_KEEP_MS,
+  type FailedPage,
+  type FailedSelection,
+  type JobId,
+  type JobRecord,
+  type JobStatus,
+  type PausedQueue,
+  type PruneReport,
+  type QueueThroughput,
 } from '../store.js';
 
 // Operator commands, SQLite dialect: failed jobs, paused queues, throughput counters, pruning
@@ -85,17 +93,20 @@ function eachFailedBatch(db: Database.Database, sel: FailedSelection, change: st
   for (const ids of batches) {
     // A cursor on id: a retried job that fails again meanwhile is not taken twice.
     for (let after = 0; ; ) {
-      const done = db.transaction((): number | null => {
-        const now = Date.now();
-        const w = failedWhere(ids ? { ...sel, ids } : sel, now)!;
-        const found = db
-          .prepare<unknown[], { id: JobId }>(`SELECT id FROM jobs WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`)
-          .all(...w.args, after, OPS_BATCH)
-          .map((r) => r.id);
-        if (found.length === 0) return null;
-        after = found[found.length - 1]!;
-        return db.prepare(`${change} WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))`).run(...changeArgs(now), JSON.stringify(found)).changes;
-      }).immediate();
+      const done = db
+        .transaction((): number | null => {
+          const now = Date.now();
+          const w = failedWhere(ids ? { ...sel, ids } : sel, now)!;
+          const found = db
+            .prepare<unknown[], { id: JobId }>(`SELECT id FROM jobs WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`)
+            .all(...w.args, after, OPS_BATCH)
+            .map((r) => r.id);
+          if (found.length === 0) return null;
+          after = found[found.length - 1]!;
+          return db.prepare(`${change} WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))`).run(...changeArgs(now), JSON.stringify(found))
+            .changes;
+        })
+        .immediate();
       if (done === null) break;
       total += done;
     }
@@ -180,14 +191,16 @@ export function prune(
 
 export function acquireLease(db: Database.Database, params: { name: string; owner: string; ttlMs: number }): boolean {
   const now = Date.now();
-  return db.transaction(() => {
-    db.prepare(
-      `INSERT INTO jobs_leases (name, owner, expires_at) VALUES (?, ?, ?)
+  return db
+    .transaction(() => {
+      db.prepare(
+        `INSERT INTO jobs_leases (name, owner, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
          WHERE jobs_leases.owner = excluded.owner OR jobs_leases.expires_at < ?`,
-    ).run(params.name, params.owner, now + params.ttlMs, now);
-    return db.prepare<[string], { owner: string }>('SELECT owner FROM jobs_leases WHERE name = ?').get(params.name)?.owner === params.owner;
-  }).immediate();
+      ).run(params.name, params.owner, now + params.ttlMs, now);
+      return db.prepare<[string], { owner: string }>('SELECT owner FROM jobs_leases WHERE name = ?').get(params.name)?.owner === params.owner;
+    })
+    .immediate();
 }
 
 export function releaseLease(db: Database.Database, params: { name: string; owner: string }): void {

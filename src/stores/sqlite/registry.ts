@@ -28,8 +28,20 @@ export function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, cpu_percent = excluded.cpu_percent, rss_bytes = excluded.rss_bytes,
        jobs_done = excluded.jobs_done, jobs_failed = excluded.jobs_failed, busy_threads = excluded.busy_threads`,
-  ).run(runtime.id, runtime.host, runtime.pid, runtime.queues ? runtime.queues.join(',') : null, runtime.threads, now, now,
-    s.cpuPercent, s.rssBytes, s.jobsDone, s.jobsFailed, s.busyThreads);
+  ).run(
+    runtime.id,
+    runtime.host,
+    runtime.pid,
+    runtime.queues ? runtime.queues.join(',') : null,
+    runtime.threads,
+    now,
+    now,
+    s.cpuPercent,
+    s.rssBytes,
+    s.jobsDone,
+    s.jobsFailed,
+    s.busyThreads,
+  );
 }
 
 export function listRuntimes(db: Database.Database): RuntimeRecord[] {
@@ -54,40 +66,37 @@ export function listRuntimes(db: Database.Database): RuntimeRecord[] {
     }));
 }
 
-export function recoverDead(
-  db: Database.Database,
-  params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] },
-): RecoveryReport {
-  return db.transaction((): RecoveryReport => {
-    const cutoff = Date.now() - params.deadAfterMs;
-    const also = params.alsoDead ?? [];
-    const dead = db
-      .prepare<unknown[], { id: string }>(
-        `SELECT id FROM jobs_runtimes WHERE heartbeat_at < ? OR id IN (SELECT value FROM json_each(?))`,
-      )
-      .all(cutoff, JSON.stringify(also))
-      .map((r) => r.id);
-    const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
-    const failStmt = (where: string) =>
-      db.prepare(
-        `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
+export function recoverDead(db: Database.Database, params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): RecoveryReport {
+  return db
+    .transaction((): RecoveryReport => {
+      const cutoff = Date.now() - params.deadAfterMs;
+      const also = params.alsoDead ?? [];
+      const dead = db
+        .prepare<unknown[], { id: string }>(`SELECT id FROM jobs_runtimes WHERE heartbeat_at < ? OR id IN (SELECT value FROM json_each(?))`)
+        .all(cutoff, JSON.stringify(also))
+        .map((r) => r.id);
+      const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
+      const failStmt = (where: string) =>
+        db.prepare(
+          `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
            exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
          WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
-      );
-    const releaseStmt = (where: string) =>
-      db.prepare(
-        `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
+        );
+      const releaseStmt = (where: string) =>
+        db.prepare(
+          `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
          WHERE status = 'processing' AND ${where}`,
-      );
-    const now = Date.now();
-    for (const id of dead) {
-      report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
-      report.released += releaseStmt('owner = ?').run(id).changes;
-      db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
-    }
-    const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-    report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
-    report.released += releaseStmt(orphanWhere).run(cutoff).changes;
-    return report;
-  }).immediate();
+        );
+      const now = Date.now();
+      for (const id of dead) {
+        report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
+        report.released += releaseStmt('owner = ?').run(id).changes;
+        db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
+      }
+      const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
+      report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
+      report.released += releaseStmt(orphanWhere).run(cutoff).changes;
+      return report;
+    })
+    .immediate();
 }

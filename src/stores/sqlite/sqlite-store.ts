@@ -4,8 +4,23 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../errors.js';
 import type {
-  ClaimedJob, FailedPage, FailedSelection, JobId, JobRecord, JobResult, JobStore, MigrationReport, NewJob, PausedQueue, PruneReport,
-  QueueCounts, QueueThroughput, RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats,
+  ClaimedJob,
+  FailedPage,
+  FailedSelection,
+  JobId,
+  JobRecord,
+  JobResult,
+  JobStore,
+  MigrationReport,
+  NewJob,
+  PausedQueue,
+  PruneReport,
+  QueueCounts,
+  QueueThroughput,
+  RecoveryReport,
+  RuntimeInfo,
+  RuntimeRecord,
+  RuntimeStats,
 } from '../store.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
@@ -18,7 +33,6 @@ import * as ops from './ops.js';
 // SQLite's own limit on one value is 1e9 bytes; stay well below to keep memory sane.
 const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
 const BUSY_TIMEOUT_MS = 10_000;
-
 
 export class SqliteStore implements JobStore {
   readonly kind = 'sqlite';
@@ -49,7 +63,12 @@ export class SqliteStore implements JobStore {
   private addMissingColumns(): void {
     this.db
       .transaction(() => {
-        const have = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all().map((c) => c.name));
+        const have = new Set(
+          this.db
+            .prepare<[], { name: string }>('PRAGMA table_info(jobs)')
+            .all()
+            .map((c) => c.name),
+        );
         for (const [name, ddl] of Object.entries(ADDED_COLUMNS)) {
           if (!have.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${ddl}`);
         }
@@ -83,9 +102,11 @@ export class SqliteStore implements JobStore {
        VALUES (?, ?, ?, 'new', 0, ?, ?, ?, ?, ?) RETURNING id`,
     );
     // One transaction: a dispatchMany is all or nothing, and costs one commit.
-    return this.db.transaction((jobs: NewJob[]) =>
-      jobs.map((j) => insert.get(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, now, now + j.delayMs)!.id),
-    ).immediate(params.jobs);
+    return this.db
+      .transaction((jobs: NewJob[]) =>
+        jobs.map((j) => insert.get(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, now, now + j.delayMs)!.id),
+      )
+      .immediate(params.jobs);
   }
 
   async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
@@ -110,20 +131,22 @@ export class SqliteStore implements JobStore {
     // all queues the NOT IN reads the paused list once and due rows of paused queues are read past.
     const paused = queues === null ? null : this.stmt<[], string>('SELECT queue FROM jobs_paused');
     // IMMEDIATE takes the write lock up front: the claim is atomic against other processes.
-    return this.db.transaction(() => {
-      const claimed: ClaimedJob[] = [];
-      const skip = paused?.pluck().all();
-      for (const queue of queues ?? [null]) {
-        const want = limit - claimed.length;
-        if (want <= 0) break;
-        if (queue !== null && skip?.includes(queue)) continue;
-        const rows = queue === null ? allQueues.all(owner, now, now, want) : oneQueue.all(owner, now, queue, now, want);
-        // RETURNING has no defined order: restore the claim order.
-        rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
-        for (const r of rows) claimed.push(toClaimed(r));
-      }
-      return claimed;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const claimed: ClaimedJob[] = [];
+        const skip = paused?.pluck().all();
+        for (const queue of queues ?? [null]) {
+          const want = limit - claimed.length;
+          if (want <= 0) break;
+          if (queue !== null && skip?.includes(queue)) continue;
+          const rows = queue === null ? allQueues.all(owner, now, now, want) : oneQueue.all(owner, now, queue, now, want);
+          // RETURNING has no defined order: restore the claim order.
+          rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
+          for (const r of rows) claimed.push(toClaimed(r));
+        }
+        return claimed;
+      })
+      .immediate();
   }
 
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
@@ -148,23 +171,25 @@ export class SqliteStore implements JobStore {
       `INSERT INTO jobs_stats (minute, queue, completed, failed) VALUES (?, ?, ?, ?)
         ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`,
     );
-    this.db.transaction(() => {
-      // Throughput counters from each statement's changes: only rows this owner still held count.
-      const finished = new Map<string, { completed: number; failed: number }>();
-      const tally = (queue: string, outcome: 'completed' | 'failed', changes: number) => {
-        if (changes === 0) return;
-        const c = finished.get(queue) ?? { completed: 0, failed: 0 };
-        c[outcome] += changes;
-        finished.set(queue, c);
-      };
-      for (const r of results) {
-        if (r.outcome === 'completed') tally(r.queue, 'completed', (keep ? complete.run(now, r.id, owner) : complete.run(r.id, owner)).changes);
-        else if (r.outcome === 'retry') retry.run(r.error, now + r.delayMs, r.id, owner);
-        else tally(r.queue, 'failed', fail.run(r.error, now, r.id, owner).changes);
-      }
-      const minute = Math.floor(now / 60_000);
-      for (const [queue, c] of finished) count.run(minute, queue, c.completed, c.failed);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        // Throughput counters from each statement's changes: only rows this owner still held count.
+        const finished = new Map<string, { completed: number; failed: number }>();
+        const tally = (queue: string, outcome: 'completed' | 'failed', changes: number) => {
+          if (changes === 0) return;
+          const c = finished.get(queue) ?? { completed: 0, failed: 0 };
+          c[outcome] += changes;
+          finished.set(queue, c);
+        };
+        for (const r of results) {
+          if (r.outcome === 'completed') tally(r.queue, 'completed', (keep ? complete.run(now, r.id, owner) : complete.run(r.id, owner)).changes);
+          else if (r.outcome === 'retry') retry.run(r.error, now + r.delayMs, r.id, owner);
+          else tally(r.queue, 'failed', fail.run(r.error, now, r.id, owner).changes);
+        }
+        const minute = Math.floor(now / 60_000);
+        for (const [queue, c] of finished) count.run(minute, queue, c.completed, c.failed);
+      })
+      .immediate();
   }
 
   async release(params: { owner: string; ids: JobId[] }): Promise<number> {
