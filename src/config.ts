@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from './errors.js';
 import { DEFAULT_DATABASE_URL } from './stores/open-store.js';
-import { registerTypeScript } from './typescript-loader.js';
+import { registerTypeScript } from './execution/typescript-loader.js';
 
 /** What `jobs.config.{ts,js,json}` may hold. */
 export interface JobsConfig {

@@ -6,4 +6,4 @@ export { openStore, DEFAULT_DATABASE_URL } from './stores/open-store.js';
 export { resolveConfig, type JobsConfig } from './config.js';
 export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError } from './errors.js';
 export type { JobId, JobStore, JobRecord, QueueCounts, NewJob, ClaimedJob, JobResult } from './stores/store.js';
-export type { DelayInput } from './duration.js';
+export type { DelayInput } from './values/duration.js';

@@ -1,11 +1,11 @@
-import { delayToMs, type DelayInput } from './duration.js';
+import { delayToMs, type DelayInput } from './values/duration.js';
 import { InvalidInputError, PermanentFailure } from './errors.js';
-import { assertHandlerName, assertQueueName } from './names.js';
-import { assertPayloadSize, serializePayload } from './payload.js';
+import { assertHandlerName, assertQueueName } from './values/names.js';
+import { assertPayloadSize, serializePayload } from './values/payload.js';
 import { defaultStore } from './default-store.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
 import type { JobId, JobStore, NewJob } from './stores/store.js';
-import type { InlineRunner } from './stores/inline/run-inline.js';
+import type { InlineRunner } from './execution/run-inline.js';
 
 /** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
 export const MAX_ATTEMPTS = 1_000_000;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { Phase, TaskSlots } from '../src/task-slots.ts';
+import { Phase, TaskSlots } from '../src/execution/task-slots.ts';
 // The built pool: its thread entry is the compiled workers/job-thread.js.
 import { ThreadPool } from '../dist/src/runtime/thread-pool.js';
 

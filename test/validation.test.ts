@@ -1,9 +1,9 @@
 // Input validation where it enters: delay texts, handler and queue names, payloads, job settings.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { delayToMs, parseCliDuration, parseDurationText } from '../src/duration.ts';
-import { assertHandlerName, parseQueueList } from '../src/names.ts';
-import { assertPayloadSize, serializePayload } from '../src/payload.ts';
+import { delayToMs, parseCliDuration, parseDurationText } from '../src/values/duration.ts';
+import { assertHandlerName, parseQueueList } from '../src/values/names.ts';
+import { assertPayloadSize, serializePayload } from '../src/values/payload.ts';
 import { Job } from '../src/job.ts';
 import { InvalidInputError } from '../src/errors.ts';
 import { isLocalUrl, maskUrlPassword } from '../src/stores/url-in-messages.ts';

@@ -3,9 +3,9 @@
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
-import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/thread-protocol.js';
-import { Phase, TaskSlots } from '../src/task-slots.js';
-import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/job-loader.js';
+import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/execution/thread-protocol.js';
+import { Phase, TaskSlots } from '../src/execution/task-slots.js';
+import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/execution/job-loader.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import type { JobId } from '../stores/store.js';
-export { formatAge } from '../age.js';
+export { formatAge } from '../values/age.js';
 
 // Output helpers of the operator commands: aligned tables, short ages and sizes, UTC times.
 // Plain text on purpose: the same bytes on a terminal, in a pipe and in the README.

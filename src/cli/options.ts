@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { parseCliDuration } from '../duration.js';
+import { parseCliDuration } from '../values/duration.js';
 import { InvalidInputError } from '../errors.js';
-import { parseQueueList } from '../names.js';
+import { parseQueueList } from '../values/names.js';
 
 // Option parsers for commander: each rejects bad input with a message naming the option.
 

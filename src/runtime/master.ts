@@ -8,7 +8,7 @@ import { WakeListener } from '../wake/wake-listener.js';
 import { notifyReady, notifyStopping, notifyWatchdog } from './systemd-notify.js';
 import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
-import { formatAge } from '../age.js';
+import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and

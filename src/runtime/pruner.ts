@@ -1,5 +1,5 @@
 import type { JobStore } from '../stores/store.js';
-import { formatAge } from '../age.js';
+import { formatAge } from '../values/age.js';
 import type { Logger } from './logger.js';
 import { timerMs } from './long-timers.js';
 

@@ -1,5 +1,5 @@
 import type { ClaimedJob, JobId, JobResult, JobStore } from '../stores/store.js';
-import { isFinalFailure, type JobTaskResult } from '../thread-protocol.js';
+import { isFinalFailure, type JobTaskResult } from '../execution/thread-protocol.js';
 import type { Logger } from './logger.js';
 import { ResultWriter } from './result-writer.js';
 import type { JobExecutor } from './thread-pool.js';

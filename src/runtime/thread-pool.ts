@@ -2,8 +2,8 @@ import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { formatMs } from './logger.js';
 import { timerMs } from './long-timers.js';
-import type { JobTask, JobTaskResult, ThreadData } from '../thread-protocol.js';
-import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../task-slots.js';
+import type { JobTask, JobTaskResult, ThreadData } from '../execution/thread-protocol.js';
+import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../execution/task-slots.js';
 
 // The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
 // from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job

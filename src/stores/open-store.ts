@@ -31,11 +31,11 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
       return new RedisStore({ url });
     }
     case 'sync': {
-      const { SyncStore } = await import('./inline/sync-store.js');
+      const { SyncStore } = await import('../inline/sync-store.js');
       return new SyncStore();
     }
     case 'null': {
-      const { NullStore } = await import('./inline/null-store.js');
+      const { NullStore } = await import('../inline/null-store.js');
       return new NullStore();
     }
     default:

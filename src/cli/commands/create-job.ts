@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { resolveConfig } from '../../config.js';
 import { InvalidInputError } from '../../errors.js';
-import { assertHandlerName } from '../../names.js';
+import { assertHandlerName } from '../../values/names.js';
 
 const template = (className: string) => `import { Job } from 'jobs-runtime';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { assertPayloadSize } from '../../payload.js';
-import { loadJobClass } from '../../job-loader.js';
+import { assertPayloadSize } from '../../values/payload.js';
+import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';

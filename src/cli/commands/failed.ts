@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
-import { assertHandlerName, assertQueueName } from '../../names.js';
+import { assertHandlerName, assertQueueName } from '../../values/names.js';
 import type { JobRecord } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { firstLine, formatTime, parseJobIds, plural, printJson, table } from '../format.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { InvalidInputError } from '../../errors.js';
-import { assertQueueName } from '../../names.js';
+import { assertQueueName } from '../../values/names.js';
 import type { FailedSelection } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { formatAge, plural, printJson } from '../format.js';

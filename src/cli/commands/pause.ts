@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { assertQueueName } from '../../names.js';
+import { assertQueueName } from '../../values/names.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 

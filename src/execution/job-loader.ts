@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HandlerNotFoundError } from './errors.js';
-import { assertHandlerName } from './names.js';
+import { HandlerNotFoundError } from '../errors.js';
+import { assertHandlerName } from '../values/names.js';
 import { isTypeScriptFile, registerTypeScript } from './typescript-loader.js';
 
 export interface JobInstance {

@@ -1,4 +1,4 @@
-import type { JobId, NewJob } from '../store.js';
+import type { JobId, NewJob } from '../stores/store.js';
 import { NothingKeptStore } from './nothing-kept.js';
 
 /**

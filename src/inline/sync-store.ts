@@ -1,7 +1,7 @@
-import { InvalidInputError } from '../../errors.js';
-import type { JobId, NewJob } from '../store.js';
+import { InvalidInputError } from '../errors.js';
+import type { JobId, NewJob } from '../stores/store.js';
 import { NothingKeptStore } from './nothing-kept.js';
-import { runToEnd, type InlineJobClass, type InlineRunner } from './run-inline.js';
+import { runToEnd, type InlineJobClass, type InlineRunner } from '../execution/run-inline.js';
 
 /**
  * `sync:` — `dispatch()` runs the job at once, in the caller, and resolves when it has finished:

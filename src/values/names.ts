@@ -1,4 +1,4 @@
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 
 // Handler names become file paths inside the jobs directory, so only identifier segments are
 // allowed: 'SendMail' or 'mail/SendMail'. No '..', no absolute paths, no extensions.

@@ -1,6 +1,6 @@
-import { HandlerNotFoundError, PERMANENT_ERROR_NAMES } from '../../errors.js';
-import { isFinalFailure } from '../../thread-protocol.js';
-import type { JobId, NewJob } from '../store.js';
+import { HandlerNotFoundError, PERMANENT_ERROR_NAMES } from '../errors.js';
+import { isFinalFailure } from './thread-protocol.js';
+import type { JobId, NewJob } from '../stores/store.js';
 
 // One job run to its end in the caller, by the rules of the worker thread (workers/job-thread.ts)
 // and the runtime: a fresh instance per run with `context` set, run() or execute(), a retry while

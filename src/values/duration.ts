@@ -1,4 +1,4 @@
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 
 // strtotime-style relative text: '+30 seconds', '+2 hours', '1 day', '90s', '1 hour 30 minutes', 'now'.
 // Months and years are refused: their length depends on the calendar, and a job runtime that

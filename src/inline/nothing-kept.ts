@@ -13,7 +13,7 @@ import type {
   RecoveryReport,
   RuntimeInfo,
   RuntimeRecord,
-} from '../store.js';
+} from '../stores/store.js';
 
 // What the sync: and null: engines share: they keep no job, so there is never anything to
 // claim, count, recover or look up, no runtime to register, and nothing to connect to or close.
