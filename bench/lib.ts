@@ -70,13 +70,13 @@ export async function freshStore(kind: StoreKind, name: string): Promise<BenchSt
     cleanup = async () => undefined; // the store's keys are removed by draining; leftovers expire with the prefix test runs
   }
   const store = await openStore(url, { maxConnections: 4 });
-  await store.migrate({});
+  await store.admin.migrate({});
   useStore(store);
   return {
     kind,
     url,
     store,
-    remaining: async () => (await store.counts({})).reduce((n, c) => n + c.waiting + c.delayed + c.processing + c.failed, 0),
+    remaining: async () => (await store.admin.counts({})).reduce((n, c) => n + c.waiting + c.delayed + c.processing + c.failed, 0),
     drop: async () => {
       await store.close();
       await cleanup();

@@ -7,7 +7,7 @@ const [url, countText, file] = process.argv.slice(2);
 if (!url || !countText || !file) throw new Error('usage: w2-dispatcher.ts <store url> <count> <latency file>');
 const store = await openStore(url);
 useStore(store);
-await store.maxPayloadBytes(); // connected before the first timed dispatch, as the peers wait for their queue to be ready
+await store.producer.maxPayloadBytes(); // connected before the first timed dispatch, as the peers wait for their queue to be ready
 const start = performance.now() + 50;
 for (let i = 0; i < Number(countText); i++) {
   const wait = start + i * 20 - performance.now();

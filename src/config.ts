@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseEnv } from 'node:util';
 import { InvalidInputError } from './errors.js';
 import { DEFAULT_DATABASE_URL } from './stores/open-store.js';
 import { registerTypeScript } from './execution/typescript-loader.js';
@@ -26,16 +27,30 @@ export interface ResolvedConfig {
   retention?: { file: string; keepCompleted?: string; keepFailed?: string };
 }
 
+/** How the settings are read: by the runtime's CLI, or without touching the process (an application). */
+export interface ConfigOptions {
+  databaseUrl?: string;
+  jobsDir?: string;
+  cwd?: string;
+  /**
+   * The CLI's own process only: `.env` values are written into process.env (jobs read them
+   * there, as in the runtime they port) and a jobs.config.ts is imported through the TypeScript
+   * loader. Without it nothing in the process changes: `.env` is only read, and a
+   * jobs.config.ts is imported only if the process can already load TypeScript.
+   */
+  applyToProcess?: boolean;
+}
+
 /**
- * Settings in order of precedence: an explicit URL (`--database-url`), JOBS_DATABASE_URL (a
- * `.env` in the working directory is read, without overriding the real environment), the
- * first jobs.config file, then the embedded SQLite store.
+ * Settings in order of precedence: an explicit URL (`--database-url`), JOBS_DATABASE_URL (from
+ * the environment, else a `.env` in the working directory), the first jobs.config file, then
+ * the embedded SQLite store.
  */
-export async function resolveConfig(options: { databaseUrl?: string; jobsDir?: string; cwd?: string } = {}): Promise<ResolvedConfig> {
+export async function resolveConfig(options: ConfigOptions = {}): Promise<ResolvedConfig> {
   const cwd = options.cwd ?? process.cwd();
-  loadDotEnv(cwd);
-  const file = await loadConfigFile(cwd);
-  const fromEnv = process.env.JOBS_DATABASE_URL?.trim();
+  const env = readEnv(cwd, options.applyToProcess === true);
+  const file = await loadConfigFile(cwd, options.applyToProcess === true);
+  const fromEnv = env.JOBS_DATABASE_URL?.trim();
   const [databaseUrl, source] = options.databaseUrl
     ? [options.databaseUrl, '--database-url']
     : fromEnv
@@ -43,25 +58,40 @@ export async function resolveConfig(options: { databaseUrl?: string; jobsDir?: s
       : file?.config.databaseUrl
         ? [file.config.databaseUrl, file.name]
         : [DEFAULT_DATABASE_URL, 'default'];
-  const jobsDir = resolve(cwd, options.jobsDir ?? process.env.JOBS_DIR ?? file?.config.jobsDir ?? 'jobs');
+  const jobsDir = resolve(cwd, options.jobsDir ?? env.JOBS_DIR ?? file?.config.jobsDir ?? 'jobs');
   const { keepCompleted, keepFailed } = file?.config ?? {};
   const retention =
     file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
   return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}) };
 }
 
-function loadDotEnv(cwd: string): void {
+/**
+ * The store URL an application dispatches to, read without changing the process: the
+ * environment's JOBS_DATABASE_URL, else `.env`'s, else a jobs.config file's (read only when
+ * needed), else the embedded SQLite file.
+ */
+export async function resolveDispatchUrl(cwd = process.cwd()): Promise<string> {
+  const fromEnv = readEnv(cwd, false).JOBS_DATABASE_URL?.trim();
+  if (fromEnv) return fromEnv;
+  return (await loadConfigFile(cwd, false))?.config.databaseUrl ?? DEFAULT_DATABASE_URL;
+}
+
+/** The environment, with `.env` values under it (never over it, as with dotenv). */
+function readEnv(cwd: string, applyToProcess: boolean): Record<string, string | undefined> {
   const path = resolve(cwd, '.env');
-  if (!existsSync(path)) return;
+  if (!existsSync(path)) return process.env;
   try {
-    // process.loadEnvFile does not override variables already set, as dotenv does.
-    process.loadEnvFile(path);
+    if (applyToProcess) {
+      process.loadEnvFile(path);
+      return process.env;
+    }
+    return { ...parseEnv(readFileSync(path, 'utf8')), ...process.env };
   } catch (e) {
     throw new InvalidInputError(`Cannot read ${path}: ${(e as Error).message}`);
   }
 }
 
-async function loadConfigFile(cwd: string): Promise<{ name: string; config: JobsConfig } | null> {
+async function loadConfigFile(cwd: string, mayRegisterLoader: boolean): Promise<{ name: string; config: JobsConfig } | null> {
   const name = CONFIG_FILES.find((f) => existsSync(resolve(cwd, f)));
   if (!name) return null;
   const path = resolve(cwd, name);
@@ -69,11 +99,19 @@ async function loadConfigFile(cwd: string): Promise<{ name: string; config: Jobs
   try {
     if (name.endsWith('.json')) value = JSON.parse(readFileSync(path, 'utf8'));
     else {
-      if (/\.m?ts$/.test(name)) await registerTypeScript();
-      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-      value = mod.default ?? mod;
+      if (/\.m?ts$/.test(name) && mayRegisterLoader) await registerTypeScript();
+      const mod = (await import(pathToFileURL(path).href)) as { default?: { default?: unknown } };
+      // `export default {…}` in a package without "type": "module" is compiled to CommonJS,
+      // and arrives as { default: { default: {…} } }.
+      value = mod.default?.default ?? mod.default ?? mod;
     }
   } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new InvalidInputError(
+        `Cannot read ${path}: this process has no TypeScript loader, and dispatching never installs one into an application. ` +
+          `Set JOBS_DATABASE_URL (in the environment or .env), call configure({ databaseUrl }) before dispatching, or use jobs.config.json or .js`,
+      );
+    }
     throw new InvalidInputError(`Cannot load ${path}: ${(e as Error).message}`);
   }
   return { name, config: validateConfig(value, path) };

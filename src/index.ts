@@ -1,9 +1,23 @@
-// The application-facing API. It loads neither Piscina nor the runtime, so a web app that only
-// dispatches stays light; store drivers load on first dispatch.
+// The application-facing API. It loads neither Piscina nor the runtime nor any loader, and
+// never changes the process it runs in, so a web app that only dispatches stays as it was; the
+// one store driver in use loads on first dispatch.
 export { Job, type DispatchOptions, type JobContext } from './job.js';
-export { close, useStore } from './default-store.js';
+export { close, configure, openProducer, useStore } from './dispatcher.js';
 export { openStore, DEFAULT_DATABASE_URL } from './stores/open-store.js';
 export { resolveConfig, type JobsConfig } from './config.js';
 export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError } from './errors.js';
-export type { JobId, JobStore, JobRecord, QueueCounts, NewJob, ClaimedJob, JobResult } from './stores/store.js';
+export type {
+  Admin,
+  JobId,
+  JobStore,
+  JobRecord,
+  Producer,
+  Queue,
+  QueueCounts,
+  Registry,
+  NewJob,
+  ClaimedJob,
+  JobResult,
+  StoreCapabilities,
+} from './stores/store.js';
 export type { DelayInput } from './values/duration.js';

@@ -1,11 +1,9 @@
 import { delayToMs, type DelayInput } from './values/duration.js';
 import { InvalidInputError, PermanentFailure } from './errors.js';
 import { assertHandlerName, assertQueueName } from './values/names.js';
-import { assertPayloadSize, serializePayload } from './values/payload.js';
-import { defaultStore } from './default-store.js';
-import { wakeRuntimes } from './wake/wake-sender.js';
-import type { JobId, JobStore, NewJob } from './stores/store.js';
-import type { InlineRunner } from './execution/run-inline.js';
+import { serializePayload } from './values/payload.js';
+import { dispatchJobs } from './dispatcher.js';
+import type { JobId, NewJob } from './stores/store.js';
 
 /** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
 export const MAX_ATTEMPTS = 1_000_000;
@@ -68,10 +66,7 @@ export abstract class Job<P = unknown> {
 
   /** Stores the job; resolves to its id as soon as it is stored. */
   async dispatch(payload?: P, options: DispatchOptions = {}): Promise<JobId> {
-    const store = await defaultStore();
-    const row = this.toNewJob(payload, options);
-    assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
-    const [id] = await storeOrRun(store, this.constructor as new () => Job<P>, [row]);
+    const [id] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
     return id!;
   }
 
@@ -79,12 +74,10 @@ export abstract class Job<P = unknown> {
   static async dispatchMany<P>(this: new () => Job<P>, payloads: P[], options: DispatchOptions = {}): Promise<JobId[]> {
     if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
     const job = new this();
-    const rows = payloads.map((p) => job.toNewJob(p, options));
-    if (rows.length === 0) return [];
-    const store = await defaultStore();
-    const max = await store.maxPayloadBytes();
-    for (const r of rows) assertPayloadSize(r.payload, max, store.kind);
-    return storeOrRun(store, this, rows);
+    return dispatchJobs(
+      this,
+      payloads.map((p) => job.toNewJob(p, options)),
+    );
   }
 
   /** The row to store: validates every setting and the payload, naming what is wrong. */
@@ -111,13 +104,4 @@ export abstract class Job<P = unknown> {
       timeoutMs,
     };
   }
-}
-
-/** The sync: engine runs jobs here, in the caller, and needs their class; every other store stores them. */
-async function storeOrRun<P>(store: JobStore & Partial<InlineRunner>, jobClass: new () => Job<P>, jobs: NewJob[]): Promise<JobId[]> {
-  if (store.runInline) return store.runInline({ jobClass, jobs });
-  const ids = await store.enqueue({ jobs });
-  // Idle runtimes on this host start on due work at once instead of at their next poll.
-  if (jobs.some((j) => j.delayMs === 0)) wakeRuntimes(store.displayUrl);
-  return ids;
 }

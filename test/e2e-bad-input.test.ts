@@ -32,7 +32,7 @@ for (const kind of STORE_KINDS) {
         app = await createApp(kind, `e2e_bad_${kind}`);
         // The store API checks nothing about handler or payload: these go in as given.
         const over = { maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 };
-        [ids.nope, ids.badImport, ids.noRun, ids.badJson] = (await app.store.enqueue({
+        [ids.nope, ids.badImport, ids.noRun, ids.badJson] = (await app.store.producer.enqueue({
           jobs: [newJob('Nope', {}, over), newJob('BadImport', {}, over), newJob('NoRun', {}, over), newJob('Ok', '{not json', over)],
         })) as [number, number, number, number];
         // A handler that points outside the jobs directory, written with SQL.
@@ -43,26 +43,26 @@ for (const kind of STORE_KINDS) {
         // Every bad row ends failed (whatever the number of attempts it took)...
         await waitFor(
           'every bad row to end failed',
-          async () => (await bounded(Promise.all(bad.map((id) => app.store.getJob({ id }))), 5_000, 'getJob')).every((r) => r?.status === 'failed'),
+          async () => (await bounded(Promise.all(bad.map((id) => app.store.admin.getJob({ id }))), 5_000, 'getJob')).every((r) => r?.status === 'failed'),
           20_000,
           50,
         ).catch((e: Error) => {
           throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
         });
         // ...then a good job dispatched afterwards still runs on the same runtime.
-        [ids.following] = (await app.store.enqueue({ jobs: [newJob('Ok', { after: 'bad rows' })] })) as [number];
+        [ids.following] = (await app.store.producer.enqueue({ jobs: [newJob('Ok', { after: 'bad rows' })] })) as [number];
         await waitFor('the following Ok job to be processed', () => parseJobLines(runtime.stdout()).ok.includes(ids.following), 15_000).catch((e: Error) => {
           throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
         });
         // The ✔ line is printed before the result is written: give the write a moment.
         await waitFor(
           "the following job's row to be deleted",
-          async () => (await bounded(app.store.getJob({ id: ids.following }), 5_000, 'getJob')) === null,
+          async () => (await bounded(app.store.admin.getJob({ id: ids.following }), 5_000, 'getJob')) === null,
           5_000,
         ).catch(
           () => undefined, // asserted below, with the row in the message
         );
-        for (const id of [...bad, ids.following]) rows.set(id, await app.store.getJob({ id }));
+        for (const id of [...bad, ids.following]) rows.set(id, await app.store.admin.getJob({ id }));
         runtime.child.kill('SIGTERM');
         result = await runtime.done;
       },
@@ -143,7 +143,7 @@ for (const kind of ALL_STORE_KINDS) {
     });
 
     test('300 jobs throwing 200,000 characters each: all failed and stored, their errors cut', { timeout: 90_000 }, async () => {
-      const ids = await app.store.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('ThrowsLong', { chars: 200_000 })) });
+      const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('ThrowsLong', { chars: 200_000 })) });
       const rt = startCli(['start', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 80_000 });
       const r = await rt.done;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
@@ -155,7 +155,7 @@ for (const kind of ALL_STORE_KINDS) {
         `longest ✖ line: ${Math.max(...lines.map((l) => l.length))} characters`,
       );
       for (const id of [ids[0]!, ids[299]!]) {
-        const row = await app.store.getJob({ id });
+        const row = await app.store.admin.getJob({ id });
         assert.equal(row?.status, 'failed');
         assert.ok(row!.exception!.startsWith('Error: response body: xxx'));
         assert.match(row!.exception!, /… \(\d+ more characters cut\)$/);

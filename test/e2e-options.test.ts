@@ -29,9 +29,9 @@ async function withApp(kind: StoreKind, suite: string, fn: (app: E2eApp) => Prom
 async function strictQueueOrder(app: E2eApp): Promise<void> {
   const ok = new Ok();
   // b is dispatched first: were the order by due time or id, b would run first.
-  const b = await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'b' })) });
-  const a = await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'a' })) });
-  const [c] = await app.store.enqueue({ jobs: [ok.toNewJob({}, { queue: 'c' })] });
+  const b = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'b' })) });
+  const a = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { queue: 'a' })) });
+  const [c] = await app.store.producer.enqueue({ jobs: [ok.toNewJob({}, { queue: 'c' })] });
   const r = await runCli(['start', '--queue', 'a,b', '--procs', '1', '--batch', '1', '--stop-when-empty', ...app.storeArgs], {
     cwd: app.dir,
     timeoutMs: 30_000,
@@ -40,7 +40,7 @@ async function strictQueueOrder(app: E2eApp): Promise<void> {
   assert.match(lines(r.stdout).find((l) => l.includes(' started: ')) ?? '', /queues a > b/);
   const order = parseJobLines(r.stdout).ok;
   assert.deepEqual(order, [...a, ...b], 'all of a (in dispatch order), then all of b');
-  const rowC = (await app.store.getJob({ id: c! }))!;
+  const rowC = (await app.store.admin.getJob({ id: c! }))!;
   assert.equal(rowC.status, 'new', 'queue c is not run');
   assert.equal(rowC.attempts, 0);
 }
@@ -52,8 +52,8 @@ describe('e2e start options: sqlite', () => {
 
   test('--json prints one parseable JSON object per line, with event names', { timeout: 60_000 }, async () => {
     await withApp('sqlite', 'opt_json', async (app) => {
-      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
-      const [throwsId] = await app.store.enqueue({ jobs: [new Throws().toNewJob({ message: 'json boom' })] });
+      const okIds = await app.store.producer.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [throwsId] = await app.store.producer.enqueue({ jobs: [new Throws().toNewJob({ message: 'json boom' })] });
       const r = await runCli(['start', '--json', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(r.code, 0, r.stderr);
       const events = lines(r.stdout).map((l, i) => {
@@ -95,8 +95,8 @@ describe('e2e start options: sqlite', () => {
   test('--log FILE appends plain lines, without ANSI codes, with the ✔ and ✖ lines', { timeout: 60_000 }, async () => {
     await withApp('sqlite', 'opt_log', async (app) => {
       const logFile = join(app.dir, 'worker.log');
-      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
-      const [failId] = await app.store.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
+      const okIds = await app.store.producer.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [failId] = await app.store.producer.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
       // Colour forced on: the file must stay plain whatever the terminal gets.
       const r = await runCli(['start', '--log', logFile, '--procs', '2', '--stop-when-empty', ...app.storeArgs], {
         cwd: app.dir,
@@ -122,8 +122,8 @@ describe('e2e start options: sqlite', () => {
 
   test('--quiet hides the ✔ lines but keeps the ✖ lines', { timeout: 60_000 }, async () => {
     await withApp('sqlite', 'opt_quiet', async (app) => {
-      const okIds = await app.store.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
-      const [failId] = await app.store.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
+      const okIds = await app.store.producer.enqueue({ jobs: [0, 1, 2].map((n) => new Ok().toNewJob({ n })) });
+      const [failId] = await app.store.producer.enqueue({ jobs: [new FailsPermanently().toNewJob(undefined)] });
       const r = await runCli(['start', '--quiet', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(r.code, 0, r.stderr);
       assertHasNot(r.stdout + r.stderr, /✔/, 'a ✔ line');
@@ -131,7 +131,7 @@ describe('e2e start options: sqlite', () => {
         parseJobLines(r.stderr).failed.map((f) => f.id),
         [failId],
       );
-      for (const id of okIds) assert.equal(await app.store.getJob({ id }), null, `job ${id} still ran`);
+      for (const id of okIds) assert.equal(await app.store.admin.getJob({ id }), null, `job ${id} still ran`);
       assertHas(r.stdout, / started: /, 'the banner');
     });
   });
@@ -141,18 +141,18 @@ describe('e2e start options: sqlite', () => {
       const rt = startCli(['start', '--procs', '2', '--grace', '10', '--sleep', '100ms', ...app.storeArgs], { cwd: app.dir, timeoutMs: 40_000 });
       // Warm up both threads first: a job still queued for a thread that is starting up is
       // "not started" and rightly given back; here the two Sleeps jobs must really be running.
-      const warm = await app.store.enqueue({ jobs: [newJob('Ok'), newJob('Ok')] });
+      const warm = await app.store.producer.enqueue({ jobs: [newJob('Ok'), newJob('Ok')] });
       await waitFor('the warm-up jobs to complete', () => warm.every((id) => parseJobLines(rt.stdout()).ok.includes(id)), 20_000);
       await sleep(500);
 
-      const ids = await app.store.enqueue({ jobs: Array.from({ length: 6 }, (_, n) => newJob('Sleeps', { ms: 1500, n })) });
+      const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, (_, n) => newJob('Sleeps', { ms: 1500, n })) });
       await waitFor(
         "two Sleeps jobs to be claimed ('processing')",
         async () => (await bounded(app.count("status = 'processing'"), 5_000, 'count')) >= 2,
         15_000,
       );
       await sleep(300); // in their threads by now
-      const claimed = (await Promise.all(ids.map((id) => app.store.getJob({ id })))).filter((r) => r?.status === 'processing').map((r) => r!.id);
+      const claimed = (await Promise.all(ids.map((id) => app.store.admin.getJob({ id })))).filter((r) => r?.status === 'processing').map((r) => r!.id);
       const t0 = Date.now();
       rt.child.kill('SIGTERM');
       const r = await rt.done;
@@ -169,7 +169,7 @@ describe('e2e start options: sqlite', () => {
       const givenBack = claimed.length - done.length;
       assertHas(r.stdout, new RegExp(`jobs-runtime stopped: 4 completed, 0 failed, 0 retried, ${givenBack} given back`), 'the stop summary');
 
-      const left = (await Promise.all(ids.map((id) => app.store.getJob({ id })))).filter((row) => row !== null);
+      const left = (await Promise.all(ids.map((id) => app.store.admin.getJob({ id })))).filter((row) => row !== null);
       assert.equal(left.length + done.length, ids.length, 'every job either completed or is still in the table');
       for (const row of left) {
         assert.equal(row!.status, 'new', `job ${row!.id} is back to new`);
@@ -202,7 +202,7 @@ describe('e2e start options: sqlite', () => {
       await waitFor('the runtime to start', () => rt.stdout().includes(' started: '), 20_000);
       const enqueuedAt = new Map<number, number>();
       for (let n = 0; n < 40; n++) {
-        const [id] = await app.store.enqueue({ jobs: [newJob('Traced', { file: trace, traceStart: true, n })] });
+        const [id] = await app.store.producer.enqueue({ jobs: [newJob('Traced', { file: trace, traceStart: true, n })] });
         enqueuedAt.set(id!, Date.now());
         await sleep(100);
       }
@@ -226,14 +226,14 @@ describe('e2e start options: sqlite', () => {
     await withApp('sqlite', 'opt_long_durations', async (app) => {
       const trace = join(app.dir, 'trace.txt');
       const LONG = ['--max-time', '30d', '--grace', '30d', '--sleep', '30d', '--prune-every', '30d', '--timeout', '30d'];
-      await app.store.enqueue({ jobs: [...Array.from({ length: 3 }, () => newJob('Ok')), newJob('Traced', { file: trace, ms: 300 })] });
+      await app.store.producer.enqueue({ jobs: [...Array.from({ length: 3 }, () => newJob('Ok')), newJob('Traced', { file: trace, ms: 300 })] });
       const drained = await runCli(['start', '--procs', '2', '--stop-when-empty', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(drained.code, 0, `--max-time 30d did not end the run early: ${drained.stderr}`);
       assert.match(drained.stdout, /jobs-runtime stopped: 4 completed, 0 failed/);
       assertHasNot(drained.stderr, /TimeoutOverflowWarning/, 'no timer overflowed');
 
       // --grace 30d: a job running at SIGTERM is given its time, not stopped after 1 ms.
-      const [slow] = await app.store.enqueue({ jobs: [newJob('Traced', { file: trace, ms: 1500, traceStart: true })] });
+      const [slow] = await app.store.producer.enqueue({ jobs: [newJob('Traced', { file: trace, ms: 1500, traceStart: true })] });
       const rt = startCli(['start', '--procs', '1', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       await waitFor('the slow job to start', () => readTrace(trace).some((l) => l.kind === 'start' && l.id === slow), 20_000);
       rt.child.kill('SIGTERM');
@@ -241,7 +241,7 @@ describe('e2e start options: sqlite', () => {
       assert.equal(r.code, 0, r.stderr);
       assertHasNot(r.stderr, /Grace period over/, 'the 30-day grace period did not end at once');
       assert.match(r.stdout, /jobs-runtime stopped: 1 completed, 0 failed, 0 retried, 0 given back/);
-      assert.equal(await app.store.getJob({ id: slow! }), null);
+      assert.equal(await app.store.admin.getJob({ id: slow! }), null);
     });
   });
 

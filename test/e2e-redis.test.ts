@@ -27,10 +27,10 @@ after(async () => {
 });
 
 test('start --procs 4 --stop-when-empty on Redis: every job runs, retries and fails as on MySQL', { timeout: 90_000 }, async () => {
-  const ok = await store.enqueue({ jobs: Array.from({ length: 100 }, (_, i) => newJob('Ok', { i })) });
-  const throws = await store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Throws', { message: 'boom' }, { maxAttempts: 2 })) });
-  const permanent = await store.enqueue({ jobs: [newJob('FailsPermanently', {}, { maxAttempts: 5 })] });
-  const delayed = await store.enqueue({ jobs: [newJob('Ok', {}, { delayMs: 3_600_000 })] });
+  const ok = await store.producer.enqueue({ jobs: Array.from({ length: 100 }, (_, i) => newJob('Ok', { i })) });
+  const throws = await store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Throws', { message: 'boom' }, { maxAttempts: 2 })) });
+  const permanent = await store.producer.enqueue({ jobs: [newJob('FailsPermanently', {}, { maxAttempts: 5 })] });
+  const delayed = await store.producer.enqueue({ jobs: [newJob('Ok', {}, { delayMs: 3_600_000 })] });
   const cli = await runCli(['start', '--procs', '4', '--stop-when-empty', '--jobs-dir', JOBS_DIR], {
     cwd: dir,
     env: { JOBS_DATABASE_URL: redis.url },
@@ -44,22 +44,22 @@ test('start --procs 4 --stop-when-empty on Redis: every job runs, retries and fa
     ok,
     'each Ok job succeeded exactly once',
   );
-  for (const id of ok) assert.equal(await store.getJob({ id }), null, 'a completed job is removed');
+  for (const id of ok) assert.equal(await store.admin.getJob({ id }), null, 'a completed job is removed');
   for (const id of throws) {
     assert.equal(lines.failed.filter((f) => f.id === id).length, 2, `job ${id} failed twice (retry, then final)`);
-    const row = (await store.getJob({ id }))!;
+    const row = (await store.admin.getJob({ id }))!;
     assert.deepEqual([row.status, row.attempts], ['failed', 2]);
     assert.match(row.exception!, /boom\n\s+at /);
     assert.ok(row.failedAt);
   }
-  const p = (await store.getJob({ id: permanent[0]! }))!;
+  const p = (await store.admin.getJob({ id: permanent[0]! }))!;
   assert.deepEqual([p.status, p.attempts], ['failed', 1], 'failPermanently: no retry');
-  const d = (await store.getJob({ id: delayed[0]! }))!;
+  const d = (await store.admin.getJob({ id: delayed[0]! }))!;
   assert.deepEqual([d.status, d.attempts], ['new', 0], 'the delayed job waits');
-  const counts = await store.counts({});
+  const counts = await store.admin.counts({});
   assert.deepEqual(
     counts.map((c) => [c.queue, c.waiting, c.delayed, c.processing, c.failed]),
     [['default', 0, 1, 0, 4]],
   );
-  assert.deepEqual(await store.listRuntimes({}), [], 'the runtime left the registry');
+  assert.deepEqual(await store.registry.listRuntimes({}), [], 'the runtime left the registry');
 });

@@ -54,12 +54,15 @@ for (const kind of STORE_KINDS) {
 
         // The bulk through the store API, rows made by the Job classes (their settings included).
         const ok = new Ok();
-        const okIds = await app.store.enqueue({ jobs: Array.from({ length: 199 }, (_, n) => ok.toNewJob({ n })) });
+        const okIds = await app.store.producer.enqueue({ jobs: Array.from({ length: 199 }, (_, n) => ok.toNewJob({ n })) });
         ids.ok = [okCli!, ...okIds];
-        ids.throws = await app.store.enqueue({ jobs: Array.from({ length: 10 }, () => new Throws().toNewJob({})) });
-        ids.permanent = await app.store.enqueue({ jobs: Array.from({ length: 5 }, () => new FailsPermanently().toNewJob(undefined)) });
-        ids.delayed = [delayedCli!, ...(await app.store.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { delay: '+1 hour' })) }))];
-        [ids.hookOk, ids.hookFail] = (await app.store.enqueue({
+        ids.throws = await app.store.producer.enqueue({ jobs: Array.from({ length: 10 }, () => new Throws().toNewJob({})) });
+        ids.permanent = await app.store.producer.enqueue({ jobs: Array.from({ length: 5 }, () => new FailsPermanently().toNewJob(undefined)) });
+        ids.delayed = [
+          delayedCli!,
+          ...(await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, (_, n) => ok.toNewJob({ n }, { delay: '+1 hour' })) })),
+        ];
+        [ids.hookOk, ids.hookFail] = (await app.store.producer.enqueue({
           jobs: [new Hooks().toNewJob({ file: hookFile, fail: false }), new Hooks().toNewJob({ file: hookFile, fail: true })],
         })) as [number, number];
         assert.equal(await app.count(), 200 + 3 + 10 + 5 + 5 + 2);
@@ -107,7 +110,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(expected.length, 204);
       for (const id of expected) assert.equal(ok.get(id), 1, `✔ lines for job ${id}`);
       assert.equal(ok.size, expected.length, 'no ✔ line for any other job');
-      for (const id of expected) assert.equal(await app.store.getJob({ id }), null, `row of job ${id} is deleted`);
+      for (const id of expected) assert.equal(await app.store.admin.getJob({ id }), null, `row of job ${id} is deleted`);
       assertHas(run.stdout, new RegExp(`✔ Job processed successfully: ${ids.legacy} \\(Legacy, `));
       assertHas(run.stdout, new RegExp(`✔ Job processed successfully: ${ids.deep} \\(nested/Deep, `));
       assertHas(run.stdout, new RegExp(`✔ Job processed successfully: ${ids.compiled} \\(Compiled, `));
@@ -120,7 +123,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(mine.length, 2, `✖ lines for Throws job ${id}`);
         assert.match(mine[0]!.message, /^boom \(Throws, attempt 1\/2, retrying in /);
         assert.match(mine[1]!.message, /^boom \(Throws, attempt 2\/2, failed\)$/);
-        const row = await app.store.getJob({ id });
+        const row = await app.store.admin.getJob({ id });
         assert.ok(row, `row of Throws job ${id} is kept`);
         assert.equal(row.status, 'failed');
         assert.equal(row.attempts, 2);
@@ -138,7 +141,7 @@ for (const kind of STORE_KINDS) {
         const mine = failed.filter((f) => f.id === id);
         assert.equal(mine.length, 1, `✖ lines for FailsPermanently job ${id}`);
         assert.match(mine[0]!.message, /^Recipient email address is missing \(FailsPermanently, attempt 1\/5, failed\)$/);
-        const row = (await app.store.getJob({ id }))!;
+        const row = (await app.store.admin.getJob({ id }))!;
         assert.equal(row.status, 'failed');
         assert.equal(row.attempts, 1);
         assert.equal(row.maxAttempts, 5);
@@ -150,7 +153,7 @@ for (const kind of STORE_KINDS) {
     test('delayed jobs are untouched: new, 0 attempts, no output', { timeout: 30_000 }, async () => {
       const all = parseJobLines(run.stdout + run.stderr);
       for (const id of ids.delayed) {
-        const row = (await app.store.getJob({ id }))!;
+        const row = (await app.store.admin.getJob({ id }))!;
         assert.equal(row.status, 'new', `delayed job ${id}`);
         assert.equal(row.attempts, 0);
         assert.equal(row.exception, null);
@@ -164,7 +167,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(hookLines, [`failure ${ids.hookFail} attempt 2 hooked failure`, `success ${ids.hookOk}`].sort());
       const failed = parseJobLines(run.stderr).failed.filter((f) => f.id === ids.hookFail);
       assert.equal(failed.length, 2);
-      const row = (await app.store.getJob({ id: ids.hookFail }))!;
+      const row = (await app.store.admin.getJob({ id: ids.hookFail }))!;
       assert.equal(row.status, 'failed');
       assert.equal(row.attempts, 2);
     });

@@ -2,7 +2,7 @@
 // job in the caller with the runtime's attempts, hooks and errors; null validates and drops.
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, test } from 'node:test';
-import { Job, close, openStore, useStore, type JobContext, type JobStore } from '../src/index.ts';
+import { Job, close, openProducer, openStore, useStore, type JobContext, type Producer } from '../src/index.ts';
 import { runCli } from './helpers/cli.ts';
 
 // What the jobs below did, in order.
@@ -88,10 +88,10 @@ beforeEach(() => {
 });
 after(() => close());
 
-async function use(url: string): Promise<JobStore> {
-  const store = await openStore(url);
-  useStore(store);
-  return store;
+async function use(url: string): Promise<Producer> {
+  const producer = await openProducer(url);
+  useStore(producer);
+  return producer;
 }
 
 describe('sync: engine', () => {
@@ -171,29 +171,33 @@ describe('sync: engine', () => {
     assert.deepEqual(calls, ['run 1/1', 'failure boom 1', 'run 1/1', 'success']);
   });
 
-  test('the store interface alone cannot run a job: enqueue says to dispatch from the app', async () => {
-    const store = await openStore('sync:');
-    await assert.rejects(store.enqueue({ jobs: [new Ok().toNewJob({ to: 'x' })] }), {
+  test('the producer alone cannot run a job: enqueue without the class says to dispatch from the app', async () => {
+    const producer = await openProducer('sync:');
+    await assert.rejects(producer.enqueue({ jobs: [new Ok().toNewJob({ to: 'x' })] }), {
       name: 'InvalidInputError',
       message: /runs jobs only when application code dispatches them/,
     });
-    assert.deepEqual(await store.counts({}), []);
   });
 });
 
 describe('null: engine', () => {
   test('dispatch validates, drops the job and returns ascending ids; nothing runs', async () => {
-    const store = await use('null:');
+    await use('null:');
     const a = await new Ok().dispatch({ to: 'ann' });
     const [b, c] = await Ok.dispatchMany([{ to: 'b' }, { to: 'c' }]);
     assert.deepEqual([a < b!, b! < c!], [true, true]);
     assert.deepEqual(calls, []);
-    assert.deepEqual(await store.claim({ owner: 'o', queues: null, limit: 10 }), []);
-    assert.deepEqual(await store.counts({}), []);
-    assert.equal(await store.getJob({ id: a }), null);
     await assert.rejects(new Ok().dispatch({ to: 'x' }, { attempts: 0 }), { name: 'InvalidInputError' });
     await assert.rejects(new Ok().dispatch({ to: new Date() } as never), { name: 'TypeError' });
   });
+});
+
+describe('engines that keep no jobs are producers only', () => {
+  for (const url of ['sync:', 'null:']) {
+    test(`openStore refuses ${url}: there is nothing to claim, count or inspect`, async () => {
+      await assert.rejects(openStore(url), { name: 'InvalidInputError', message: new RegExp(`The ${url} engine keeps no jobs`) });
+    });
+  }
 });
 
 describe('jobs-runtime start on an engine that keeps no jobs', () => {

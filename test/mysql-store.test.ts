@@ -54,7 +54,7 @@ describe('MySQL store', () => {
       `('SendMail', 'emails', '{"to":"bob@example.com"}', 'new', 0, UTC_TIMESTAMP() - INTERVAL 1 MINUTE),
        ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
-    const planned = await store.migrate({ dryRun: true });
+    const planned = await store.admin.migrate({ dryRun: true });
     assert.equal(planned.statements.length, 5);
     assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
     assert.match(planned.statements[1]!, /^CREATE TABLE IF NOT EXISTS jobs_runtimes/);
@@ -63,8 +63,8 @@ describe('MySQL store', () => {
     assert.match(planned.statements[4]!, /^CREATE TABLE IF NOT EXISTS jobs_leases/);
     assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
 
-    await store.migrate({});
-    assert.deepEqual((await store.migrate({ dryRun: true })).statements, [], 'up to date after one run');
+    await store.admin.migrate({});
+    assert.deepEqual((await store.admin.migrate({ dryRun: true })).statements, [], 'up to date after one run');
     const rows = await db.query<Array<{ id: number; payload: string; status: string; max_attempts: number }>>('SELECT * FROM jobs ORDER BY id');
     assert.deepEqual(
       rows.map((r) => [r.id, r.payload, r.status, r.max_attempts]),
@@ -74,12 +74,12 @@ describe('MySQL store', () => {
       ],
     );
     // The seed's row is claimable, and the widened table now holds 4-byte UTF-8 and BIGINT ids.
-    const [claimed] = await store.claim({ owner: 'o', queues: ['emails'], limit: 5 });
+    const [claimed] = await store.queue.claim({ owner: 'o', queues: ['emails'], limit: 5 });
     assert.equal(claimed?.id, 1);
-    const [id] = await store.enqueue({
+    const [id] = await store.producer.enqueue({
       jobs: [{ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
     });
-    assert.equal((await store.getJob({ id: id! }))!.payload, '{"s":"📧 ✔"}');
+    assert.equal((await store.admin.getJob({ id: id! }))!.payload, '{"s":"📧 ✔"}');
     const [col] = await db.query<Array<{ COLUMN_TYPE: string }>>(
       "SELECT COLUMN_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'id'",
     );
@@ -118,10 +118,10 @@ describe('MySQL store', () => {
 
   test('migrate drops the owner index of earlier versions, which every job paid for', async () => {
     await db.query('DROP TABLE IF EXISTS jobs');
-    await store.migrate({});
+    await store.admin.migrate({});
     await db.query('ALTER TABLE jobs ADD KEY jobs_owner (owner)');
-    assert.deepEqual((await store.migrate({ dryRun: true })).statements, ['ALTER TABLE jobs\n  DROP KEY jobs_owner']);
-    await store.migrate({});
+    assert.deepEqual((await store.admin.migrate({ dryRun: true })).statements, ['ALTER TABLE jobs\n  DROP KEY jobs_owner']);
+    await store.admin.migrate({});
     const indexes = await db.query<Array<{ INDEX_NAME: string }>>(
       "SELECT DISTINCT INDEX_NAME FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'jobs' ORDER BY INDEX_NAME",
     );
@@ -133,14 +133,14 @@ describe('MySQL store', () => {
 
   test('claims read only the rows they take, whatever else the table holds', async () => {
     await db.query('DROP TABLE IF EXISTS jobs');
-    await store.migrate({});
+    await store.admin.migrate({});
     // 30k rows in other statuses and 10k delayed, then 500 due: a claim of 100 must read ~100.
     const filler = (n: number, delayMs = 0) =>
       Array.from({ length: n }, () => ({ handler: 'Ok', queue: 'default', payload: '{}', delayMs, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }));
-    await store.enqueue({ jobs: filler(30_000) });
+    await store.producer.enqueue({ jobs: filler(30_000) });
     await db.query("UPDATE jobs SET status = 'failed'");
-    await store.enqueue({ jobs: filler(10_000, 86_400_000) });
-    await store.enqueue({ jobs: filler(500) });
+    await store.producer.enqueue({ jobs: filler(10_000, 86_400_000) });
+    await store.producer.enqueue({ jobs: filler(500) });
     await db.query('ANALYZE TABLE jobs');
     for (const byQueue of [false, true]) {
       const sql = selectDueSql('jobs', byQueue).replace('SELECT ', 'SELECT /* explain */ ');
@@ -157,21 +157,21 @@ describe('MySQL store', () => {
 
   test('scheduling does not depend on the time zone of Node', async () => {
     await db.query('DROP TABLE IF EXISTS jobs');
-    await store.migrate({});
+    await store.admin.migrate({});
     const script = `
       import { openStore } from '${new URL('../src/stores/open-store.ts', import.meta.url).pathname}';
       const s = await openStore(process.env.URL);
-      const [id] = await s.enqueue({ jobs: [{ handler: 'Ok', queue: 'tz', payload: '{}', delayMs: 3000, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+      const [id] = await s.producer.enqueue({ jobs: [{ handler: 'Ok', queue: 'tz', payload: '{}', delayMs: 3000, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
       console.log(id);
       await s.close();`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, URL: db.url, TZ: 'Pacific/Kiritimati' }, // UTC+14
       encoding: 'utf8',
     });
-    const job = (await store.getJob({ id: Number(out.trim()) }))!;
+    const job = (await store.admin.getJob({ id: Number(out.trim()) }))!;
     const dueIn = job.scheduledAt.getTime() - Date.now();
     assert.ok(dueIn > 1_000 && dueIn <= 3_000, `due in ${dueIn} ms, not hours off`);
-    assert.deepEqual(await store.claim({ owner: 'o', queues: ['tz'], limit: 1 }), []);
+    assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['tz'], limit: 1 }), []);
   });
 
   test('servers without SKIP LOCKED get a clear error', () => {
@@ -192,7 +192,7 @@ describe('MySQL store: recovery races and the payload limit', () => {
   before(async () => {
     db = await createMysqlDatabase('mysql_races_limits');
     store = await openStore(db.url);
-    await store.migrate({});
+    await store.admin.migrate({});
   });
   after(async () => {
     await store?.close();
@@ -201,12 +201,12 @@ describe('MySQL store: recovery races and the payload limit', () => {
 
   test('a runtime that beats between the listing and the lock keeps its jobs and its registration', async () => {
     const runtime = { id: 'live1', host: 'h', pid: 1, queues: null, threads: 1 };
-    await store.registerRuntime({ runtime });
-    const [id] = await store.enqueue({
+    await store.registry.registerRuntime({ runtime });
+    const [id] = await store.producer.enqueue({
       jobs: [{ handler: 'Ok', queue: 'default', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
     });
     assert.deepEqual(
-      (await store.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id),
+      (await store.queue.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id),
       [id],
     );
     await db.query("UPDATE jobs_runtimes SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = 'live1'");
@@ -219,7 +219,7 @@ describe('MySQL store: recovery races and the payload limit', () => {
           const result = await conn.query(sql, params);
           if (!listed) {
             listed = true;
-            await store.heartbeat({ runtime, stats: { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 1 } });
+            await store.registry.heartbeat({ runtime, stats: { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 1 } });
           }
           return result;
         },
@@ -230,23 +230,25 @@ describe('MySQL store: recovery races and the payload limit', () => {
     } finally {
       await conn.end();
     }
-    const row = await store.getJob({ id: id! });
+    const row = await store.admin.getJob({ id: id! });
     assert.equal(row?.status, 'processing');
     assert.equal(row?.owner, 'live1');
     assert.deepEqual(
-      (await store.listRuntimes({})).map((r) => r.id),
+      (await store.registry.listRuntimes({})).map((r) => r.id),
       ['live1'],
     );
   });
 
   test('a payload as large as maxPayloadBytes, all characters that escaping doubles, is stored whole', { timeout: 60_000 }, async () => {
-    const max = await store.maxPayloadBytes();
+    const max = await store.producer.maxPayloadBytes();
     const [packet] = await db.query<Array<{ p: number }>>('SELECT @@max_allowed_packet AS p');
     assert.ok(max < Number(packet!.p) / 2, `limit ${max} leaves room for escaping within max_allowed_packet ${packet!.p}`);
     // A JSON string of quotes: every byte of it is a quote or a backslash, which escaping doubles.
     const payload = JSON.stringify('"'.repeat(Math.floor((max - 2) / 2)));
     assert.ok(Buffer.byteLength(payload) <= max && Buffer.byteLength(payload) > max - 4);
-    const [id] = await store.enqueue({ jobs: [{ handler: 'Ok', queue: 'big', payload, delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
-    assert.equal((await store.getJob({ id: id! }))!.payload, payload);
+    const [id] = await store.producer.enqueue({
+      jobs: [{ handler: 'Ok', queue: 'big', payload, delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+    });
+    assert.equal((await store.admin.getJob({ id: id! }))!.payload, payload);
   });
 });

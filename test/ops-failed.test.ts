@@ -18,7 +18,7 @@ for (const factory of STORE_FACTORIES) {
     });
     after(async () => app?.cleanup());
 
-    const statuses = async (ids: JobId[]) => Promise.all(ids.map(async (id) => (await app.store.getJob({ id }))?.status ?? 'gone'));
+    const statuses = async (ids: JobId[]) => Promise.all(ids.map(async (id) => (await app.store.admin.getJob({ id }))?.status ?? 'gone'));
 
     test('failed lists with filters; failed show prints payload and the whole exception', async () => {
       const [a1, a2, a3] = await failJobs(app.store, 'ls-a', ['Ok', 'mail/Send', 'Ok']);
@@ -64,14 +64,14 @@ for (const factory of STORE_FACTORIES) {
     test('retry by id puts back exactly those jobs and says how many; --all narrows by queue and handler', async () => {
       const xs = await failJobs(app.store, 'rt-x', ['A', 'B', 'A', 'A']);
       const ys = await failJobs(app.store, 'rt-y', ['A', 'A']);
-      const [waiting] = await app.store.enqueue({ jobs: [newJob('rt-waiting')] });
+      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('rt-waiting')] });
       const byId = await app.cli(['retry', String(xs[0]), String(xs[1]), String(waiting)]);
       assert.equal(byId.code, 0, byId.stderr);
       assert.equal(byId.stdout, '✔ 2 failed jobs put back to run again (1 of the 3 ids given is not a failed job)\n');
       assert.deepEqual(await statuses([...xs, ...ys, waiting!]), ['new', 'new', 'failed', 'failed', 'failed', 'failed', 'new']);
-      const back = (await app.store.getJob({ id: xs[0]! }))!;
+      const back = (await app.store.admin.getJob({ id: xs[0]! }))!;
       assert.deepEqual([back.attempts, back.failedAt, back.exception], [0, null, `Error: job ${xs[0]} failed\n    at run (job.ts:3:11)`]);
-      assert.equal((await app.store.getJob({ id: waiting! }))!.attempts, 0, 'a job that was not failed is untouched');
+      assert.equal((await app.store.admin.getJob({ id: waiting! }))!.attempts, 0, 'a job that was not failed is untouched');
 
       const narrow = await app.cli(['retry', '--all', '--queue', 'rt-x', '--handler', 'A', '--json']);
       assert.deepEqual(JSON.parse(narrow.stdout), { retried: 2 });
@@ -80,7 +80,7 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(rest.stdout, '✔ 2 failed jobs put back to run again\n');
       assert.equal((await app.cli(['retry', '--all', '--queue', 'rt-y'])).stdout, '✔ 0 failed jobs put back to run again\n');
       assert.deepEqual(
-        (await app.store.counts({ queues: ['rt-x', 'rt-y'] })).map((c) => [c.queue, c.waiting, c.failed]),
+        (await app.store.admin.counts({ queues: ['rt-x', 'rt-y'] })).map((c) => [c.queue, c.waiting, c.failed]),
         [
           ['rt-x', 4, 0],
           ['rt-y', 2, 0],
@@ -90,7 +90,7 @@ for (const factory of STORE_FACTORIES) {
 
     test('forget deletes the failed jobs named, and only failed ones', async () => {
       const [f1, f2, f3] = await failJobs(app.store, 'fg', ['Ok', 'Ok', 'Ok']);
-      const [waiting] = await app.store.enqueue({ jobs: [newJob('fg-waiting')] });
+      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('fg-waiting')] });
       const res = await app.cli(['forget', String(f1), String(f3), String(waiting), '--json']);
       assert.equal(res.code, 0, res.stderr);
       assert.deepEqual(JSON.parse(res.stdout), { deleted: 2, requested: 3 });
@@ -99,7 +99,7 @@ for (const factory of STORE_FACTORIES) {
     });
 
     test('flush deletes in bulk by queue and age, and never without --yes when it cannot ask', async () => {
-      await app.store.deleteFailed({}); // earlier tests' failed jobs
+      await app.store.admin.deleteFailed({}); // earlier tests' failed jobs
       const olds = await failJobs(app.store, 'fl-a', ['Ok', 'Ok']);
       const [otherOld] = await failJobs(app.store, 'fl-b', ['Ok']);
       await ageJobs(app, [...olds, otherOld!], 2 * 86_400_000, 'failed');
@@ -119,7 +119,7 @@ for (const factory of STORE_FACTORIES) {
       );
       const everything = await app.cli(['flush', '--yes', '--json']);
       assert.deepEqual(JSON.parse(everything.stdout), { deleted: 2 });
-      assert.deepEqual((await app.store.listFailed({ limit: 10 })).total, 0);
+      assert.deepEqual((await app.store.admin.listFailed({ limit: 10 })).total, 0);
     });
 
     // Input checks do not depend on the store: one store is enough.
@@ -154,7 +154,7 @@ for (const factory of STORE_FACTORIES) {
           assert.match(r.stderr, message, args.join(' '));
           assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: no stack trace`);
         }
-        assert.equal((await app.store.getJob({ id: id! }))!.status, 'failed');
+        assert.equal((await app.store.admin.getJob({ id: id! }))!.status, 'failed');
       });
   });
 }

@@ -40,15 +40,15 @@ for (const factory of STORE_FACTORIES) {
 
       // 30 successes; 4 jobs that fail both attempts (4 retried runs, 4 final failures);
       // 3 that fail for good at once (5 attempts allowed, a permanent error).
-      await app.store.enqueue({ jobs: Array.from({ length: 30 }, (_, n) => newJob('m-ok', { payload: JSON.stringify({ n }) })) });
-      await app.store.enqueue({ jobs: Array.from({ length: 4 }, () => newJob('m-bad', { handler: 'Throws', maxAttempts: 2 })) });
-      await app.store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('m-bad', { handler: 'FailsPermanently', maxAttempts: 5 })) });
-      await app.store.setQueuePaused({ queue: 'm-paused', paused: true });
-      await app.store.enqueue({ jobs: [newJob('m-paused'), newJob('m-paused')] });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 30 }, (_, n) => newJob('m-ok', { payload: JSON.stringify({ n }) })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => newJob('m-bad', { handler: 'Throws', maxAttempts: 2 })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('m-bad', { handler: 'FailsPermanently', maxAttempts: 5 })) });
+      await app.store.admin.setQueuePaused({ queue: 'm-paused', paused: true });
+      await app.store.producer.enqueue({ jobs: [newJob('m-paused'), newJob('m-paused')] });
       await waitFor(
         'every job to finish',
         async () => {
-          const c = await app.store.counts({ queues: ['m-ok', 'm-bad'] });
+          const c = await app.store.admin.counts({ queues: ['m-ok', 'm-bad'] });
           return c.length === 1 && c[0]!.queue === 'm-bad' && c[0]!.failed === 7 && c[0]!.waiting + c[0]!.processing + c[0]!.delayed === 0;
         },
         30_000,

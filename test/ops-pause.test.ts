@@ -30,19 +30,19 @@ for (const factory of STORE_FACTORIES) {
       const byName = app.start([...common, '--queue', 'p-held,p-live']);
       await Promise.all([waitForStart(everyQueue), waitForStart(byName)]);
 
-      const held = await app.store.enqueue({ jobs: Array.from({ length: 10 }, () => newJob('p-held')) });
-      await app.store.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('p-live')) });
-      await waitFor('p-live to drain', async () => (await app.store.counts({ queues: ['p-live'] })).length === 0, 30_000, 50);
+      const held = await app.store.producer.enqueue({ jobs: Array.from({ length: 10 }, () => newJob('p-held')) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('p-live')) });
+      await waitFor('p-live to drain', async () => (await app.store.admin.counts({ queues: ['p-live'] })).length === 0, 30_000, 50);
       await sleep(600); // a few more polls of both runtimes
       for (const id of held) {
-        const job = (await app.store.getJob({ id }))!;
+        const job = (await app.store.admin.getJob({ id }))!;
         assert.deepEqual([job.status, job.attempts, job.owner], ['new', 0, null], `job ${id} of the paused queue`);
       }
-      assert.deepEqual(await app.store.counts({ queues: ['p-held'] }), [{ queue: 'p-held', waiting: 10, delayed: 0, processing: 0, failed: 0 }]);
+      assert.deepEqual(await app.store.admin.counts({ queues: ['p-held'] }), [{ queue: 'p-held', waiting: 10, delayed: 0, processing: 0, failed: 0 }]);
 
       const resumed = await app.cli(['resume', 'p-held']);
       assert.equal(resumed.stdout, '✔ Queue p-held resumed\n');
-      await waitFor('p-held to drain once resumed', async () => (await app.store.counts({ queues: ['p-held'] })).length === 0, 30_000, 50);
+      await waitFor('p-held to drain once resumed', async () => (await app.store.admin.counts({ queues: ['p-held'] })).length === 0, 30_000, 50);
       assert.equal((await app.cli(['resume', 'p-held'])).stdout, 'Queue p-held was not paused\n');
 
       everyQueue.child.kill('SIGTERM');

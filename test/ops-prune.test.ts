@@ -26,12 +26,12 @@ for (const factory of STORE_FACTORIES) {
       await app?.cleanup();
     });
 
-    const statuses = async (ids: JobId[]) => Promise.all(ids.map(async (id) => (await app.store.getJob({ id }))?.status ?? 'gone'));
+    const statuses = async (ids: JobId[]) => Promise.all(ids.map(async (id) => (await app.store.admin.getJob({ id }))?.status ?? 'gone'));
 
     test('prune deletes completed and failed rows past their retention, nothing younger', async () => {
       const completed = await completeJobs(app.store, 'pr', 4, true);
       const failed = await failJobs(app.store, 'pr', ['Ok', 'Ok', 'Ok']);
-      const [waiting] = await app.store.enqueue({ jobs: [newJob('pr', { delayMs: 0 })] });
+      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('pr', { delayMs: 0 })] });
       await ageJobs(app, completed.slice(0, 2), 2 * DAY, 'completed');
       await ageJobs(app, failed.slice(0, 1), 40 * DAY, 'failed');
       await ageJobs(app, failed.slice(1, 2), 29 * DAY, 'failed');
@@ -57,11 +57,11 @@ for (const factory of STORE_FACTORIES) {
     // Option parsing and the config file do not depend on the store: one store is enough.
     if (factory.kind === 'sqlite')
       test('retention from the bare flag (for ever) and from jobs.config.json', async () => {
-        const [id] = await app.store.enqueue({ jobs: [newJob('kc')] });
+        const [id] = await app.store.producer.enqueue({ jobs: [newJob('kc')] });
         const bare = await app.cli(['start', '--keep-completed', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
         assert.equal(bare.code, 0, bare.stderr);
         assert.match(bare.stdout, /Keeping completed jobs for ever and failed jobs for ever/);
-        assert.equal((await app.store.getJob({ id: id! }))!.status, 'completed');
+        assert.equal((await app.store.admin.getJob({ id: id! }))!.status, 'completed');
 
         writeFileSync(join(app.dir, 'jobs.config.json'), JSON.stringify({ keepCompleted: '2 days', keepFailed: '30d' }));
         const fromFile = await app.cli(['start', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
@@ -97,8 +97,8 @@ for (const factory of STORE_FACTORIES) {
       await Promise.all([waitForStart(a), waitForStart(b)]);
       assert.match(a.stdout(), /Keeping completed jobs for 1d and failed jobs for 30d \(one runtime at a time prunes, every 1\.0 s\)/);
 
-      const oks = await app.store.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('rt')) });
-      const bad = await app.store.enqueue({ jobs: Array.from({ length: 2 }, () => newJob('rt', { handler: 'FailsPermanently' })) });
+      const oks = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('rt')) });
+      const bad = await app.store.producer.enqueue({ jobs: Array.from({ length: 2 }, () => newJob('rt', { handler: 'FailsPermanently' })) });
       await waitFor(
         'every job to finish',
         async () => (await statuses([...oks, ...bad])).join() === 'completed,completed,completed,completed,completed,completed,failed,failed',

@@ -26,7 +26,7 @@ for (const factory of STORE_FACTORIES) {
     test('prints the true counts of a scripted mix, for people and as JSON', async () => {
       const { store } = app;
       // Waiting and delayed on a queue that is then paused.
-      await store.enqueue({
+      await store.producer.enqueue({
         jobs: [...Array.from({ length: 4 }, () => newJob('st-wait')), newJob('st-wait', { delayMs: 3_600_000 }), newJob('st-wait', { delayMs: 3_600_000 })],
       });
       const paused = await app.cli(['pause', 'st-wait']);
@@ -35,14 +35,14 @@ for (const factory of STORE_FACTORIES) {
       await failJobs(store, 'st-fail', ['Ok', 'Ok', 'mail/Send']);
       await completeJobs(store, 'st-done', 5);
       // Running: a real runtime that takes only st-run, 2 threads busy with 3 long jobs.
-      await store.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('st-run', { handler: 'Sleeps', payload: '{"ms":20000}' })) });
+      await store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('st-run', { handler: 'Sleeps', payload: '{"ms":20000}' })) });
       const runtime = app.start(['start', '--queue', 'st-run', '--procs', '2', '--heartbeat', '0.3', '--dead-after', '120', '--grace', '1']);
       // A runtime that stopped beating long ago and that nobody recovered yet.
-      await store.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
+      await store.registry.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
       await ageHeartbeat(app, 'ghost-1', 45_000);
       await waitFor(
         'the runtime to report 2 busy threads',
-        async () => (await store.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 2),
+        async () => (await store.registry.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 2),
         20_000,
       );
 
@@ -99,7 +99,7 @@ for (const factory of STORE_FACTORIES) {
         failedLastHour: 0,
       });
       // The same numbers the store counts itself.
-      for (const c of await store.counts({})) {
+      for (const c of await store.admin.counts({})) {
         const shown = q(c.queue)!;
         assert.deepEqual([shown.waiting, shown.delayed, shown.processing, shown.failed], [c.waiting, c.delayed, c.processing, c.failed], c.queue);
       }

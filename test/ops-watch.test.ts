@@ -37,7 +37,7 @@ describe('in a terminal (tmux)', () => {
   }
 
   test('status --watch redraws one screen in place, and q or Ctrl-C quits', async () => {
-    await app.store.enqueue({ jobs: [newJob('w-a'), newJob('w-a'), newJob('w-a'), newJob('w-b', { delayMs: 3_600_000 })] });
+    await app.store.producer.enqueue({ jobs: [newJob('w-a'), newJob('w-a'), newJob('w-a'), newJob('w-b', { delayMs: 3_600_000 })] });
     open('watch', ['status', '--watch', '--interval', '0.3']);
     const first = await waitFor(
       'the first screen',
@@ -55,8 +55,8 @@ describe('in a terminal (tmux)', () => {
     assert.match(first, /^Every 0\.3s · q or Ctrl-C quits$/m);
 
     // The store changes: the next frames show it, drawn over the old one.
-    await app.store.enqueue({ jobs: [newJob('w-a'), newJob('w-a')] });
-    await app.store.setQueuePaused({ queue: 'w-b', paused: true });
+    await app.store.producer.enqueue({ jobs: [newJob('w-a'), newJob('w-a')] });
+    await app.store.admin.setQueuePaused({ queue: 'w-b', paused: true });
     await failJobs(app.store, 'w-c', ['Ok']);
     const later = await waitFor(
       'a redrawn screen',
@@ -97,13 +97,13 @@ describe('in a terminal (tmux)', () => {
     tmux('send-keys', '-t', 'flush-no', 'n', 'Enter');
     await waitFor('the answer', () => screen('flush-no').includes('[exit 1]'), 10_000, 100);
     assert.match(screen('flush-no'), /Nothing deleted\./);
-    assert.equal((await app.store.listFailed({ queue: 'w-flush', limit: 5 })).total, 2);
+    assert.equal((await app.store.admin.listFailed({ queue: 'w-flush', limit: 5 })).total, 2);
 
     open('flush-yes', ['flush', '--queue', 'w-flush']);
     await waitFor('the question', () => screen('flush-yes').includes(prompt), 15_000, 100);
     tmux('send-keys', '-t', 'flush-yes', 'y', 'Enter');
     await waitFor('the answer', () => screen('flush-yes').includes('[exit 0]'), 10_000, 100);
     assert.match(screen('flush-yes'), /✔ 2 failed jobs deleted/);
-    for (const id of ids) assert.equal(await app.store.getJob({ id }), null);
+    for (const id of ids) assert.equal(await app.store.admin.getJob({ id }), null);
   });
 });

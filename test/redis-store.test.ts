@@ -32,17 +32,17 @@ describe('Redis store', () => {
 
   test('queue names no job refers to any more are forgotten when pruning, and come back with a new job', async () => {
     const queues = () => redis.client.smembers(`${redis.prefix}queues`);
-    const [done] = await store.enqueue({ jobs: [job({ queue: 'forget-me' })] });
-    await store.enqueue({ jobs: [job({ queue: 'keep-waiting' })] });
-    const [failing] = await store.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
+    const [done] = await store.producer.enqueue({ jobs: [job({ queue: 'forget-me' })] });
+    await store.producer.enqueue({ jobs: [job({ queue: 'keep-waiting' })] });
+    const [failing] = await store.producer.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
     for (const q of ['forget-me', 'keep-failed']) {
-      const claimed = await store.claim({ owner: 'r1', queues: [q], limit: 1 });
+      const claimed = await store.queue.claim({ owner: 'r1', queues: [q], limit: 1 });
       assert.deepEqual(
         claimed.map((c) => c.id),
         [q === 'forget-me' ? done : failing],
       );
     }
-    await store.record({
+    await store.queue.record({
       owner: 'r1',
       results: [
         { id: done!, queue: 'forget-me', outcome: 'completed' },
@@ -50,34 +50,34 @@ describe('Redis store', () => {
       ],
     });
     assert.ok((await queues()).includes('forget-me'));
-    await store.prune({ completedOlderThanMs: null, failedOlderThanMs: null, batchSize: 2 });
+    await store.admin.prune({ completedOlderThanMs: null, failedOlderThanMs: null, batchSize: 2 });
     const left = await queues();
     assert.ok(!left.includes('forget-me'), `forgotten: ${left.join(', ')}`);
     assert.ok(left.includes('keep-waiting') && left.includes('keep-failed'), `kept: ${left.join(', ')}`);
-    await store.enqueue({ jobs: [job({ queue: 'forget-me' })] });
+    await store.producer.enqueue({ jobs: [job({ queue: 'forget-me' })] });
     assert.ok((await queues()).includes('forget-me'));
-    assert.equal((await store.counts({})).find((c) => c.queue === 'forget-me')?.waiting, 1);
+    assert.equal((await store.admin.counts({})).find((c) => c.queue === 'forget-me')?.waiting, 1);
   });
 
   test('two key prefixes on one Redis never see each other’s jobs', async () => {
     const other = await createRedisPrefix('redis_store_other');
     const otherStore = await openStore(other.url);
     try {
-      const [mine] = await store.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"a"}' })] });
-      const [theirs] = await otherStore.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"b"}' })] });
-      assert.equal((await store.getJob({ id: mine! }))!.payload, '{"app":"a"}');
-      assert.equal((await otherStore.getJob({ id: theirs! }))!.payload, '{"app":"b"}');
-      const claimed = await otherStore.claim({ owner: 'b', queues: null, limit: 10 });
+      const [mine] = await store.producer.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"a"}' })] });
+      const [theirs] = await otherStore.producer.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"b"}' })] });
+      assert.equal((await store.admin.getJob({ id: mine! }))!.payload, '{"app":"a"}');
+      assert.equal((await otherStore.admin.getJob({ id: theirs! }))!.payload, '{"app":"b"}');
+      const claimed = await otherStore.queue.claim({ owner: 'b', queues: null, limit: 10 });
       assert.deepEqual(
         claimed.map((j) => j.payload),
         ['{"app":"b"}'],
         'a claim takes only its own prefix’s jobs',
       );
-      assert.deepEqual((await store.counts({ queues: ['iso'] }))[0], { queue: 'iso', waiting: 1, delayed: 0, processing: 0, failed: 0 });
+      assert.deepEqual((await store.admin.counts({ queues: ['iso'] }))[0], { queue: 'iso', waiting: 1, delayed: 0, processing: 0, failed: 0 });
       assert.ok((await scanKeys(redis.client, redis.prefix)).length > 0);
       assert.ok((await scanKeys(other.client, other.prefix)).length > 0);
       await other.drop();
-      assert.equal((await store.getJob({ id: mine! }))!.status, 'new', 'cleaning up one prefix leaves the other alone');
+      assert.equal((await store.admin.getJob({ id: mine! }))!.status, 'new', 'cleaning up one prefix leaves the other alone');
     } finally {
       await otherStore.close();
       await other.drop();
@@ -93,14 +93,14 @@ describe('Redis store', () => {
   });
 
   test('4 stores racing on 2,000 jobs: each claim is recorded under its owner, and nothing else is', async () => {
-    const ids = await store.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'owners', payload: JSON.stringify({ i }) })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'owners', payload: JSON.stringify({ i }) })) });
     const claimers = await Promise.all([0, 1, 2, 3].map(() => openStore(redis.url)));
     try {
       const got = await Promise.all(
         claimers.map(async (s, n) => {
           const mine: number[] = [];
           for (;;) {
-            const batch = await s.claim({ owner: `racer-${n}`, queues: ['owners'], limit: 37 });
+            const batch = await s.queue.claim({ owner: `racer-${n}`, queues: ['owners'], limit: 37 });
             if (batch.length === 0) return mine;
             mine.push(...batch.map((j) => j.id));
           }
@@ -114,7 +114,7 @@ describe('Redis store', () => {
           [...mine].sort((a, b) => a - b),
           `owner racer-${n}’s record is what it claimed`,
         );
-        const sample = (await store.getJob({ id: mine[0]! }))!;
+        const sample = (await store.admin.getJob({ id: mine[0]! }))!;
         assert.deepEqual([sample.status, sample.owner], ['processing', `racer-${n}`]);
       }
       assert.equal(await redis.client.zcard(`${redis.prefix}due:owners`), 0, 'no claimed job is still due');
@@ -124,8 +124,8 @@ describe('Redis store', () => {
       // Results and releases clear the records: an owner holding nothing is no longer listed.
       for (const [n, mine] of got.entries()) {
         const [first, ...rest] = mine;
-        await store.release({ owner: `racer-${n}`, ids: [first!] });
-        await store.record({ owner: `racer-${n}`, results: rest.map((id) => ({ id, queue: 'owners', outcome: 'completed' as const })) });
+        await store.queue.release({ owner: `racer-${n}`, ids: [first!] });
+        await store.queue.record({ owner: `racer-${n}`, results: rest.map((id) => ({ id, queue: 'owners', outcome: 'completed' as const })) });
       }
       assert.equal(await redis.client.zcard(`${redis.prefix}owners`), 0);
       assert.equal(await redis.client.zcard(`${redis.prefix}active:owners`), 0);
@@ -146,7 +146,7 @@ describe('Redis store', () => {
     assert.ok(up.ms < 5_000, `the script took ${up.ms} ms to exit`);
     const ids = up.out.trim().split('\n').map(Number);
     assert.equal(ids.length, 2, `printed ${up.out}`);
-    assert.equal((await store.getJob({ id: ids[1]! }))!.payload, '{"n":2}', 'the dispatch was stored before the exit');
+    assert.equal((await store.admin.getJob({ id: ids[1]! }))!.payload, '{"n":2}', 'the dispatch was stored before the exit');
 
     const down = await runAppScript(
       `class Ping extends Job { run() {} }
@@ -162,7 +162,11 @@ describe('Redis store', () => {
     const timersBefore = activeTimers();
     const down = await openStore('redis://127.0.0.1:6390/0');
     try {
-      for (const op of [() => down.enqueue({ jobs: [job()] }), () => down.claim({ owner: 'o', queues: null, limit: 1 }), () => down.counts({})]) {
+      for (const op of [
+        () => down.producer.enqueue({ jobs: [job()] }),
+        () => down.queue.claim({ owner: 'o', queues: null, limit: 1 }),
+        () => down.admin.counts({}),
+      ]) {
         const started = Date.now();
         await assert.rejects(op(), (e: Error) => {
           assert.ok(e instanceof StoreUnavailableError, `${e.name}: ${e.message}`);
@@ -187,7 +191,7 @@ describe('Redis store', () => {
     const hung = await openStore(`redis://127.0.0.1:${port}/0`);
     try {
       const started = Date.now();
-      await assert.rejects(hung.enqueue({ jobs: [job()] }), (e: Error) => {
+      await assert.rejects(hung.producer.enqueue({ jobs: [job()] }), (e: Error) => {
         assert.ok(e instanceof StoreUnavailableError, `${e.name}: ${e.message}`);
         assert.match(e.message, /Cannot reach Redis/);
         return true;
@@ -204,8 +208,8 @@ describe('Redis store', () => {
   test('times come from Redis TIME: created_at is the server’s now, the due time is it plus the delay', async () => {
     const [sec, usec] = await redis.client.time();
     const serverNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    const [id] = await store.enqueue({ jobs: [job({ queue: 'clock', delayMs: 60_000 })] });
-    const row = (await store.getJob({ id: id! }))!;
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'clock', delayMs: 60_000 })] });
+    const row = (await store.admin.getJob({ id: id! }))!;
     assert.ok(Math.abs(row.createdAt.getTime() - serverNow) < 1_000);
     assert.equal(row.scheduledAt.getTime() - row.createdAt.getTime(), 60_000);
   });

@@ -93,14 +93,14 @@ async function openSql(app: E2eApp, trace: string): Promise<Sql> {
     // Redis: the store's own reads, and the owner's set (keys.ts: <prefix>owner:<owner>).
     const prefix = new URL(app.url).searchParams.get('prefix')!;
     const client = new Redis(app.url.split('?')[0]!);
-    const total = async () => (await app.store.counts({})).reduce((n, c) => n + c.waiting + c.delayed + c.processing + c.failed, 0);
+    const total = async () => (await app.store.admin.counts({})).reduce((n, c) => n + c.waiting + c.delayed + c.processing + c.failed, 0);
     return {
       async claimedBy(owner) {
         return (await client.smembers(`${prefix}owner:${owner}`)).map(Number);
       },
       rowsLeft: total,
       async statuses() {
-        return (await app.store.counts({})).map((c) => `new:${c.waiting + c.delayed} processing:${c.processing} failed:${c.failed}`).join(' ');
+        return (await app.store.admin.counts({})).map((c) => `new:${c.waiting + c.delayed} processing:${c.processing} failed:${c.failed}`).join(' ');
       },
       async runs() {
         return readTrace(trace)
@@ -169,7 +169,7 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
       sql = await openSql(app, trace);
       const payload = kind === 'mysql' ? { mysqlUrl: app.url, ms: 5, jitterMs: 10 } : { file: trace, ms: 5, jitterMs: 10 };
       for (let i = 0; i < JOBS; i += 5000) {
-        jobIds.push(...(await app.store.enqueue({ jobs: Array.from({ length: Math.min(5000, JOBS - i) }, () => newJob('Traced', payload)) })));
+        jobIds.push(...(await app.store.producer.enqueue({ jobs: Array.from({ length: Math.min(5000, JOBS - i) }, () => newJob('Traced', payload)) })));
       }
     });
 

@@ -32,7 +32,7 @@ describe('concurrency: mysql', () => {
 
   test('4 runtimes (--procs 2) on 2,000 jobs: every job runs exactly once, all done', async () => {
     const file = join(app.dir, 'records.txt');
-    const ids = await app.store.enqueue({ jobs: Array.from({ length: 2000 }, (_, n) => newJob('Records', { file, n })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, n) => newJob('Records', { file, n })) });
     const t0 = Date.now();
     const runtimes = Array.from({ length: 4 }, () =>
       startCli(['start', '--procs', '2', '--stop-when-empty', '--quiet', ...app.storeArgs], { cwd: app.dir, timeoutMs: 120_000 }),
@@ -66,7 +66,7 @@ describe('concurrency: mysql', () => {
     const HOLD_MS = 10_000;
     // One stays running while it holds its lock; the other returns at once and leaves its
     // transaction open in its thread until the connection is closed HOLD_MS later.
-    const [holding, leaking] = (await app.store.enqueue({
+    const [holding, leaking] = (await app.store.producer.enqueue({
       jobs: [
         newJob('HoldsLock', { url: app.url, row: 1, holdMs: HOLD_MS, wait: true, file }),
         newJob('HoldsLock', { url: app.url, row: 2, holdMs: HOLD_MS, wait: false, file }),
@@ -88,11 +88,11 @@ describe('concurrency: mysql', () => {
     const lockedAt = Date.now();
 
     const records = join(app.dir, 'after-lock.txt');
-    const ids = await app.store.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Records', { file: records, n })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Records', { file: records, n })) });
     await waitFor('the 300 jobs dispatched after the locks to complete', async () => (await app.count(`id IN (${ids.join(',')})`)) === 0, HOLD_MS - 2_000);
     const doneMs = Date.now() - lockedAt;
     assert.equal(readRecords(records).length, 300);
-    assert.equal(await app.store.getJob({ id: leaking }), null, 'the job that left its transaction open is itself recorded as completed');
+    assert.equal(await app.store.admin.getJob({ id: leaking }), null, 'the job that left its transaction open is itself recorded as completed');
 
     // Both foreign transactions are still open: their rows are still locked.
     for (const row of [1, 2]) {
@@ -106,7 +106,7 @@ describe('concurrency: mysql', () => {
     }
     console.log(`  300 jobs claimed and completed in ${doneMs} ms while two job-owned transactions held row locks`);
 
-    await waitFor('the holding job to finish', async () => (await app.store.getJob({ id: holding })) === null, HOLD_MS + 10_000);
+    await waitFor('the holding job to finish', async () => (await app.store.admin.getJob({ id: holding })) === null, HOLD_MS + 10_000);
     process.kill(rt.pid, 'SIGTERM');
     const r = await exitWithin(rt, 15_000);
     assert.equal(r.code, 0, r.stderr);

@@ -218,7 +218,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
 
   test('one line when it goes, one when it is back; the runtime keeps running; every job runs exactly once', { timeout: 180_000 }, async () => {
     const trace = join(dir, 'runs.txt');
-    const ids = await store.enqueue({ jobs: Array.from({ length: JOBS }, () => newJob('Traced', { file: trace, ms: 40 })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: JOBS }, () => newJob('Traced', { file: trace, ms: 40 })) });
     const rt = startCli(['start', '--procs', '2', '--jobs-dir', JOBS_DIR, '--database-url', url], { cwd: dir, timeoutMs: 150_000 });
     await waitForBanner(rt);
     const runs = () => readTrace(trace).filter((l) => l.kind === 'run');
@@ -235,7 +235,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
 
     await waitFor(
       'every job to be recorded and its row deleted',
-      async () => runs().length >= JOBS && (await store.counts({})).every((q) => q.waiting + q.delayed + q.processing + q.failed === 0),
+      async () => runs().length >= JOBS && (await store.admin.counts({})).every((q) => q.waiting + q.delayed + q.processing + q.failed === 0),
       60_000,
       100,
     ).catch(async (e) => {
@@ -301,7 +301,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
     try {
       const own = await openStore(direct, { maxConnections: 1 });
       const trace = join(dir, 'lost-reply.txt');
-      const ids = await own.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('Traced', { file: trace, ms: 20 })) });
+      const ids = await own.producer.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('Traced', { file: trace, ms: 20 })) });
       const viaProxy = `mysql://root@127.0.0.1:${proxy.port}/jr_lost_reply`;
       const rt = startCli(['start', '--procs', '2', '--heartbeat', '0.5', '--dead-after', '3', '--jobs-dir', JOBS_DIR, '--database-url', viaProxy], {
         cwd: dir,
@@ -316,11 +316,11 @@ describe('store outage: the MariaDB server stops and starts again during a run',
       ]);
       const runs = () => readTrace(trace).filter((l) => l.kind === 'run');
       try {
-        await waitFor('every job to run and its row to go', async () => runs().length >= ids.length && (await own.counts({})).length === 0, 30_000, 100);
+        await waitFor('every job to run and its row to go', async () => runs().length >= ids.length && (await own.admin.counts({})).length === 0, 30_000, 100);
       } catch (e) {
         const stuck = [];
         for (const id of ids) {
-          const row = await own.getJob({ id });
+          const row = await own.admin.getJob({ id });
           if (row && row.status === 'processing') stuck.push(`${id} (owner ${row.owner === rtId ? 'the live runtime' : row.owner}, attempts ${row.attempts})`);
         }
         throw new Error(

@@ -32,7 +32,7 @@ function suite(kind: StoreKind) {
       app,
       trace,
       traced: (n: number, ms: number, over = {}) =>
-        app.store.enqueue({ jobs: Array.from({ length: n }, () => newJob('Traced', { file: trace, ms, traceStart: true }, over)) }),
+        app.store.producer.enqueue({ jobs: Array.from({ length: n }, () => newJob('Traced', { file: trace, ms, traceStart: true }, over)) }),
       start: (args: string[], timeoutMs = 60_000) => startCli(['start', ...args, ...app.storeArgs], { cwd: app.dir, timeoutMs }),
       starts: () => readTrace(trace).filter((l) => l.kind === 'start'),
       runs: () => readTrace(trace).filter((l) => l.kind === 'run'),
@@ -59,7 +59,7 @@ async function assertNothingLost(c: Ctx, ids: number[]): Promise<{ done: number[
   const done: number[] = [];
   const waiting: number[] = [];
   for (const id of ids) {
-    const row = await c.app.store.getJob({ id });
+    const row = await c.app.store.admin.getJob({ id });
     if (row === null) {
       assert.equal(runs.get(id), 1, `job ${id}: its row is gone, so it ran to the end exactly once`);
       done.push(id);
@@ -102,7 +102,7 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
   test('SIGTERM after a burst of fast jobs: the jobs claimed ahead are given back at once and none starts after SIGTERM', async () => {
     // Fast jobs make the runtime claim ahead (claims are sized to the pace), so slow jobs that
     // follow them are claimed several at a time while only one thread runs.
-    await c.app.store.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('Ok')) });
+    await c.app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('Ok')) });
     const slow = await c.traced(10, 2000);
     const rt = c.start(['--procs', '1', '--quiet']);
     await waitFor('the first slow job to start', () => c.starts().length >= 1, 30_000);
@@ -232,7 +232,7 @@ for (const kind of ALL_STORE_KINDS) {
       await waitFor('the job to start', () => c.starts().length === 1, 20_000);
       process.kill(a.pid, 'SIGKILL');
       await exitWithin(a, 5_000);
-      const row = await c.app.store.getJob({ id });
+      const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'processing');
       assert.equal(row?.owner, aId);
 
@@ -246,7 +246,7 @@ for (const kind of ALL_STORE_KINDS) {
       assert.equal(runs[0]!.id, id);
       assert.notEqual(runs[0]!.runtimeId, aId);
       assert.equal(runs[0]!.attempt, 1, 'the run on the new runtime is attempt 1 of 1');
-      assert.equal(await c.app.store.getJob({ id }), null, 'completed and deleted');
+      assert.equal(await c.app.store.admin.getJob({ id }), null, 'completed and deleted');
       console.log(`  SIGKILL (${kind}): the next runtime gave the job back ${recoveredAfter(r.stderr, t0)} ms after it was spawned`);
     });
 
@@ -275,7 +275,7 @@ for (const kind of ALL_STORE_KINDS) {
         r.stderr,
         new RegExp(`Recovered 1 dead runtime\\(s\\) ${ids[1]}: 0 job\\(s\\) given back to run again, 1 failed after too many interruptions`),
       );
-      const row = await c.app.store.getJob({ id });
+      const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'failed');
       assert.equal(row?.interruptions, 2);
       assert.equal(row?.owner, null);
@@ -315,11 +315,11 @@ for (const kind of ALL_STORE_KINDS) {
       process.kill(a.pid, 'SIGCONT');
       await waitFor("the first runtime's own run to finish", () => c.runs().some((r) => r.runtimeId === aId), 10_000);
       await sleep(500); // time for its result write, which must change nothing
-      const row = await c.app.store.getJob({ id });
+      const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'processing', "the first runtime's late result did not complete the job the peer now runs");
       assert.equal(row?.owner, bId);
 
-      await waitFor('the peer to finish the job', async () => (await c.app.store.getJob({ id })) === null, 10_000);
+      await waitFor('the peer to finish the job', async () => (await c.app.store.admin.getJob({ id })) === null, 10_000);
       assert.deepEqual(
         c
           .runs()

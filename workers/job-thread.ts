@@ -1,11 +1,12 @@
-// The Piscina thread entry: loads a job's class, runs one fresh instance, reports the outcome
-// as plain data. It never touches a store: the master claims jobs and records results.
+// The Piscina thread entry: loads a job's class, runs it by run-one-job's rules, reports the
+// outcome as plain data. It never touches a store: the master claims jobs and records results.
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
-import { InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../src/errors.js';
+import { PERMANENT_ERROR_NAMES } from '../src/errors.js';
 import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/execution/thread-protocol.js';
 import { Phase, TaskSlots } from '../src/execution/task-slots.js';
-import { loadJobClass, preloadJobClasses, type JobInstance } from '../src/execution/job-loader.js';
+import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
+import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
@@ -38,77 +39,37 @@ function mark(task: JobTask, phase: Phase): void {
 async function runJob(task: JobTask): Promise<JobTaskResult> {
   // Queued before a shutdown began: hand it back unrun rather than start it now.
   if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
-  // Timed from now, not from when it was queued: first its code loads, under a limit of its own.
+  // First its code loads (once per thread), under a limit of its own.
   mark(task, Phase.LOADING);
-  const started = performance.now();
-  const warnings: string[] = [];
-  let job: JobInstance | undefined;
-  let payload: unknown;
+  let JobClass: RunnableJobClass;
   try {
-    const JobClass = await loadJobClass(jobsDir, task.handler);
-    // The job's --timeout counts from here: its run, not its code's first load.
-    mark(task, Phase.RUNNING);
-    payload = parsePayload(task.payload);
-    job = new JobClass();
-    job.context = {
-      id: task.id,
-      handler: task.handler,
-      queue: task.queue,
-      attempt: task.attempts,
-      maxAttempts: task.maxAttempts,
-      runtimeId: task.runtimeId,
-    };
-    const work = job.run ?? job.execute;
-    await work!.call(job, payload);
+    JobClass = await loadJobClass(jobsDir, task.handler);
   } catch (e) {
+    // Unknown handler, a file that fails to import: permanent (HandlerNotFoundError).
     const error = toError(e);
     const permanent = PERMANENT_ERROR_NAMES.has(error.name);
-    if (job?.onFailure && isFinalFailure(task, permanent)) {
-      await hook(() => job!.onFailure!(payload, error), 'onFailure', warnings);
-    }
-    return {
-      ok: false,
-      durationMs: performance.now() - started,
-      warnings,
-      errorName: error.name,
-      message: error.message,
-      detail: error.stack ?? `${error.name}: ${error.message}`,
-      permanent,
-    };
+    return failure(error, permanent, isFinalFailure(task, permanent), [], 0);
   }
-  if (job.onSuccess) await hook(() => job!.onSuccess!(payload), 'onSuccess', warnings);
-  return { ok: true, durationMs: performance.now() - started, warnings };
+  // The job's --timeout and its reported duration count from here: its run, not its code's first load.
+  mark(task, Phase.RUNNING);
+  const started = performance.now();
+  const context = { id: task.id, handler: task.handler, queue: task.queue, attempt: task.attempts, maxAttempts: task.maxAttempts, runtimeId: task.runtimeId };
+  const outcome = await runOneJob(JobClass, task.payload, context);
+  const durationMs = performance.now() - started;
+  const warnings = outcome.warnings.map((w) => `${w.hook}() threw: ${w.message}`);
+  if (outcome.ok) return { ok: true, durationMs, warnings };
+  return failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs);
 }
 
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InvalidPayloadError(`The job's payload in the store is not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** A failing hook does not change the job's outcome; it is reported as a warning. */
-async function hook(fn: () => unknown, name: string, warnings: string[]): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    warnings.push(`${name}() threw: ${toError(e).message}`);
-  }
-}
-
-function toError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  // `throw 'text'` or a thrown object: keep what it said.
-  const err = new Error(typeof e === 'string' ? e : `non-Error thrown: ${safeString(e)}`);
-  err.name = 'Error';
-  return err;
-}
-
-function safeString(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
+function failure(error: Error, permanent: boolean, final: boolean, warnings: string[], durationMs: number): JobTaskResult {
+  return {
+    ok: false,
+    durationMs,
+    warnings,
+    errorName: error.name,
+    message: error.message,
+    detail: error.stack ?? `${error.name}: ${error.message}`,
+    permanent,
+    final,
+  };
 }

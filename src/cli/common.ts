@@ -13,6 +13,6 @@ export async function openConfiguredStore(
   opts: { databaseUrl?: string; jobsDir?: string },
   connect: StoreConnectOptions = {},
 ): Promise<{ config: ResolvedConfig; store: JobStore }> {
-  const config = await resolveConfig({ databaseUrl: opts.databaseUrl, jobsDir: opts.jobsDir });
+  const config = await resolveConfig({ databaseUrl: opts.databaseUrl, jobsDir: opts.jobsDir, applyToProcess: true });
   return { config, store: await openStore(config.databaseUrl, connect) };
 }

@@ -49,11 +49,11 @@ export interface StatusSnapshot {
 }
 
 export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
-  const runtimes = await store.listRuntimes({});
-  const counts = await store.counts({});
-  const paused = new Set((await store.listPausedQueues({})).map((p) => p.queue));
-  const lastMinute = new Map((await store.throughput({ sinceMs: 60_000 })).map((t) => [t.queue, t]));
-  const lastHour = new Map((await store.throughput({ sinceMs: 3_600_000 })).map((t) => [t.queue, t]));
+  const runtimes = await store.registry.listRuntimes({});
+  const counts = await store.admin.counts({});
+  const paused = new Set((await store.admin.listPausedQueues({})).map((p) => p.queue));
+  const lastMinute = new Map((await store.admin.throughput({ sinceMs: 60_000 })).map((t) => [t.queue, t]));
+  const lastHour = new Map((await store.admin.throughput({ sinceMs: 3_600_000 })).map((t) => [t.queue, t]));
   // A queue shows while it has jobs, is paused, or finished jobs in the last hour (its rows may be gone).
   const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys()])].sort();
   const byName = new Map(counts.map((c) => [c.queue, c]));

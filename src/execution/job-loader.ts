@@ -4,15 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { HandlerNotFoundError } from '../errors.js';
 import { assertHandlerName } from '../values/names.js';
 import { isTypeScriptFile, registerTypeScript } from './typescript-loader.js';
+import { hasRunMethod, type RunnableJobClass } from './run-one-job.js';
 
-export interface JobInstance {
-  context?: unknown;
-  run?(payload: unknown): unknown;
-  execute?(payload: unknown): unknown;
-  onSuccess?(payload: unknown): unknown;
-  onFailure?(payload: unknown, error: Error): unknown;
-}
-export type JobClass = new () => JobInstance;
+type JobClass = RunnableJobClass;
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.cts'];
 // Only successes are cached: a file deployed after a failed lookup is found on the next job.
@@ -69,9 +63,7 @@ export async function preloadJobClasses(jobsDir: string): Promise<void> {
 }
 
 function isJobClass(v: unknown): v is JobClass {
-  if (typeof v !== 'function' || !v.prototype) return false;
-  const proto = v.prototype as JobInstance;
-  return typeof proto.run === 'function' || typeof proto.execute === 'function';
+  return typeof v === 'function' && hasRunMethod(v as JobClass);
 }
 
 function pickClass(mod: Record<string, unknown>, name: string): JobClass | undefined {

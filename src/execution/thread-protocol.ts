@@ -39,6 +39,8 @@ export type JobTaskResult =
       detail: string;
       /** failPermanently(), unknown handler, unreadable payload: no retry can help. */
       permanent: boolean;
+      /** No run follows (permanent, or the last attempt): decided in the thread, where onFailure ran. */
+      final: boolean;
       skipped?: undefined;
     };
 

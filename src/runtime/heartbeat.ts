@@ -1,5 +1,5 @@
 import pidusage from 'pidusage';
-import type { JobStore, RuntimeInfo, RuntimeStats } from '../stores/store.js';
+import type { Registry, RuntimeInfo, RuntimeStats } from '../stores/store.js';
 import { isDeadOnThisHost } from './host-identity.js';
 import type { Logger } from './logger.js';
 import { timerMs } from './long-timers.js';
@@ -10,7 +10,7 @@ import { timerMs } from './long-timers.js';
 // owner, never by a job's age, so a long job on a live runtime is never taken away.
 
 export interface HeartbeatOptions {
-  store: JobStore;
+  registry: Registry;
   log: Logger;
   runtime: RuntimeInfo;
   intervalMs: number;
@@ -37,7 +37,7 @@ export class Heartbeat {
 
   /** Registers, recovers dead peers once (this may be the next runtime to start), then beats. */
   async start(): Promise<void> {
-    await this.o.store.registerRuntime({ runtime: this.o.runtime });
+    await this.o.registry.registerRuntime({ runtime: this.o.runtime });
     await this.recover();
     this.timer = setInterval(() => {
       this.o.onTick?.();
@@ -55,7 +55,7 @@ export class Heartbeat {
     }
     this.o.onBeat?.(usage.memory);
     try {
-      await this.o.store.heartbeat({ runtime: this.o.runtime, stats: { ...this.o.stats(), cpuPercent: usage.cpu, rssBytes: usage.memory } });
+      await this.o.registry.heartbeat({ runtime: this.o.runtime, stats: { ...this.o.stats(), cpuPercent: usage.cpu, rssBytes: usage.memory } });
       await this.recover();
     } catch {
       // The claim loop and result writer report the outage; here it only delays recovery.
@@ -67,9 +67,9 @@ export class Heartbeat {
     // After an outage every peer's heartbeat is stale by as long as the store was away. Waiting
     // one full window lets live peers beat again first, so none is mistaken for dead.
     if (Date.now() - this.lastStoreFailure < this.o.deadAfterMs) return;
-    const peers = await this.o.store.listRuntimes({});
+    const peers = await this.o.registry.listRuntimes({});
     const alsoDead = peers.filter((p) => p.id !== this.o.runtime.id && isDeadOnThisHost(p.id, p.pid)).map((p) => p.id);
-    const report = await this.o.store.recoverDeadRuntimes({ deadAfterMs: this.o.deadAfterMs, maxInterruptions: this.o.maxInterruptions, alsoDead });
+    const report = await this.o.registry.recoverDeadRuntimes({ deadAfterMs: this.o.deadAfterMs, maxInterruptions: this.o.maxInterruptions, alsoDead });
     if (report.runtimes.length > 0 || report.released > 0 || report.failed > 0) {
       this.o.log.warn(
         `Recovered ${report.runtimes.length} dead runtime(s) ${report.runtimes.join(', ')}: ${report.released} job(s) given back to run again` +
@@ -85,7 +85,7 @@ export class Heartbeat {
     this.timer = null;
     await this.beating;
     try {
-      await this.o.store.deregisterRuntime({ id: this.o.runtime.id });
+      await this.o.registry.deregisterRuntime({ id: this.o.runtime.id });
     } catch (e) {
       this.o.log.warn(`Could not leave the runtime registry (${(e as Error).message}); peers will remove this runtime once its heartbeat is stale`);
     }

@@ -55,7 +55,7 @@ export interface MasterOptions {
 
 export async function runMaster(o: MasterOptions): Promise<number> {
   const id = newRuntimeId();
-  const metrics = o.metrics ? new Metrics({ store: o.store, ...o.metrics }) : null;
+  const metrics = o.metrics ? new Metrics({ admin: o.store.admin, ...o.metrics }) : null;
   await metrics?.start(); // before the threads start: a port in use ends the start cleanly
   const executor = new ThreadPool({
     threads: o.threads,
@@ -64,7 +64,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}),
   });
   const runtime = new Runtime({
-    store: o.store,
+    queue: o.store.queue,
+    storeUrl: o.store.displayUrl,
     executor,
     log: o.log,
     owner: id,
@@ -76,12 +77,16 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     keepCompleted: o.keepCompleted,
     graceMs: o.graceMs,
     maxJobs: o.maxJobs,
-    onReady: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
-    ...(metrics ? { onJobFinished: metrics.onJobFinished } : {}),
+    events: {
+      ready: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
+      ...(metrics ? { jobFinished: metrics.onJobFinished } : {}),
+      maxJobsReached: () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`),
+    },
   });
   metrics?.watchSlots(() => ({ busy: runtime.stats().busyThreads, total: executor.slots }));
   const pruner = new Pruner({
-    store: o.store,
+    registry: o.store.registry,
+    admin: o.store.admin,
     log: o.log,
     owner: id,
     completedRetentionMs: o.keepCompleted ? o.completedRetentionMs : null,
@@ -97,7 +102,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     runtime.stop();
   };
   const heartbeat = new Heartbeat({
-    store: o.store,
+    registry: o.store.registry,
     log: o.log,
     runtime: { id, host: HOST, pid: process.pid, queues: o.queues, threads: o.threads },
     intervalMs: o.heartbeatMs,
@@ -162,7 +167,6 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   }
 
   if (o.maxTimeMs) cancelMaxTime = afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`));
-  runtime.onMaxJobs = () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`);
 
   o.log.info(
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
 import { InvalidInputError } from '../errors.js';
-import type { ClaimedJob, JobResult, JobStore } from '../stores/store.js';
+import type { Admin, ClaimedJob, JobResult } from '../stores/store.js';
 
 // Prometheus metrics of one runtime, served as text on /metrics (`start --metrics-port`).
 // The per-job part is plain arithmetic on objects made once per queue and handler: the runtime
@@ -90,7 +90,8 @@ class BucketsHistogram extends Histogram<string> {
 }
 
 export interface MetricsOptions {
-  store: JobStore;
+  /** The store-wide queue gauges are read at scrape. */
+  admin: Pick<Admin, 'counts' | 'listPausedQueues'>;
   host: string;
   port: number;
 }
@@ -166,7 +167,7 @@ export class Metrics {
   /** Reads the store's figures for the queue gauges; on failure the last ones stay and store_up says 0. */
   private async refreshStoreGauges(): Promise<void> {
     try {
-      const [counts, paused] = await Promise.all([this.o.store.counts({}), this.o.store.listPausedQueues({})]);
+      const [counts, paused] = await Promise.all([this.o.admin.counts({}), this.o.admin.listPausedQueues({})]);
       this.queueJobs.reset();
       for (const c of counts) {
         for (const state of ['waiting', 'delayed', 'processing', 'failed'] as const) this.queueJobs.set({ queue: c.queue, state }, c[state]);

@@ -1,4 +1,4 @@
-import type { JobStore } from '../stores/store.js';
+import type { Admin, Registry } from '../stores/store.js';
 import { formatAge } from '../values/age.js';
 import type { Logger } from './logger.js';
 import { timerMs } from './long-timers.js';
@@ -14,7 +14,9 @@ export const PRUNER_LEASE = 'pruner';
 const LEASE_PERIODS = 3;
 
 export interface PrunerOptions {
-  store: JobStore;
+  /** The lease that makes one runtime the pruner. */
+  registry: Pick<Registry, 'acquireLease' | 'releaseLease'>;
+  admin: Pick<Admin, 'prune'>;
   log: Logger;
   /** This runtime's id: the lease holder. */
   owner: string;
@@ -41,8 +43,8 @@ export class Pruner {
   private async runOnce(): Promise<void> {
     try {
       const ttlMs = Math.max(this.o.everyMs * LEASE_PERIODS, 10_000);
-      if (!(await this.o.store.acquireLease({ name: PRUNER_LEASE, owner: this.o.owner, ttlMs }))) return;
-      const report = await this.o.store.prune({
+      if (!(await this.o.registry.acquireLease({ name: PRUNER_LEASE, owner: this.o.owner, ttlMs }))) return;
+      const report = await this.o.admin.prune({
         completedOlderThanMs: this.o.completedRetentionMs,
         failedOlderThanMs: this.o.failedRetentionMs,
       });
@@ -62,6 +64,6 @@ export class Pruner {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
-    await this.o.store.releaseLease({ name: PRUNER_LEASE, owner: this.o.owner }).catch(() => undefined);
+    await this.o.registry.releaseLease({ name: PRUNER_LEASE, owner: this.o.owner }).catch(() => undefined);
   }
 }

@@ -1,9 +1,25 @@
-import type { JobResult, JobStore } from '../stores/store.js';
+import type { JobResult, Queue } from '../stores/store.js';
 
 // Results are written in batches: while one write is in flight, the next results gather, so the
 // batch size follows the load (one job: written at once; 20k/s: hundreds per write, plus what
 // arrives in GATHER_MS while results stream in).
 // When the store is down, results stay here and are written once it is back: none is lost.
+// Each result carries what to report once it is in the store (its ✔ or ✖ line), so the log
+// never says a job was done before the store does.
+
+/** A result waiting to be written, and what to report once it is. */
+export interface PendingResult {
+  result: JobResult;
+  /** Called once the result is in the store. */
+  recorded: () => void;
+}
+
+export interface ResultWriterEvents {
+  /** A write failed; `pending` results are kept in memory and retried. */
+  storeDown(e: unknown, pending: number): void;
+  /** A write succeeded after failures. */
+  storeUp(): void;
+}
 
 const MAX_BATCH = 2000;
 const MAX_BACKOFF_MS = 5_000;
@@ -11,9 +27,9 @@ const STREAMING_BATCH = 50;
 const GATHER_MS = 5;
 
 export class ResultWriter {
-  private buffer: JobResult[] = [];
+  private buffer: PendingResult[] = [];
   /** The batch being written now. */
-  private writing: JobResult[] = [];
+  private writing: PendingResult[] = [];
   private flushing: Promise<void> | null = null;
   private failures = 0;
   private lastBatch = 0;
@@ -21,11 +37,10 @@ export class ResultWriter {
   private lastWriteAt = -Infinity;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly queue: Pick<Queue, 'record'>,
     private readonly owner: string,
     private readonly keepCompleted: boolean,
-    private readonly onStoreError: (e: unknown, pending: number) => void,
-    private readonly onStoreRecovered: () => void,
+    private readonly events: ResultWriterEvents,
   ) {}
 
   get pending(): number {
@@ -34,11 +49,11 @@ export class ResultWriter {
 
   /** Jobs whose results are not in the store yet: still this runtime's, though no longer running. */
   pendingIds(): number[] {
-    return [...this.writing, ...this.buffer].map((r) => r.id);
+    return [...this.writing, ...this.buffer].map((p) => p.result.id);
   }
 
-  add(result: JobResult): void {
-    this.buffer.push(result);
+  add(pending: PendingResult): void {
+    this.buffer.push(pending);
     this.flushing ??= this.flushLoop();
   }
 
@@ -63,15 +78,16 @@ export class ResultWriter {
       this.lastWriteAt = performance.now();
       this.writing = batch;
       try {
-        await this.store.record({ owner: this.owner, results: batch, keepCompleted: this.keepCompleted });
+        await this.queue.record({ owner: this.owner, results: batch.map((p) => p.result), keepCompleted: this.keepCompleted });
         this.writing = [];
-        if (this.failures > 0) this.onStoreRecovered();
+        if (this.failures > 0) this.events.storeUp();
         this.failures = 0;
+        for (const p of batch) p.recorded();
       } catch (e) {
         this.writing = [];
         this.buffer.unshift(...batch);
         this.failures++;
-        this.onStoreError(e, this.buffer.length);
+        this.events.storeDown(e, this.buffer.length);
         await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures)));
       }
     }

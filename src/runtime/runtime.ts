@@ -1,17 +1,21 @@
-import type { ClaimedJob, JobId, JobResult, JobStore } from '../stores/store.js';
-import { isFinalFailure, type JobTaskResult } from '../execution/thread-protocol.js';
+import type { ClaimedJob, JobId, JobResult, Queue } from '../stores/store.js';
+import type { JobTaskResult } from '../execution/thread-protocol.js';
 import type { Logger } from './logger.js';
 import { ResultWriter } from './result-writer.js';
 import type { JobExecutor } from './thread-pool.js';
 import { StoreHealth } from './store-health.js';
-import { ThroughputMeter } from './throughput-meter.js';
-import { afterLong, timerMs } from './long-timers.js';
+import { ClaimPacer } from './claim-pacer.js';
+import { LoopSleep } from './loop-sleep.js';
+import { afterLong } from './long-timers.js';
+import { capErrorText } from '../values/error-text.js';
 
 // The master's loop: claim due jobs in batches sized to what the threads can start soon, hand
 // them to the executor, and record results in batches. It knows only the store interface.
 
 export interface RuntimeOptions {
-  store: JobStore;
+  queue: Queue;
+  /** The store's URL (password masked), for messages about its health. */
+  storeUrl: string;
   executor: JobExecutor;
   log: Logger;
   /** This runtime's id, recorded on every job it claims. */
@@ -30,10 +34,17 @@ export interface RuntimeOptions {
   graceMs: number;
   /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */
   maxJobs: number | null;
-  /** Called once, after the first successful claim round (readiness for supervisors). */
-  onReady?: () => void;
-  /** Called for every run that finished (not for jobs handed back unrun), e.g. for metrics; on the hot path, so keep it cheap. */
-  onJobFinished?: (job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number) => void;
+  events: RuntimeEvents;
+}
+
+/** What the runtime tells the rest of the master, given once at construction. */
+export interface RuntimeEvents {
+  /** Once, after the first successful claim (readiness for supervisors). */
+  ready(): void;
+  /** Every run that finished (not jobs handed back unrun), e.g. for metrics; on the hot path, so keep it cheap. */
+  jobFinished?(job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void;
+  /** Once --max-jobs jobs have been claimed and have all finished. */
+  maxJobsReached(): void;
 }
 
 export interface RunSummary {
@@ -43,52 +54,32 @@ export interface RunSummary {
   released: number;
 }
 
-// Claim enough for this long of work at the current rate: big batches when jobs are fast,
-// no hoarding when they are slow (another runtime may be idle). Jobs of up to ~100 ms get one
-// queued behind each running one, so a thread that finishes starts the next at once instead
-// of waiting for a claim's round trip.
-const LOOKAHEAD_S = 0.1;
-/** How much faster than --sleep polls may get while they keep finding jobs. */
-const POLL_SPEEDUP = 10;
-
 export class Runtime {
   private readonly waiting: ClaimedJob[] = [];
   private readonly running = new Map<JobId, ClaimedJob>();
   private readonly writer: ResultWriter;
   private readonly health: StoreHealth;
-  private readonly meter = new ThroughputMeter();
+  private readonly pacer: ClaimPacer;
+  private readonly loopSleep = new LoopSleep();
   private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0 };
   private stopping = false;
   private claimedTotal = 0;
   /** A claim failed: it may still have committed, so its jobs must be given back before the next. */
   private claimUncertain = false;
-  /** Called once when --max-jobs jobs have been claimed. */
-  onMaxJobs: (() => void) | null = null;
+  private readySent = false;
   /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
   private retriesDueBy = 0;
-  /** The loop sleeps for room (woken by finished jobs) or because nothing is due (woken by the poll timer). */
-  private sleepingForRoom = false;
-  private wakeUp: (() => void) | null = null;
-  /** A wake-up that came while the loop was busy claiming: the next idle sleep is skipped. */
-  private wakePending = false;
   private idleWaiters: Array<() => void> = [];
   /** Jobs the pool handed back unrun during shutdown. */
   private readonly unrun: JobId[] = [];
-  /** Claims since the last poll sleep found jobs. */
-  private foundSincePoll = false;
-  /** The poll interval now: --sleep (o.pollMs) when idle, shorter while polls keep finding jobs. */
-  private currentPollMs: number;
 
   constructor(private readonly o: RuntimeOptions) {
-    this.currentPollMs = o.pollMs;
-    this.health = new StoreHealth(o.log, o.store.displayUrl);
-    this.writer = new ResultWriter(
-      o.store,
-      o.owner,
-      o.keepCompleted,
-      (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
-      () => this.health.up(),
-    );
+    this.pacer = new ClaimPacer(o.pollMs, o.batch);
+    this.health = new StoreHealth(o.log, o.storeUrl);
+    this.writer = new ResultWriter(o.queue, o.owner, o.keepCompleted, {
+      storeDown: (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
+      storeUp: () => this.health.up(),
+    });
   }
 
   /** Runs until stop() (or, with stopWhenEmpty, until no job is due and none is running). */
@@ -107,10 +98,7 @@ export class Runtime {
 
   /** Ends the poll sleep early (a dispatch signalled new work, or stop). */
   wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = null;
-    if (w) w();
-    else this.wakePending = true;
+    this.loopSleep.wake();
   }
 
   /** For heartbeats and status. */
@@ -127,8 +115,7 @@ export class Runtime {
   }
 
   private target(): number {
-    const slots = this.o.executor.slots;
-    return Math.max(slots, Math.min(this.o.batch, Math.ceil(this.meter.perSecond() * LOOKAHEAD_S)));
+    return this.pacer.target(this.o.executor.slots);
   }
 
   private async claimLoop(): Promise<void> {
@@ -143,19 +130,19 @@ export class Runtime {
       const budget = this.o.maxJobs === null ? Infinity : this.o.maxJobs - this.claimedTotal;
       if (budget <= 0) {
         // Every job claimed within the budget runs: the drain starts once they are done.
-        if (this.inFlight === 0) this.onMaxJobs?.();
+        if (this.inFlight === 0) this.o.events.maxJobsReached();
         await this.sleep(null);
         continue;
       }
       if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
       try {
-        jobs = await this.o.store.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
+        jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
         this.claimedTotal += jobs.length;
         this.health.up();
-        if (this.o.onReady) {
-          this.o.onReady();
-          this.o.onReady = undefined;
+        if (!this.readySent) {
+          this.readySent = true;
+          this.o.events.ready();
         }
       } catch (e) {
         // The claim may have committed with its reply lost: what it took is given back first.
@@ -171,26 +158,9 @@ export class Runtime {
       this.waiting.push(...jobs);
       this.feed();
       if (jobs.length === 0 && drained) return;
-      if (jobs.length > 0) this.foundSincePoll = true;
-      if (jobs.length < want) {
-        // Nothing more is due: poll later. Whether this poll round found work counts all its
-        // claims: the last one comes back empty when the one before took exactly what was left.
-        const found = this.foundSincePoll;
-        this.foundSincePoll = false;
-        await this.sleep(this.nextPollMs(found));
-      }
+      this.pacer.claimed(jobs.length);
+      if (jobs.length < want) await this.sleep(this.pacer.nextPollMs()); // nothing more is due: poll later
     }
-  }
-
-  /**
-   * The poll interval adapts to arrivals that no wake-up announced (dispatches from another
-   * host): a poll that found jobs makes the next come after a tenth of --sleep, so while they
-   * keep arriving they wait about 50 ms instead of 500 on average; each empty poll doubles the
-   * interval back, up to --sleep (idle: one query per --sleep).
-   */
-  private nextPollMs(found: boolean): number {
-    this.currentPollMs = found ? this.o.pollMs / POLL_SPEEDUP : Math.min(this.o.pollMs, this.currentPollMs * 2);
-    return this.currentPollMs;
   }
 
   /** Gives back jobs a failed claim may have taken; false (after a backoff) while the store is away. */
@@ -198,7 +168,7 @@ export class Runtime {
     try {
       // Still ours: running, waiting, or finished with the result not written yet.
       const held = [...this.running.keys(), ...this.waiting.map((j) => j.id), ...this.writer.pendingIds()];
-      const n = await this.o.store.releaseUnheld({ owner: this.o.owner, heldIds: held });
+      const n = await this.o.queue.releaseUnheld({ owner: this.o.owner, heldIds: held });
       this.claimUncertain = false;
       this.health.up();
       if (n > 0) this.o.log.warn(`Gave back ${n} job(s) taken by a claim whose reply was lost`);
@@ -248,48 +218,37 @@ export class Runtime {
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
-    this.meter.tick();
+    this.pacer.jobFinished();
     const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
     let result: JobResult;
+    let report: () => void;
     if (r.ok) {
       this.summary.completed++;
-      this.o.log.jobCompleted(line, r.warnings);
       result = { id: job.id, queue: job.queue, outcome: 'completed' };
-    } else if (isFinalFailure(job, r.permanent)) {
+      report = () => this.o.log.jobCompleted(line, r.warnings);
+    } else if (r.final) {
       this.summary.failed++;
-      this.o.log.jobFailed(line, r.message, null, r.warnings);
       result = { id: job.id, queue: job.queue, outcome: 'failed', error: capErrorText(r.detail) };
+      report = () => this.o.log.jobFailed(line, r.message, null, r.warnings);
     } else {
       this.summary.retried++;
-      this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
       result = { id: job.id, queue: job.queue, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
+      report = () => this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
       this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
     }
-    this.o.onJobFinished?.(job, result.outcome, r.durationMs);
-    this.writer.add(result);
+    this.o.events.jobFinished?.(job, result.outcome, r.durationMs);
+    // Its ✔ or ✖ line is written once the store has the result: the log and the table agree.
+    this.writer.add({ result, recorded: report });
     if (!this.stopping) this.feed();
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     // Room for more: claim now, unless the store had nothing due (then the poll timer decides).
-    if (this.wakeUp && this.sleepingForRoom) this.wake();
+    if (this.loopSleep.sleepingForRoom) this.wake();
     if (this.o.stopWhenEmpty && this.inFlight === 0) this.writer.drain().then(() => this.wake());
   }
 
   /** Sleeps until woken, or for `ms` (null: until a job finishes or stop). */
   private sleep(ms: number | null): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (ms !== null && this.wakePending) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    this.sleepingForRoom = ms === null;
-    return new Promise<void>((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => this.wake(), timerMs(ms));
-      this.wakeUp = () => {
-        if (timer) clearTimeout(timer);
-        this.sleepingForRoom = false;
-        resolve();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.loopSleep.sleep(ms);
   }
 
   private async finish(): Promise<void> {
@@ -324,7 +283,7 @@ export class Runtime {
   private async releaseJobs(ids: JobId[]): Promise<void> {
     for (;;) {
       try {
-        this.summary.released += await this.o.store.release({ owner: this.o.owner, ids });
+        this.summary.released += await this.o.queue.release({ owner: this.o.owner, ids });
         return;
       } catch (e) {
         this.health.down(e, `${ids.length} unstarted job(s) to give back`);
@@ -332,14 +291,6 @@ export class Runtime {
       }
     }
   }
-}
-
-/** Most characters of an error (message and stack) kept with a job: a stack trace fits many times over. */
-const MAX_ERROR_CHARS = 16_384;
-
-/** An error text as stored: a job that throws a megabyte of text does not get to write it into every store write. */
-function capErrorText(text: string): string {
-  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length - MAX_ERROR_CHARS} more characters cut)`;
 }
 
 /** Resolves after `ms`, however long (--grace may be days); keeps no process alive. */

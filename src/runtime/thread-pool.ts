@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { formatMs } from './logger.js';
 import { timerMs } from './long-timers.js';
-import type { JobTask, JobTaskResult, ThreadData } from '../execution/thread-protocol.js';
+import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../execution/thread-protocol.js';
 import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../execution/task-slots.js';
 
 // The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
@@ -110,7 +110,7 @@ export class ThreadPool implements JobExecutor {
       chunk.forEach(({ resolve }, i) => {
         const phase = this.phaseOf(tasks[i]!.startSlot);
         const wasRunning = phase === Phase.LOADING || phase === Phase.RUNNING;
-        resolve(wasRunning ? this.crashResult(e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
+        resolve(wasRunning ? this.crashResult(tasks[i]!, e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
       });
     } finally {
       for (const t of tasks) this.giveBackSlot(t.startSlot);
@@ -140,7 +140,7 @@ export class ThreadPool implements JobExecutor {
     try {
       return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
     } catch (e) {
-      return this.crashResult(e, submitted, timeout?.expired() ?? null);
+      return this.crashResult(task, e, submitted, timeout?.expired() ?? null);
     } finally {
       timeout?.cancel();
       // A thread being terminated might still write its slot for a moment: not reused until it is surely gone.
@@ -149,7 +149,7 @@ export class ThreadPool implements JobExecutor {
     }
   }
 
-  private crashResult(e: unknown, submitted: number, timedOut: { limitMs: number; loading: boolean } | null): JobTaskResult {
+  private crashResult(task: JobTask, e: unknown, submitted: number, timedOut: { limitMs: number; loading: boolean } | null): JobTaskResult {
     const err = e as Error;
     const message = !timedOut
       ? describeThreadDeath(err)
@@ -164,6 +164,7 @@ export class ThreadPool implements JobExecutor {
       message,
       detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
       permanent: false,
+      final: isFinalFailure(task, false),
     };
   }
 

@@ -4,6 +4,7 @@ import type { JobStore } from './store.js';
 import { maskUrlPassword } from './url-in-messages.js';
 
 // Store drivers load lazily: an app on MySQL never loads better-sqlite3 or ioredis, and so on.
+// The sync: and null: engines are producers only (see dispatcher.ts).
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./.jobs/jobs.sqlite';
 
@@ -30,14 +31,12 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
       const { RedisStore } = await import('./redis/redis-store.js');
       return new RedisStore({ url });
     }
-    case 'sync': {
-      const { SyncStore } = await import('../inline/sync-store.js');
-      return new SyncStore();
-    }
-    case 'null': {
-      const { NullStore } = await import('../inline/null-store.js');
-      return new NullStore();
-    }
+    case 'sync':
+    case 'null':
+      throw new InvalidInputError(
+        `The ${scheme}: engine keeps no jobs, so a runtime has nothing to process and an operator nothing to inspect: ` +
+          `point --database-url or JOBS_DATABASE_URL at a store (redis:, mysql:, sqlite:)`,
+      );
     default:
       throw new InvalidInputError(
         `Unsupported database URL '${maskUrlPassword(url)}': use mysql://user:pass@host:3306/db, ` +

@@ -76,7 +76,7 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
       assert.equal(m.code, 0, `migrate failed: ${m.stderr}`);
     }
     store = await openStore(url, { maxConnections: 2 });
-    await store.migrate({}); // SQLite: the schema exists once opened; MySQL: already up to date
+    await store.admin.migrate({}); // SQLite: the schema exists once opened; MySQL: already up to date
   } catch (e) {
     // Nothing half-made is left open: the suite fails with the store's error, not a hang.
     await db?.drop().catch(() => undefined);
@@ -120,7 +120,7 @@ export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp>
     },
     async totals() {
       const t: Totals = { waiting: 0, delayed: 0, processing: 0, failed: 0 };
-      for (const q of await store.counts({})) {
+      for (const q of await store.admin.counts({})) {
         t.waiting += q.waiting;
         t.delayed += q.delayed;
         t.processing += q.processing;

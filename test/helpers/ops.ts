@@ -49,10 +49,12 @@ export function newJob(queue: string, over: Partial<NewJob> = {}): NewJob {
 
 /** Enqueues one job per handler on `queue`, claims them as `owner` and records each as failed. */
 export async function failJobs(store: JobStore, queue: string, handlers: string[], owner = 'test-owner'): Promise<JobId[]> {
-  const ids = await store.enqueue({ jobs: handlers.map((handler) => newJob(queue, { handler, payload: JSON.stringify({ to: `${handler}@example.com` }) })) });
-  const claimed = await store.claim({ owner, queues: [queue], limit: ids.length });
+  const ids = await store.producer.enqueue({
+    jobs: handlers.map((handler) => newJob(queue, { handler, payload: JSON.stringify({ to: `${handler}@example.com` }) })),
+  });
+  const claimed = await store.queue.claim({ owner, queues: [queue], limit: ids.length });
   if (claimed.length !== ids.length) throw new Error(`claimed ${claimed.length} of ${ids.length} on ${queue}: is the queue shared?`);
-  await store.record({
+  await store.queue.record({
     owner,
     results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })),
   });
@@ -61,9 +63,9 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
 
 /** Claims and completes `n` new jobs on `queue` (the rows are deleted; the throughput counters keep them). */
 export async function completeJobs(store: JobStore, queue: string, n: number, keepCompleted = false): Promise<JobId[]> {
-  const ids = await store.enqueue({ jobs: Array.from({ length: n }, () => newJob(queue)) });
-  await store.claim({ owner: 'test-owner', queues: [queue], limit: n });
-  await store.record({ owner: 'test-owner', results: ids.map((id) => ({ id, queue, outcome: 'completed' as const })), keepCompleted });
+  const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => newJob(queue)) });
+  await store.queue.claim({ owner: 'test-owner', queues: [queue], limit: n });
+  await store.queue.record({ owner: 'test-owner', results: ids.map((id) => ({ id, queue, outcome: 'completed' as const })), keepCompleted });
   return ids;
 }
 

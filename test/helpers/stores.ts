@@ -24,7 +24,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
     async create(suite) {
       const db = await createMysqlDatabase(suite);
       const store = await openStore(db.url, { maxConnections: 8 });
-      await store.migrate({});
+      await store.admin.migrate({});
       return {
         kind: 'mysql',
         url: db.url,
@@ -42,7 +42,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       const dir = mkdtempSync(join(tmpdir(), `jr-${suite}-`));
       const url = `sqlite:${join(dir, 'jobs.sqlite')}`;
       const store = await openStore(url);
-      await store.migrate({});
+      await store.admin.migrate({});
       return {
         kind: 'sqlite',
         url,
@@ -59,7 +59,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
     async create(suite) {
       const redis = await createRedisPrefix(suite);
       const store = await openStore(redis.url);
-      await store.migrate({});
+      await store.admin.migrate({});
       return {
         kind: 'redis',
         url: redis.url,

@@ -29,7 +29,7 @@ export function registerCreateJob(program: Command): void {
     .option('--force', 'overwrite an existing file')
     .action(async (name: string, opts: { dir?: string; force?: boolean }) => {
       assertHandlerName(name);
-      const dir = opts.dir ? resolve(opts.dir) : (await resolveConfig()).jobsDir;
+      const dir = opts.dir ? resolve(opts.dir) : (await resolveConfig({ applyToProcess: true })).jobsDir;
       const file = join(dir, `${name}.ts`);
       const existing = ['.ts', '.mts', '.js', '.mjs'].map((ext) => join(dir, name + ext)).find(existsSync);
       if (existing && !opts.force) {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { assertPayloadSize } from '../../values/payload.js';
 import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
-import { wakeRuntimes } from '../../wake/wake-sender.js';
+import { dispatchJobs } from '../../dispatcher.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, json, positiveInt } from '../options.js';
 
@@ -38,9 +37,7 @@ export function registerDispatch(program: Command): void {
       if (opts.attempts !== undefined) options.attempts = opts.attempts;
       // The stored handler is the name given here: it is where the file was found.
       const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
-      assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
-      const [id] = await store.enqueue({ jobs: [row] });
-      if (row.delayMs === 0) wakeRuntimes(store.displayUrl);
+      const [id] = await dispatchJobs(JobClass, [row], store.producer);
       process.stdout.write(`${id}\n`);
     } finally {
       await store.close();

@@ -35,7 +35,7 @@ export function registerFailed(program: Command): void {
     const filters = failedFilters(opts);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const page = await store.listFailed({ ...filters, limit: opts.limit });
+      const page = await store.admin.listFailed({ ...filters, limit: opts.limit });
       if (opts.json) return printJson(page);
       if (page.total === 0) {
         process.stdout.write(`No failed jobs${describe(filters)}.\n`);
@@ -62,7 +62,7 @@ export function registerFailed(program: Command): void {
     const [id] = parseJobIds([idText]);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const job = await store.getJob({ id: id! });
+      const job = await store.admin.getJob({ id: id! });
       if (!job) throw new InvalidInputError(`Job ${id} does not exist (completed jobs are deleted unless the runtime keeps them with --keep-completed)`);
       if (opts.json) return printJson(job);
       process.stdout.write(showJob(job));

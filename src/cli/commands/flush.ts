@@ -39,7 +39,7 @@ export function registerFlush(program: Command): void {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       if (!opts.yes) {
-        const { total } = await store.listFailed({ ...sel, limit: 1 });
+        const { total } = await store.admin.listFailed({ ...sel, limit: 1 });
         if (total === 0) {
           if (opts.json) return printJson({ deleted: 0 });
           process.stdout.write(`Nothing to flush: no ${what}.\n`);
@@ -56,7 +56,7 @@ export function registerFlush(program: Command): void {
           return;
         }
       }
-      const deleted = await store.deleteFailed(sel);
+      const deleted = await store.admin.deleteFailed(sel);
       if (opts.json) return printJson({ deleted });
       process.stdout.write(`✔ ${plural(deleted, 'failed job')} deleted\n`);
     } finally {

@@ -14,7 +14,7 @@ export function registerForget(program: Command): void {
     if (ids.length === 0) throw new InvalidInputError('Name the failed jobs to forget by id');
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const deleted = await store.deleteFailed({ ids });
+      const deleted = await store.admin.deleteFailed({ ids });
       if (opts.json) return printJson({ deleted, requested: ids.length });
       const skipped = ids.length - deleted;
       process.stdout.write(

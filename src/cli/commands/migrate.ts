@@ -11,7 +11,7 @@ export function registerMigrate(program: Command): void {
   ).action(async (opts: { print?: boolean; requeueQueued?: boolean; databaseUrl?: string; jobsDir?: string }) => {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const { statements, notices } = await store.migrate({ dryRun: opts.print ?? false, requeueLegacyClaimed: opts.requeueQueued ?? false });
+      const { statements, notices } = await store.admin.migrate({ dryRun: opts.print ?? false, requeueLegacyClaimed: opts.requeueQueued ?? false });
       if (opts.print) {
         process.stdout.write(statements.length ? statements.map((s) => `${s};\n`).join('\n') : `-- ${store.displayUrl} is up to date\n`);
       } else if (statements.length === 0) {

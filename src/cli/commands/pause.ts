@@ -13,7 +13,7 @@ export function registerPause(program: Command): void {
     assertQueueName(queue);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const changed = await store.setQueuePaused({ queue, paused: true });
+      const changed = await store.admin.setQueuePaused({ queue, paused: true });
       if (opts.json) return printJson({ queue, paused: true, changed });
       process.stdout.write(
         changed

@@ -31,7 +31,7 @@ export function registerPrune(program: Command): void {
     const failedOlderThanMs = finite(opts.keepFailed);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const report = await store.prune({ completedOlderThanMs, failedOlderThanMs });
+      const report = await store.admin.prune({ completedOlderThanMs, failedOlderThanMs });
       if (opts.json) return printJson(report);
       const parts: string[] = [];
       if (completedOlderThanMs !== null) parts.push(`${plural(report.completed, 'completed job')} older than ${formatAge(completedOlderThanMs)}`);

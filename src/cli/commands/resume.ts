@@ -11,7 +11,7 @@ export function registerResume(program: Command): void {
     assertQueueName(queue);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const changed = await store.setQueuePaused({ queue, paused: false });
+      const changed = await store.admin.setQueuePaused({ queue, paused: false });
       if (changed) wakeRuntimes(store.displayUrl); // its due jobs start now on this host's runtimes
       if (opts.json) return printJson({ queue, paused: false, changed });
       process.stdout.write(changed ? `✔ Queue ${queue} resumed\n` : `Queue ${queue} was not paused\n`);

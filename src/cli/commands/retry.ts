@@ -34,7 +34,7 @@ export function registerRetry(program: Command): void {
     const filters = failedFilters(opts);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const retried = await store.retryFailed(ids.length > 0 ? { ids } : filters);
+      const retried = await store.admin.retryFailed(ids.length > 0 ? { ids } : filters);
       if (retried > 0) wakeRuntimes(store.displayUrl); // runtimes on this host claim them at once
       if (opts.json) return printJson(ids.length > 0 ? { retried, requested: ids.length } : { retried });
       const skipped = ids.length - retried;

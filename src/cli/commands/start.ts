@@ -101,13 +101,9 @@ async function start(opts: StartOptions, version: string): Promise<number> {
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
   const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });
   try {
-    if (store.kind === 'sync' || store.kind === 'null')
-      throw new InvalidInputError(
-        `The ${store.kind}: engine keeps no jobs, so a runtime has nothing to process: point --database-url or JOBS_DATABASE_URL at a store (redis:, mysql:, sqlite:)`,
-      );
     // A MySQL table that is missing or not upgraded gets a clear error now, not at the first claim.
-    const pending = await store.migrate({ dryRun: true });
-    if (store.kind === 'mysql' && pending.statements.length > 0) {
+    const pending = await store.admin.migrate({ dryRun: true });
+    if (store.capabilities.needsMigrate && pending.statements.length > 0) {
       throw new StoreUnavailableError(`The jobs table at ${store.displayUrl} is missing or out of date: run \`jobs-runtime migrate\` first`);
     }
     for (const notice of pending.notices ?? []) log.warn(notice);

@@ -1,10 +1,78 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { MySqlDatabase } from './database.js';
 
-// The runtime registry and crash recovery, MySQL dialect. Heartbeats and "dead" are judged by
+// The runtime registry, crash recovery and leases, MySQL dialect. Heartbeats and "dead" are judged by
 // the database's clock, so clocks of different hosts never matter.
 
-export async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<void> {
+/** Runtimes and their heartbeats, crash recovery, leases. */
+export class MySqlRegistry implements Registry {
+  constructor(private readonly db: MySqlDatabase) {}
+
+  async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
+    await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, null));
+  }
+
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
+    await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, params.stats));
+  }
+
+  async deregisterRuntime(params: { id: string }): Promise<void> {
+    await this.db.run((conn) => conn.query(`DELETE FROM ${this.db.table}_runtimes WHERE id = ?`, [params.id]));
+  }
+
+  async listRuntimes(_params: Record<string, never> = {}): Promise<RuntimeRecord[]> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT *, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(3)) DIV 1000 AS silent_ms FROM ${table}_runtimes ORDER BY started_at, id`,
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        host: r.host,
+        pid: Number(r.pid),
+        queues: r.queues === null ? null : String(r.queues).split(','),
+        threads: Number(r.threads),
+        startedAt: r.started_at,
+        heartbeatAt: r.heartbeat_at,
+        silentForMs: Number(r.silent_ms),
+        cpuPercent: Number(r.cpu_percent),
+        rssBytes: Number(r.rss_bytes),
+        jobsDone: Number(r.jobs_done),
+        jobsFailed: Number(r.jobs_failed),
+        busyThreads: Number(r.busy_threads),
+      }));
+    });
+  }
+
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+    return this.db.run((conn) => recoverDead(conn, this.db.table, params));
+  }
+
+  async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      // SET runs left to right: expires_at sees the owner just decided. One round trip.
+      const [results] = await conn.query<RowDataPacket[][]>(
+        `INSERT INTO ${table}_leases (name, owner, expires_at) VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND)
+         ON DUPLICATE KEY UPDATE
+           owner = IF(owner = VALUES(owner) OR expires_at < UTC_TIMESTAMP(3), VALUES(owner), owner),
+           expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at);
+       SELECT owner FROM ${table}_leases WHERE name = ?`,
+        [params.name, params.owner, params.ttlMs * 1000, params.name],
+      );
+      return String(results[1]?.[0]?.owner) === params.owner;
+    });
+  }
+  async releaseLease(params: { name: string; owner: string }): Promise<void> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      await conn.query(`DELETE FROM ${table}_leases WHERE name = ? AND owner = ?`, [params.name, params.owner]);
+    });
+  }
+}
+
+async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<void> {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   await conn.query(
     `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
@@ -24,27 +92,6 @@ export async function upsertRuntime(conn: Connection, table: string, runtime: Ru
       s.busyThreads,
     ],
   );
-}
-
-export async function listRuntimes(conn: Connection, table: string): Promise<RuntimeRecord[]> {
-  const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT *, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(3)) DIV 1000 AS silent_ms FROM ${table}_runtimes ORDER BY started_at, id`,
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    host: r.host,
-    pid: Number(r.pid),
-    queues: r.queues === null ? null : String(r.queues).split(','),
-    threads: Number(r.threads),
-    startedAt: r.started_at,
-    heartbeatAt: r.heartbeat_at,
-    silentForMs: Number(r.silent_ms),
-    cpuPercent: Number(r.cpu_percent),
-    rssBytes: Number(r.rss_bytes),
-    jobsDone: Number(r.jobs_done),
-    jobsFailed: Number(r.jobs_failed),
-    busyThreads: Number(r.busy_threads),
-  }));
 }
 
 /**

@@ -1,9 +1,106 @@
 import type Database from 'better-sqlite3';
-import type { RecoveryReport, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { SqliteDatabase } from './database.js';
 
 // The runtime registry and crash recovery, SQLite dialect. All processes sharing the file run
 // on one host, so its clock is the one clock. Each recovery is one IMMEDIATE transaction: only
 // one process at a time can be inside it, so a dead runtime is recovered exactly once.
+
+/** Runtimes and their heartbeats, crash recovery, leases. */
+export class SqliteRegistry implements Registry {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
+    upsertRuntime(this.db.handle, params.runtime, null);
+  }
+
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
+    upsertRuntime(this.db.handle, params.runtime, params.stats);
+  }
+
+  async deregisterRuntime(params: { id: string }): Promise<void> {
+    this.db.handle.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(params.id);
+  }
+
+  async listRuntimes(_params: Record<string, never> = {}): Promise<RuntimeRecord[]> {
+    const db = this.db.handle;
+    const now = Date.now();
+    return db
+      .prepare<[], RuntimeRow>('SELECT * FROM jobs_runtimes ORDER BY started_at, id')
+      .all()
+      .map((r) => ({
+        id: r.id,
+        host: r.host,
+        pid: r.pid,
+        queues: r.queues === null ? null : r.queues.split(','),
+        threads: r.threads,
+        startedAt: new Date(r.started_at),
+        heartbeatAt: new Date(r.heartbeat_at),
+        silentForMs: now - r.heartbeat_at,
+        cpuPercent: r.cpu_percent,
+        rssBytes: r.rss_bytes,
+        jobsDone: r.jobs_done,
+        jobsFailed: r.jobs_failed,
+        busyThreads: r.busy_threads,
+      }));
+  }
+
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+    const db = this.db.handle;
+    return db
+      .transaction((): RecoveryReport => {
+        const cutoff = Date.now() - params.deadAfterMs;
+        const also = params.alsoDead ?? [];
+        const dead = db
+          .prepare<unknown[], { id: string }>(`SELECT id FROM jobs_runtimes WHERE heartbeat_at < ? OR id IN (SELECT value FROM json_each(?))`)
+          .all(cutoff, JSON.stringify(also))
+          .map((r) => r.id);
+        const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
+        const failStmt = (where: string) =>
+          db.prepare(
+            `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
+           exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
+         WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
+          );
+        const releaseStmt = (where: string) =>
+          db.prepare(
+            `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
+         WHERE status = 'processing' AND ${where}`,
+          );
+        const now = Date.now();
+        for (const id of dead) {
+          report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
+          report.released += releaseStmt('owner = ?').run(id).changes;
+          db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
+        }
+        const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
+        report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
+        report.released += releaseStmt(orphanWhere).run(cutoff).changes;
+        return report;
+      })
+      .immediate();
+  }
+
+  async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
+    const db = this.db.handle;
+    const now = Date.now();
+    return db
+      .transaction(() => {
+        db.prepare(
+          `INSERT INTO jobs_leases (name, owner, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+         WHERE jobs_leases.owner = excluded.owner OR jobs_leases.expires_at < ?`,
+        ).run(params.name, params.owner, now + params.ttlMs, now);
+        return db.prepare<[string], { owner: string }>('SELECT owner FROM jobs_leases WHERE name = ?').get(params.name)?.owner === params.owner;
+      })
+      .immediate();
+  }
+
+  async releaseLease(params: { name: string; owner: string }): Promise<void> {
+    const db = this.db.handle;
+    db.prepare('DELETE FROM jobs_leases WHERE name = ? AND owner = ?').run(params.name, params.owner);
+  }
+}
 
 interface RuntimeRow {
   id: string;
@@ -20,7 +117,7 @@ interface RuntimeRow {
   busy_threads: number;
 }
 
-export function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {
+function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   const now = Date.now();
   db.prepare(
@@ -42,61 +139,4 @@ export function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats
     s.jobsFailed,
     s.busyThreads,
   );
-}
-
-export function listRuntimes(db: Database.Database): RuntimeRecord[] {
-  const now = Date.now();
-  return db
-    .prepare<[], RuntimeRow>('SELECT * FROM jobs_runtimes ORDER BY started_at, id')
-    .all()
-    .map((r) => ({
-      id: r.id,
-      host: r.host,
-      pid: r.pid,
-      queues: r.queues === null ? null : r.queues.split(','),
-      threads: r.threads,
-      startedAt: new Date(r.started_at),
-      heartbeatAt: new Date(r.heartbeat_at),
-      silentForMs: now - r.heartbeat_at,
-      cpuPercent: r.cpu_percent,
-      rssBytes: r.rss_bytes,
-      jobsDone: r.jobs_done,
-      jobsFailed: r.jobs_failed,
-      busyThreads: r.busy_threads,
-    }));
-}
-
-export function recoverDead(db: Database.Database, params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): RecoveryReport {
-  return db
-    .transaction((): RecoveryReport => {
-      const cutoff = Date.now() - params.deadAfterMs;
-      const also = params.alsoDead ?? [];
-      const dead = db
-        .prepare<unknown[], { id: string }>(`SELECT id FROM jobs_runtimes WHERE heartbeat_at < ? OR id IN (SELECT value FROM json_each(?))`)
-        .all(cutoff, JSON.stringify(also))
-        .map((r) => r.id);
-      const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
-      const failStmt = (where: string) =>
-        db.prepare(
-          `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
-           exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
-         WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
-        );
-      const releaseStmt = (where: string) =>
-        db.prepare(
-          `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
-         WHERE status = 'processing' AND ${where}`,
-        );
-      const now = Date.now();
-      for (const id of dead) {
-        report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
-        report.released += releaseStmt('owner = ?').run(id).changes;
-        db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
-      }
-      const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-      report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
-      report.released += releaseStmt(orphanWhere).run(cutoff).changes;
-      return report;
-    })
-    .immediate();
 }

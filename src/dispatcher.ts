@@ -1,0 +1,67 @@
+import { resolveDispatchUrl } from './config.js';
+import { openStore, type StoreConnectOptions } from './stores/open-store.js';
+import type { DispatchedClass, JobId, JobStore, NewJob, Producer } from './stores/store.js';
+import { wakeRuntimes } from './wake/wake-sender.js';
+
+// Where an application's dispatches go: the producer role of one store, opened on first use.
+// Reading the settings changes nothing in the process (no loader, no process.env writes), and
+// only the one store driver in use is loaded.
+
+let current: Promise<Producer> | null = null;
+let configuredUrl: string | null = null;
+
+/**
+ * The producer for a URL: a store's (mysql:, sqlite:, redis:), or an engine that keeps no jobs:
+ * `sync:` runs them in the caller, `null:` drops them.
+ */
+export async function openProducer(url: string, options: StoreConnectOptions = {}): Promise<Producer> {
+  if (/^sync:/i.test(url)) return new (await import('./inline/sync-producer.js')).SyncProducer();
+  if (/^null:/i.test(url)) return new (await import('./inline/null-producer.js')).NullProducer();
+  return (await openStore(url, options)).producer;
+}
+
+/**
+ * Sets where dispatches go from now on, instead of JOBS_DATABASE_URL, `.env` or jobs.config.*
+ * (an app that keeps its settings elsewhere, or whose jobs.config.ts it cannot import).
+ */
+export function configure(settings: { databaseUrl: string }): void {
+  if (typeof settings?.databaseUrl !== 'string' || settings.databaseUrl.trim() === '') {
+    throw new TypeError('configure() expects { databaseUrl: string }, e.g. configure({ databaseUrl: process.env.JOBS_URL })');
+  }
+  const previous = current;
+  current = null;
+  configuredUrl = settings.databaseUrl.trim();
+  void previous?.then((p) => p.close()).catch(() => undefined);
+}
+
+/** Uses this store (or producer) for dispatches from now on (tests, or apps that manage their own store). */
+export function useStore(store: JobStore | Producer): void {
+  current = Promise.resolve('producer' in store ? store.producer : store);
+}
+
+export function defaultProducer(): Promise<Producer> {
+  if (!current) {
+    const opening = (configuredUrl !== null ? Promise.resolve(configuredUrl) : resolveDispatchUrl()).then((url) => openProducer(url, { maxConnections: 2 }));
+    opening.catch(() => {
+      if (current === opening) current = null; // a failed open is retried on the next dispatch
+    });
+    current = opening;
+  }
+  return current;
+}
+
+/** Closes the dispatch store's connections. Optional: idle connections never keep the process alive. */
+export async function close(): Promise<void> {
+  const c = current;
+  current = null;
+  if (c) await (await c).close();
+}
+
+/** Stores (or, on sync:, runs) jobs of one class; idle runtimes on this host are woken for due ones. */
+export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer): Promise<JobId[]> {
+  if (jobs.length === 0) return [];
+  const p = producer ?? (await defaultProducer());
+  const ids = await p.enqueue({ jobs, jobClass });
+  if (jobs.some((j) => j.delayMs === 0)) wakeRuntimes(p.displayUrl);
+  return ids;
+}

@@ -1,0 +1,54 @@
+import { ThroughputMeter } from './throughput-meter.js';
+
+// How much the claim loop holds, and how often it polls: both follow the pace jobs finish at.
+
+// Claim enough for this long of work at the current rate: big batches when jobs are fast,
+// no hoarding when they are slow (another runtime may be idle). Jobs of up to ~100 ms get one
+// queued behind each running one, so a thread that finishes starts the next at once instead
+// of waiting for a claim's round trip.
+const LOOKAHEAD_S = 0.1;
+/** How much faster than --sleep polls may get while they keep finding jobs. */
+const POLL_SPEEDUP = 10;
+
+export class ClaimPacer {
+  private readonly meter = new ThroughputMeter();
+  /** The poll interval now: --sleep when idle, shorter while polls keep finding jobs. */
+  private currentPollMs: number;
+  /** Claims since the last poll sleep found jobs. */
+  private foundSincePoll = false;
+
+  constructor(
+    private readonly pollMs: number,
+    private readonly batch: number,
+  ) {
+    this.currentPollMs = pollMs;
+  }
+
+  jobFinished(): void {
+    this.meter.tick();
+  }
+
+  /** Jobs to hold (running and waiting) with `slots` free to run them. */
+  target(slots: number): number {
+    return Math.max(slots, Math.min(this.batch, Math.ceil(this.meter.perSecond() * LOOKAHEAD_S)));
+  }
+
+  claimed(count: number): void {
+    if (count > 0) this.foundSincePoll = true;
+  }
+
+  /**
+   * After a claim that got less than it asked for (nothing more is due): when to poll next.
+   * Whether this poll round found work counts all its claims: the last one comes back empty
+   * when the one before took exactly what was left. The interval adapts to arrivals that no
+   * wake-up announced (dispatches from another host): a poll that found jobs makes the next come
+   * after a tenth of --sleep, so while they keep arriving they wait about 50 ms instead of 500
+   * on average; each empty poll doubles the interval back, up to --sleep (idle: one query per --sleep).
+   */
+  nextPollMs(): number {
+    const found = this.foundSincePoll;
+    this.foundSincePoll = false;
+    this.currentPollMs = found ? this.pollMs / POLL_SPEEDUP : Math.min(this.pollMs, this.currentPollMs * 2);
+    return this.currentPollMs;
+  }
+}

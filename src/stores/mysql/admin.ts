@@ -1,0 +1,251 @@
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import {
+  OPS_BATCH,
+  THROUGHPUT_KEEP_MS,
+  type Admin,
+  type FailedPage,
+  type FailedSelection,
+  type JobId,
+  type JobRecord,
+  type MigrationReport,
+  type PausedQueue,
+  type PruneReport,
+  type QueueCounts,
+  type QueueThroughput,
+} from '../store.js';
+import type { MySqlDatabase } from './database.js';
+import { planMigration } from './schema.js';
+
+// Operators' role, MySQL dialect: the schema, counts, failed jobs, paused queues, throughput
+// counters and pruning. Bulk changes go in batches of OPS_BATCH rows, each its own short
+// statement, so a claim never waits long behind one. Times are the database's (UTC sessions).
+
+export class MySqlAdmin implements Admin {
+  constructor(private readonly db: MySqlDatabase) {}
+
+  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean }): Promise<MigrationReport> {
+    return this.db.run(async (conn) => {
+      const statements = await planMigration(conn, this.db.table);
+      if (!params.dryRun) for (const sql of statements) await conn.query(sql);
+      const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
+      return { statements, ...(notices.length ? { notices } : {}) };
+    });
+  }
+
+  /**
+   * Rows the PHP worker this runtime replaces had claimed (status 'queued'): no runtime of ours
+   * ever takes them, so they are reported, or given back to run again when asked.
+   */
+  private async legacyClaimed(conn: Connection, requeue: boolean): Promise<string[]> {
+    let n: number;
+    try {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.table} WHERE status = 'queued'`);
+      n = Number(rows[0]?.n ?? 0);
+    } catch (e) {
+      if ((e as { errno?: number }).errno === 1146) return []; // no table yet
+      throw e;
+    }
+    if (n === 0) return [];
+    if (requeue) {
+      const [res] = await conn.query<ResultSetHeader>(
+        `UPDATE ${this.db.table} SET status = 'new', attempts = GREATEST(attempts - 1, 0) WHERE status = 'queued'`,
+      );
+      return [`Gave back ${res.affectedRows} job(s) the old worker had claimed (status 'queued'): they run again, not charged an attempt`];
+    }
+    return [
+      `${n} job(s) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime. ` +
+        `Once no old worker runs, \`jobs-runtime migrate --requeue-queued\` gives them back to run again (not charged an attempt)`,
+    ];
+  }
+
+  async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
+    return this.db.run(async (conn) => {
+      const filter = params.queues?.length ? 'WHERE queue IN (?)' : '';
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT queue,
+                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS n_waiting,
+                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3)) AS n_delayed,
+                SUM(status = 'processing') AS n_processing,
+                SUM(status = 'failed') AS n_failed
+           FROM ${this.db.table} ${filter} GROUP BY queue ORDER BY queue`,
+        params.queues?.length ? [params.queues] : [],
+      );
+      return rows.map((r) => ({
+        queue: String(r.queue),
+        waiting: Number(r.n_waiting),
+        delayed: Number(r.n_delayed),
+        processing: Number(r.n_processing),
+        failed: Number(r.n_failed),
+      }));
+    });
+  }
+
+  async getJob(params: { id: JobId }): Promise<JobRecord | null> {
+    return this.db.run(async (conn) => {
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${this.db.table} WHERE id = ?`, [params.id]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    });
+  }
+
+  async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const w = failedWhere(params);
+      if (!w) return { jobs: [], total: 0 };
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT * FROM ${table} WHERE ${w.where} ORDER BY failed_at DESC, id DESC LIMIT ?`, [
+        ...w.args,
+        params.limit,
+      ]);
+      const [[count]] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${w.where}`, w.args);
+      return { jobs: rows.map(toRecord), total: Number(count?.n ?? 0) };
+    });
+  }
+  async retryFailed(sel: FailedSelection): Promise<number> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      return eachFailedBatch(conn, table, sel, async (ids) => {
+        const [res] = await conn.query<ResultSetHeader>(
+          `UPDATE ${table} SET status = 'new', attempts = 0, interruptions = 0, failed_at = NULL, owner = NULL, claimed_at = NULL,
+           scheduled_at = UTC_TIMESTAMP(3)
+         WHERE id IN (?) AND status = 'failed'`,
+          [ids],
+        );
+        return res.affectedRows;
+      });
+    });
+  }
+  async deleteFailed(sel: FailedSelection): Promise<number> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      return eachFailedBatch(conn, table, sel, async (ids) => {
+        const [res] = await conn.query<ResultSetHeader>(`DELETE FROM ${table} WHERE id IN (?) AND status = 'failed'`, [ids]);
+        return res.affectedRows;
+      });
+    });
+  }
+  async setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const [res] = params.paused
+        ? await conn.query<ResultSetHeader>(`INSERT IGNORE INTO ${table}_paused (queue, paused_at) VALUES (?, UTC_TIMESTAMP(3))`, [params.queue])
+        : await conn.query<ResultSetHeader>(`DELETE FROM ${table}_paused WHERE queue = ?`, [params.queue]);
+      return res.affectedRows > 0;
+    });
+  }
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT queue, paused_at FROM ${table}_paused ORDER BY queue`);
+      return rows.map((r) => ({ queue: String(r.queue), pausedAt: r.paused_at as Date }));
+    });
+  }
+  async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT queue, SUM(completed) AS completed, SUM(failed) AS failed FROM ${table}_stats
+        WHERE minute >= FLOOR((UNIX_TIMESTAMP(NOW(3)) * 1000 - ?) / 60000) GROUP BY queue ORDER BY queue`,
+        [params.sinceMs],
+      );
+      return rows.map((r) => ({ queue: String(r.queue), completed: Number(r.completed), failed: Number(r.failed) }));
+    });
+  }
+  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+    return this.db.run(async (conn) => {
+      const table = this.db.table;
+      const batch = params.batchSize ?? OPS_BATCH;
+      // Each DELETE reads the (status, scheduled_at, id) range of jobs_claim for its status, far
+      // from the 'new' range claims lock, and stops after `batch` rows.
+      const inBatches = async (sql: string, args: unknown[]): Promise<number> => {
+        let total = 0;
+        for (;;) {
+          const [res] = await conn.query<ResultSetHeader>(sql, [...args, batch]);
+          total += res.affectedRows;
+          if (res.affectedRows < batch) return total;
+        }
+      };
+      const report: PruneReport = { completed: 0, failed: 0 };
+      if (params.completedOlderThanMs !== null) {
+        // Rows completed before completed_at existed count from their claim.
+        report.completed = await inBatches(
+          `DELETE FROM ${table} WHERE status = 'completed' AND COALESCE(completed_at, claimed_at, scheduled_at) < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
+          ORDER BY scheduled_at, id LIMIT ?`,
+          [params.completedOlderThanMs * 1000],
+        );
+      }
+      if (params.failedOlderThanMs !== null) {
+        report.failed = await inBatches(
+          `DELETE FROM ${table} WHERE status = 'failed' AND failed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY scheduled_at, id LIMIT ?`,
+          [params.failedOlderThanMs * 1000],
+        );
+      }
+      await inBatches(`DELETE FROM ${table}_stats WHERE minute < (UNIX_TIMESTAMP() DIV 60) - ? LIMIT ?`, [Math.ceil(THROUGHPUT_KEEP_MS / 60_000)]);
+      return report;
+    });
+  }
+}
+
+/** The WHERE of a failed-job selection; null when it can match nothing (an empty id list). */
+function failedWhere(sel: FailedSelection): { where: string; args: unknown[] } | null {
+  if (sel.ids && sel.ids.length === 0) return null;
+  const parts = ["status = 'failed'"];
+  const args: unknown[] = [];
+  if (sel.ids) {
+    parts.push('id IN (?)');
+    args.push(sel.ids);
+  }
+  if (sel.queue !== undefined) {
+    parts.push('queue = ?');
+    args.push(sel.queue);
+  }
+  if (sel.handler !== undefined) {
+    parts.push('handler = ?');
+    args.push(sel.handler);
+  }
+  if (sel.olderThanMs !== undefined) {
+    parts.push('failed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND');
+    args.push(sel.olderThanMs * 1000);
+  }
+  return { where: parts.join(' AND '), args };
+}
+
+/** Runs `change` on the ids of matching failed rows, a batch at a time, until none is left. */
+async function eachFailedBatch(conn: Connection, table: string, sel: FailedSelection, change: (ids: JobId[]) => Promise<number>): Promise<number> {
+  let total = 0;
+  if (sel.ids) {
+    // Named ids: each batch is checked against the rest of the selection by the change itself.
+    for (let i = 0; i < sel.ids.length; i += OPS_BATCH) {
+      const w = failedWhere({ ...sel, ids: sel.ids.slice(i, i + OPS_BATCH) })!;
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${w.where}`, w.args);
+      if (rows.length > 0) total += await change(rows.map((r) => Number(r.id)));
+    }
+    return total;
+  }
+  const w = failedWhere(sel)!;
+  // In id order from a cursor: a retried job that fails again meanwhile is not taken twice.
+  for (let after = 0; ; ) {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${w.where} AND id > ? ORDER BY id LIMIT ?`, [...w.args, after, OPS_BATCH]);
+    if (rows.length === 0) return total;
+    const ids = rows.map((r) => Number(r.id));
+    total += await change(ids);
+    after = ids[ids.length - 1]!;
+  }
+}
+
+function toRecord(r: RowDataPacket): JobRecord {
+  return {
+    id: Number(r.id),
+    handler: r.handler,
+    queue: r.queue,
+    payload: r.payload,
+    status: r.status,
+    attempts: Number(r.attempts),
+    maxAttempts: Number(r.max_attempts),
+    exception: r.exception ?? null,
+    createdAt: r.created_at,
+    scheduledAt: r.scheduled_at,
+    failedAt: r.failed_at ?? null,
+    owner: r.owner ?? null,
+    interruptions: Number(r.interruptions),
+  };
+}

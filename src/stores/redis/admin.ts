@@ -1,0 +1,123 @@
+import {
+  OPS_BATCH,
+  type Admin,
+  type FailedPage,
+  type FailedSelection,
+  type JobId,
+  type JobRecord,
+  type JobStatus,
+  type MigrationReport,
+  type PausedQueue,
+  type PruneReport,
+  type QueueCounts,
+  type QueueThroughput,
+} from '../store.js';
+import type { RedisDatabase } from './database.js';
+import { changeFailed, listFailedIds } from './failed-selection.js';
+import { jobKey } from './keys.js';
+import { runScript } from './scripts.js';
+
+// Operators' role on Redis: counts, single jobs, failed jobs, pauses, throughput, pruning.
+
+export class RedisAdmin implements Admin {
+  constructor(private readonly db: RedisDatabase) {}
+
+  async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
+    // Nothing to create: keys appear with the first job. Connecting checks the server, so
+    // `migrate` and `start` still report an unusable Redis up front.
+    await this.db.run(async (client) => {
+      if (!params.dryRun) await client.ping();
+    });
+    return { statements: [] };
+  }
+  async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
+    const queues = [...new Set(params.queues ?? [])];
+    const rows = (await this.db.run((client) => runScript(client, 'jobsCounts', [this.db.prefix, ...queues]))) as CountRow[];
+    return rows
+      .map(([queue, waiting, delayed, processing, failed]) => ({ queue, waiting, delayed, processing, failed }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+  async getJob(params: { id: JobId }): Promise<JobRecord | null> {
+    if (!Number.isSafeInteger(params.id) || params.id <= 0) return null;
+    const h = await this.db.run((client) => client.hgetall(jobKey(this.db.prefix, params.id)));
+    return toRecord(params.id, h);
+  }
+  async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
+    return this.db.run(async (client) => {
+      const { ids, total } = await listFailedIds(client, this.db.prefix, params);
+      const pipe = client.pipeline();
+      for (const id of ids) pipe.hgetall(jobKey(this.db.prefix, id));
+      const rows = (await pipe.exec()) ?? [];
+      const jobs = rows.map(([, h], k) => toRecord(ids[k]!, h as Record<string, string>)).filter((j): j is JobRecord => j !== null);
+      return { jobs, total };
+    });
+  }
+  async retryFailed(params: FailedSelection): Promise<number> {
+    return this.db.run((client) => changeFailed(client, this.db.prefix, 'jobsRetryFailed', params));
+  }
+  async deleteFailed(params: FailedSelection): Promise<number> {
+    return this.db.run((client) => changeFailed(client, this.db.prefix, 'jobsDeleteFailed', params));
+  }
+  async setQueuePaused(params: { queue: string; paused: boolean }): Promise<boolean> {
+    const changed = await this.db.run((client) => runScript(client, 'jobsSetPaused', [this.db.prefix, params.queue, params.paused ? '1' : '0']));
+    return Number(changed) > 0;
+  }
+  async listPausedQueues(): Promise<PausedQueue[]> {
+    const h = await this.db.run((client) => client.hgetall(`${this.db.prefix}paused`));
+    return Object.entries(h)
+      .map(([queue, at]) => ({ queue, pausedAt: new Date(Number(at)) }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+  async throughput(params: { sinceMs: number }): Promise<QueueThroughput[]> {
+    const rows = (await this.db.run((client) => runScript(client, 'jobsThroughput', [this.db.prefix, Math.max(0, Math.round(params.sinceMs))]))) as Array<
+      [string, number, number]
+    >;
+    return rows
+      .map(([queue, completed, failed]) => ({ queue, completed: Number(completed), failed: Number(failed) }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+    const batch = params.batchSize ?? OPS_BATCH;
+    const report: PruneReport = { completed: 0, failed: 0 };
+    for (const kind of ['completed', 'failed'] as const) {
+      const age = kind === 'completed' ? params.completedOlderThanMs : params.failedOlderThanMs;
+      if (age === null) continue;
+      // One script per batch: Redis serves claims between them. Throughput counters expire by themselves.
+      for (;;) {
+        const [deleted, looked] = (await this.db.run((client) => runScript(client, 'jobsPrune', [this.db.prefix, kind, age, batch]))) as [number, number];
+        report[kind] += Number(deleted);
+        if (Number(looked) < batch) break;
+      }
+    }
+    // Queue names nothing refers to any more are dropped, a page per script.
+    let cursor = '0';
+    do {
+      const [next] = (await this.db.run((client) => runScript(client, 'jobsForgetEmptyQueues', [this.db.prefix, cursor, batch]))) as [string, number];
+      cursor = String(next);
+    } while (cursor !== '0');
+    return report;
+  }
+}
+
+type CountRow = [string, number, number, number, number];
+
+/** A job hash as an operator reads it; null when the hash is gone. */
+function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
+  if (!h.queue) return null;
+  const time = (v: string | undefined) => (v === undefined ? null : new Date(Number(v)));
+  return {
+    id,
+    handler: h.handler ?? '',
+    queue: h.queue,
+    payload: h.payload ?? '',
+    status: (h.status ?? 'new') as JobStatus,
+    attempts: Number(h.attempts ?? 0),
+    maxAttempts: Number(h.max_attempts ?? 1),
+    exception: h.exception ?? null,
+    createdAt: time(h.created_at) ?? new Date(0),
+    scheduledAt: time(h.scheduled_at) ?? new Date(0),
+    failedAt: time(h.failed_at),
+    owner: h.owner ?? null,
+    interruptions: Number(h.interruptions ?? 0),
+  };
+}

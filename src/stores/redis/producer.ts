@@ -1,0 +1,56 @@
+import { assertPayloadSize } from '../../values/payload.js';
+import { chunkJobs } from '../chunk-jobs.js';
+import type { JobId, NewJob, Producer } from '../store.js';
+import type { RedisDatabase } from './database.js';
+import { loadScript, queueScript, runScript, type ScriptArg } from './scripts.js';
+
+// Redis allows 512 MB per string; a job payload that large would stall the server for every
+// other client while it is copied. 64 MB is far beyond any sensible payload.
+const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+// A dispatchMany is cut into scripts of at most this many jobs or bytes, so no single script
+// holds a huge argument list; the chunks go in one MULTI, so they run back to back with
+// consecutive ids, and a connection lost before EXEC stores none of them (no half-stored batch
+// for the caller to retry into duplicates).
+const ENQUEUE_JOBS_PER_SCRIPT = 1000;
+const ENQUEUE_BYTES_PER_SCRIPT = 16 * 1024 * 1024;
+
+/** Dispatch: one enqueue script per chunk, the chunks of a dispatchMany in one MULTI. */
+export class RedisProducer implements Producer {
+  constructor(private readonly db: RedisDatabase) {}
+
+  get displayUrl(): string {
+    return this.db.displayUrl;
+  }
+
+  async maxPayloadBytes(): Promise<number> {
+    return MAX_PAYLOAD_BYTES;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    for (const j of params.jobs) assertPayloadSize(j.payload, MAX_PAYLOAD_BYTES, 'redis');
+    const chunks = chunkJobs(params.jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
+    if (chunks.length === 0) return [];
+    const argsOf = (jobs: NewJob[]): ScriptArg[] => {
+      const args: ScriptArg[] = [this.db.prefix];
+      // The field order of lua/enqueue.ts.
+      for (const j of jobs) args.push(j.handler, j.queue, j.payload, j.delayMs, j.maxAttempts, j.retryAfterMs, j.timeoutMs ?? '');
+      return args;
+    };
+    const firstIds = await this.db.run(async (client) => {
+      if (chunks.length === 1) return [Number(await runScript(client, 'jobsEnqueue', argsOf(chunks[0]!)))];
+      await loadScript(client, 'jobsEnqueue');
+      const multi = client.multi();
+      for (const c of chunks) queueScript(multi, 'jobsEnqueue', argsOf(c));
+      const results = (await multi.exec()) ?? [];
+      return results.map(([err, first]) => {
+        if (err) throw err;
+        return Number(first);
+      });
+    });
+    return chunks.flatMap((c, i) => c.map((_, k) => firstIds[i]! + k));
+  }
+}
