@@ -5,21 +5,29 @@ import { resolveConfig } from '../../config.js';
 import { InvalidInputError } from '../../errors.js';
 import { assertHandlerName } from '../../values/names.js';
 
-const template = (className: string) => `import { Job } from 'jobs-runtime';
+// \`override\` on every member that replaces one of Job's: the template compiles under
+// noImplicitOverride (as this project's own tsconfig uses) and without it.
+const template = (handler: string) => {
+  const className = handler.split('/').pop()!;
+  // The stored handler is the class name unless the class says otherwise: a job in a sub-folder
+  // must name its path, or every run fails as an unknown handler.
+  const handlerLine = handler === className ? '' : `  static override handler = '${handler}';\n\n`;
+  return `import { Job } from 'jobs-runtime';
 
 type Payload = Record<string, unknown>;
 
 export default class ${className} extends Job<Payload> {
-  queue = 'default';
-  delay = 'now';          // e.g. '+30 seconds'
-  attempts = 1;           // total runs allowed
-  retryAfter = 'now';     // e.g. '+1 minute'
+${handlerLine}  override queue = 'default';
+  override delay = 'now';          // e.g. '+30 seconds'
+  override attempts = 1;           // total runs allowed
+  override retryAfter = 'now';     // e.g. '+1 minute'
 
-  async run(payload: Payload): Promise<void> {
+  override async run(payload: Payload): Promise<void> {
     // The work goes here. Throw to fail this attempt; call this.failPermanently(message) to fail with no retry.
   }
 }
 `;
+};
 
 export function registerCreateJob(program: Command): void {
   program
@@ -36,7 +44,7 @@ export function registerCreateJob(program: Command): void {
         throw new InvalidInputError(`${relative(process.cwd(), existing) || existing} already exists: use --force to overwrite it`);
       }
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, template(name.split('/').pop()!));
-      process.stdout.write(`✓ Job created: ./${relative(process.cwd(), file)}\n`);
+      writeFileSync(file, template(name));
+      process.stdout.write(`✔ Job created: ./${relative(process.cwd(), file)}\n`);
     });
 }
