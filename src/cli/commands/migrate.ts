@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
+import { InvalidInputError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
+
+interface MigrateOptions {
+  print?: boolean;
+  requeueQueued?: boolean;
+  createDatabase?: boolean;
+  databaseUrl?: string;
+  jobsDir?: string;
+}
 
 export function registerMigrate(program: Command): void {
   addStoreOptions(
@@ -7,10 +16,19 @@ export function registerMigrate(program: Command): void {
       .command('migrate')
       .description('Create the jobs table, or upgrade an existing one in place (rows are kept)')
       .option('--print', 'print the SQL that would run, and change nothing')
+      .option('--create-database', "MySQL: create the URL's database first when it does not exist (utf8mb4)")
       .option('--requeue-queued', "MySQL: give jobs the old worker left claimed (status 'queued') back to run again; only once no old worker runs"),
-  ).action(async (opts: { print?: boolean; requeueQueued?: boolean; databaseUrl?: string; jobsDir?: string }) => {
-    const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
+  ).action(async (opts: MigrateOptions) => {
+    if (opts.print && opts.createDatabase) throw new InvalidInputError('--print changes nothing, so it cannot --create-database: run one, then the other');
+    const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
+      if (opts.createDatabase && store.kind === 'mysql') {
+        const { createMysqlDatabase } = await import('../../stores/mysql/create-database.js');
+        const created = await createMysqlDatabase(config.databaseUrl);
+        process.stdout.write(created ? `✔ Created the database of ${store.displayUrl}\n` : `The database of ${store.displayUrl} exists already\n`);
+      } else if (opts.createDatabase) {
+        process.stderr.write(`! --create-database: a ${store.kind} store has no database to create (it is created on first use)\n`);
+      }
       const { statements, notices } = await store.migrate({ dryRun: opts.print ?? false, requeueLegacyClaimed: opts.requeueQueued ?? false });
       if (opts.print) {
         process.stdout.write(statements.length ? statements.map((s) => `${s};\n`).join('\n') : `-- ${store.displayUrl} is up to date\n`);

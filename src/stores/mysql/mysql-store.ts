@@ -1,7 +1,8 @@
 import { chunkJobs, chunkResults } from '../chunk-jobs.js';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
-import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
+import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
+import { explainMysqlConnectError } from './explain-error.js';
 import type {
   ClaimedJob,
   FailedPage,
@@ -22,7 +23,7 @@ import type {
   RuntimeStats,
 } from '../store.js';
 import { listRuntimes, recoverDead, upsertRuntime } from './registry.js';
-import { ConnectionPool, isConnectionError } from './connection-pool.js';
+import { ConnectionPool } from './connection-pool.js';
 import { planMigration } from './schema.js';
 import * as ops from './ops.js';
 import { selectDueArgs, selectDueSql } from './claim-sql.js';
@@ -110,14 +111,8 @@ export class MySqlStore implements JobStore {
 
   private explain(e: unknown): unknown {
     const err = e as { code?: string; errno?: number; message?: string };
-    if (isConnectionError(e)) {
-      return new StoreUnavailableError(
-        `Cannot reach MySQL/MariaDB at ${this.displayUrl} (${err.code ?? err.message}). Is the server running` +
-          (isLocalUrl(this.displayUrl)
-            ? `? On this machine: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql`
-            : ', and reachable from this host?'),
-      );
-    }
+    const connectError = explainMysqlConnectError(e, this.displayUrl);
+    if (connectError) return connectError;
     if (err?.errno === 1146) {
       // The jobs table or one beside it (runtimes, paused, stats, leases) from a newer version.
       const missing = /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(err.message ?? '')?.[1] ?? this.table;
