@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { resolveConfig } from '../../config.js';
 import { InvalidInputError } from '../../errors.js';
 import { assertHandlerName } from '../../values/names.js';
+import { printJson } from '../format.js';
 
 // \`override\` on every member that replaces one of Job's: the template compiles under
 // noImplicitOverride (as this project's own tsconfig uses) and without it.
@@ -35,7 +36,8 @@ export function registerCreateJob(program: Command): void {
     .description('Create a job class file, e.g. jobs/SendMail.ts (names: identifiers, or folder/Name)')
     .option('--dir <dir>', 'jobs directory (default: the configured jobs directory, else ./jobs)')
     .option('--force', 'overwrite an existing file')
-    .action(async (name: string, opts: { dir?: string; force?: boolean }) => {
+    .option('--json', 'print { file, handler } as JSON')
+    .action(async (name: string, opts: { dir?: string; force?: boolean; json?: boolean }) => {
       assertHandlerName(name);
       const dir = opts.dir ? resolve(opts.dir) : (await resolveConfig()).jobsDir;
       const file = join(dir, `${name}.ts`);
@@ -45,6 +47,7 @@ export function registerCreateJob(program: Command): void {
       }
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, template(name));
-      process.stdout.write(`✔ Job created: ./${relative(process.cwd(), file)}\n`);
+      if (opts.json) printJson({ file, handler: name });
+      else process.stdout.write(`✔ Job created: ./${relative(process.cwd(), file)}\n`);
     });
 }

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
+import { printJson } from '../format.js';
 
 interface MigrateOptions {
   print?: boolean;
   requeueQueued?: boolean;
   createDatabase?: boolean;
+  json?: boolean;
   databaseUrl?: string;
   jobsDir?: string;
 }
@@ -17,19 +19,24 @@ export function registerMigrate(program: Command): void {
       .description('Create the jobs table, or upgrade an existing one in place (rows are kept)')
       .option('--print', 'print the SQL that would run, and change nothing')
       .option('--create-database', "MySQL: create the URL's database first when it does not exist (utf8mb4)")
+      .option('--json', 'print what was done as JSON ({ store, createdDatabase, statements, notices })')
       .option('--requeue-queued', "MySQL: give jobs the old worker left claimed (status 'queued') back to run again; only once no old worker runs"),
   ).action(async (opts: MigrateOptions) => {
     if (opts.print && opts.createDatabase) throw new InvalidInputError('--print changes nothing, so it cannot --create-database: run one, then the other');
     const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
+      let createdDatabase: boolean | null = null;
       if (opts.createDatabase && store.kind === 'mysql') {
         const { createMysqlDatabase } = await import('../../stores/mysql/create-database.js');
-        const created = await createMysqlDatabase(config.databaseUrl);
-        process.stdout.write(created ? `✔ Created the database of ${store.displayUrl}\n` : `The database of ${store.displayUrl} exists already\n`);
+        createdDatabase = await createMysqlDatabase(config.databaseUrl);
+        if (!opts.json) {
+          process.stdout.write(createdDatabase ? `✔ Created the database of ${store.displayUrl}\n` : `The database of ${store.displayUrl} exists already\n`);
+        }
       } else if (opts.createDatabase) {
         process.stderr.write(`! --create-database: a ${store.kind} store has no database to create (it is created on first use)\n`);
       }
-      const { statements, notices } = await store.migrate({ dryRun: opts.print ?? false, requeueLegacyClaimed: opts.requeueQueued ?? false });
+      const { statements, notices = [] } = await store.migrate({ dryRun: opts.print ?? false, requeueLegacyClaimed: opts.requeueQueued ?? false });
+      if (opts.json) return printJson({ store: store.displayUrl, dryRun: opts.print ?? false, createdDatabase, statements, notices });
       if (opts.print) {
         process.stdout.write(statements.length ? statements.map((s) => `${s};\n`).join('\n') : `-- ${store.displayUrl} is up to date\n`);
       } else if (statements.length === 0) {
@@ -37,7 +44,7 @@ export function registerMigrate(program: Command): void {
       } else {
         process.stdout.write(`✔ ${store.displayUrl}: ran ${statements.length} statement(s):\n${statements.map((s) => `${s};\n`).join('\n')}`);
       }
-      for (const notice of notices ?? []) process.stderr.write(`! ${notice}\n`);
+      for (const notice of notices) process.stderr.write(`! ${notice}\n`);
     } finally {
       await store.close();
     }
