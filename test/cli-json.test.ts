@@ -3,42 +3,36 @@
 // validates them), `start --json` start and stop events with fields instead of prose, and a
 // top-level help that names every store.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, runCli } from './helpers/cli.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
+import { createOpsApp, type OpsApp } from './helpers/ops.ts';
+import { STORE_FACTORIES } from './helpers/stores.ts';
+
+const SQLITE = STORE_FACTORIES.find((f) => f.kind === 'sqlite')!;
 
 after(() => killAll());
 
 describe('cli: --json and the options the README names (SQLite)', () => {
-  let dir: string;
+  let app: OpsApp;
   let store: JobStore;
-  let storeArgs: string[];
-  const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 30_000 });
+  const cli = (args: string[]) => app.cli(args);
   const lines = (text: string) => text.split('\n').filter((l) => l.length > 0);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'jr-cli-json-'));
-    const url = `sqlite:${join(dir, 'jobs.sqlite')}`;
-    storeArgs = ['--database-url', url, '--jobs-dir', JOBS_DIR];
-    store = await openStore(url);
-    await store.migrate({});
+    app = await createOpsApp(SQLITE, 'cli_json');
+    store = app.store;
   });
-  after(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => app?.cleanup());
 
   test('the top-level help names every store; dispatch, migrate and create:job document --json', { timeout: 45_000 }, async () => {
     const [top, dispatch, migrate, createJob] = await Promise.all([
-      cli(['--help']),
-      cli(['dispatch', '--help']),
-      cli(['migrate', '--help']),
-      cli(['create:job', '--help']),
+      runCli(['--help']),
+      runCli(['dispatch', '--help']),
+      runCli(['migrate', '--help']),
+      runCli(['create:job', '--help']),
     ]);
     assert.match(top!.stdout, /MySQL\/MariaDB, Redis or SQLite/);
     for (const opt of ['--retry-after', '--timeout', '--json']) assert.ok(dispatch!.stdout.includes(opt), `dispatch --help names ${opt}`);
@@ -47,22 +41,19 @@ describe('cli: --json and the options the README names (SQLite)', () => {
   });
 
   test('dispatch --json prints {"id": N}; --retry-after and --timeout reach the stored job', { timeout: 45_000 }, async () => {
-    const r = await cli(['dispatch', 'Ok', '--queue', 'json-q', '--json', '--retry-after', '90', '--timeout', '2 minutes', ...storeArgs]);
+    const r = await cli(['dispatch', 'Ok', '--queue', 'json-q', '--json', '--retry-after', '90', '--timeout', '2 minutes']);
     assert.equal(r.code, 0, r.stderr);
     const printed = JSON.parse(r.stdout) as { id: number };
     assert.deepEqual(Object.keys(printed), ['id']);
     assert.ok(Number.isInteger(printed.id) && printed.id > 0, r.stdout);
     const [claimed] = await store.claim({ owner: 'json-test', queues: ['json-q'], limit: 1 });
     assert.deepEqual([claimed?.id, claimed?.retryAfterMs, claimed?.timeoutMs], [printed.id, 90_000, 120_000]);
-    const plain = await cli(['dispatch', 'Ok', '--queue', 'json-q', ...storeArgs]);
+    const plain = await cli(['dispatch', 'Ok', '--queue', 'json-q']);
     assert.match(plain.stdout, /^\d+\n$/, 'without --json: the bare id, as before');
   });
 
   test('dispatch refuses a --timeout of 0 and a --retry-after it cannot read, naming the option', { timeout: 45_000 }, async () => {
-    const [zero, bananas] = await Promise.all([
-      cli(['dispatch', 'Ok', '--timeout', '0', ...storeArgs]),
-      cli(['dispatch', 'Ok', '--retry-after', '+3 bananas', ...storeArgs]),
-    ]);
+    const [zero, bananas] = await Promise.all([cli(['dispatch', 'Ok', '--timeout', '0']), cli(['dispatch', 'Ok', '--retry-after', '+3 bananas'])]);
     assert.notEqual(zero!.code, 0);
     assert.match(zero!.stderr, /--timeout must be at least 1 ms, got '0'/);
     assert.notEqual(bananas!.code, 0);
@@ -71,13 +62,13 @@ describe('cli: --json and the options the README names (SQLite)', () => {
   });
 
   test('migrate --json and create:job --json print what they did', { timeout: 45_000 }, async () => {
-    const migrate = await cli(['migrate', '--json', ...storeArgs]);
+    const migrate = await cli(['migrate', '--json']);
     assert.equal(migrate.code, 0, migrate.stderr);
     const report = JSON.parse(migrate.stdout) as { store: string; statements: string[]; notices: string[] };
     assert.deepEqual([report.store.startsWith('sqlite:'), report.statements, report.notices], [true, [], []]);
-    const created = await cli(['create:job', 'tools/Export', '--dir', join(dir, 'jobs'), '--json']);
+    const created = await runCli(['create:job', 'tools/Export', '--dir', join(app.dir, 'jobs'), '--json'], { cwd: app.dir });
     assert.equal(created.code, 0, created.stderr);
-    assert.deepEqual(JSON.parse(created.stdout), { file: join(dir, 'jobs', 'tools', 'Export.ts'), handler: 'tools/Export' });
+    assert.deepEqual(JSON.parse(created.stdout), { file: join(app.dir, 'jobs', 'tools', 'Export.ts'), handler: 'tools/Export' });
   });
 
   test('start --json: the start and stop events carry fields, not only prose', { timeout: 60_000 }, async () => {
@@ -92,7 +83,7 @@ describe('cli: --json and the options the README names (SQLite)', () => {
         timeoutMs: null,
       })),
     });
-    const r = await cli(['start', '--json', '--procs', '2', '--concurrency', '3', '--queue', 'json-run', '--stop-when-empty', ...storeArgs]);
+    const r = await cli(['start', '--json', '--procs', '2', '--concurrency', '3', '--queue', 'json-run', '--stop-when-empty']);
     assert.equal(r.code, 0, r.stderr);
     const events = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
     const started = events.find((e) => e.event === 'started');

@@ -4,14 +4,16 @@
 // stdout and stderr share one file (supervisor, `2>&1`) come out in timestamp order.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore, NewJob } from '../src/stores/store.ts';
-import { BIN, killAll, runCli } from './helpers/cli.ts';
+import { BIN, killAll } from './helpers/cli.ts';
 import { JOBS_DIR, newJob } from './helpers/e2e.ts';
+import { createOpsApp, type OpsApp } from './helpers/ops.ts';
+import { STORE_FACTORIES } from './helpers/stores.ts';
+
+const SQLITE = STORE_FACTORIES.find((f) => f.kind === 'sqlite')!;
 
 const started = new Set<number>();
 after(() => {
@@ -26,22 +28,15 @@ after(() => {
 });
 
 describe('cli: warnings and messages (SQLite)', () => {
-  let dir: string;
+  let app: OpsApp;
   let store: JobStore;
-  let storeArgs: string[];
-  const cli = (args: string[]) => runCli([...args, ...storeArgs], { cwd: dir, timeoutMs: 30_000 });
+  const cli = (args: string[]) => app.cli(args);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'jr-cli-messages-'));
-    const url = `sqlite:${join(dir, 'jobs.sqlite')}`;
-    storeArgs = ['--database-url', url, '--jobs-dir', JOBS_DIR];
-    store = await openStore(url);
-    await store.migrate({});
+    app = await createOpsApp(SQLITE, 'cli_messages');
+    store = app.store;
   });
-  after(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => app?.cleanup());
 
   test('pause of a queue no job and no runtime knows warns (a typo?), and pauses it all the same', { timeout: 45_000 }, async () => {
     await store.enqueue({ jobs: [newJob('Ok', {}, { queue: 'has-jobs' })] });
@@ -76,16 +71,20 @@ describe('cli: warnings and messages (SQLite)', () => {
 
   test('stdout and stderr in one file: lines in timestamp order; a retry due at once says "retrying now"', { timeout: 60_000 }, async () => {
     // onSuccess of Hooks throws (no such directory): a WARN line stamped just before its ✔ line.
-    const hooks = (n: number): NewJob => newJob('Hooks', { file: join(dir, 'missing', `h${n}`), fail: false }, { queue: 'order' });
+    const hooks = (n: number): NewJob => newJob('Hooks', { file: join(app.dir, 'missing', `h${n}`), fail: false }, { queue: 'order' });
     const jobs = [...Array.from({ length: 20 }, (_, n) => hooks(n)), newJob('Throws', { message: 'again' }, { queue: 'order', maxAttempts: 2 })];
     const ids = await store.enqueue({ jobs });
-    const logFile = join(dir, 'worker.log');
+    const logFile = join(app.dir, 'worker.log');
     const fd = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [BIN, 'start', '--procs', '2', '--queue', 'order', '--stop-when-empty', ...storeArgs], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', fd, fd],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'start', '--procs', '2', '--queue', 'order', '--stop-when-empty', '--database-url', app.url, '--jobs-dir', JOBS_DIR],
+      {
+        cwd: app.dir,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', fd, fd],
+      },
+    );
     closeSync(fd);
     started.add(child.pid!);
     const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
