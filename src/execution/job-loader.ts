@@ -20,6 +20,8 @@ const cache = new Map<string, JobClass>();
 // The thread's preload of every job file, while it runs: a lookup that finds no file waits for
 // it before looking for a hint among the classes it imported.
 let preloading: Promise<void> | null = null;
+// Bounded: a job file whose import never ends must not turn an unknown handler into a load timeout.
+const HINT_WAIT_MS = 5_000;
 
 /** Finds and imports `<jobsDir>/<handler>.{ts,js,…}` and returns its job class. */
 export async function loadJobClass(jobsDir: string, handler: string): Promise<JobClass> {
@@ -38,7 +40,7 @@ async function load(jobsDir: string, handler: string, hint: boolean): Promise<Jo
   }
   const file = EXTENSIONS.map((ext) => join(jobsDir, handler + ext)).find((f) => existsSync(f));
   if (!file) {
-    if (hint && preloading) await preloading;
+    if (hint && preloading) await waitAtMost(preloading, HINT_WAIT_MS);
     throw new HandlerNotFoundError(
       `Unknown job handler '${handler}': no file ${handler}{${EXTENSIONS.join(',')}} in ${jobsDir}${hint ? subFolderHint(handler) : ''}`,
     );
@@ -91,6 +93,12 @@ function subFolderHint(handler: string): string {
   return found
     ? `; ${found} holds class ${handler}: a job in a sub-folder needs \`static handler = '${found}'\` in its class (jobs already stored as '${handler}' must be dispatched again)`
     : '';
+}
+
+async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function isJobClass(v: unknown): v is JobClass {
