@@ -78,7 +78,7 @@ describe('cli: create:job and dispatch (SQLite)', () => {
   test('create:job SendMail creates the file; again fails without --force, succeeds with it', { timeout: 45_000 }, async () => {
     const first = await cli(['create:job', 'SendMail', '--dir', jobsDir]);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /✓ Job created: .*jobs\/SendMail\.ts/);
+    assert.match(first.stdout, /✔ Job created: .*jobs\/SendMail\.ts/);
     const file = join(jobsDir, 'SendMail.ts');
     assert.ok(existsSync(file));
     assert.match(readFileSync(file, 'utf8'), /export default class SendMail extends Job/);
@@ -92,7 +92,7 @@ describe('cli: create:job and dispatch (SQLite)', () => {
 
     const forced = await cli(['create:job', 'SendMail', '--dir', jobsDir, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
-    assert.match(forced.stdout, /✓ Job created:/);
+    assert.match(forced.stdout, /✔ Job created:/);
     assert.doesNotMatch(readFileSync(file, 'utf8'), /edited by hand/, '--force overwrites it');
   });
 

@@ -121,7 +121,7 @@ for (const kind of STORE_KINDS) {
       for (const id of ids.throws) {
         const mine = failed.filter((f) => f.id === id);
         assert.equal(mine.length, 2, `✖ lines for Throws job ${id}`);
-        assert.match(mine[0]!.message, /^boom \(Throws, attempt 1\/2, retrying in /);
+        assert.match(mine[0]!.message, /^boom \(Throws, attempt 1\/2, retrying now\)$/);
         assert.match(mine[1]!.message, /^boom \(Throws, attempt 2\/2, failed\)$/);
         const row = await app.store.admin.getJob({ id });
         assert.ok(row, `row of Throws job ${id} is kept`);

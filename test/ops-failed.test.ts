@@ -24,9 +24,13 @@ for (const factory of STORE_FACTORIES) {
       const [a1, a2, a3] = await failJobs(app.store, 'ls-a', ['Ok', 'mail/Send', 'Ok']);
       const [b1] = await failJobs(app.store, 'ls-b', ['Ok']);
       const page = JSON.parse((await app.cli(['failed', '--handler', 'mail/Send', '--json'])).stdout) as FailedPage;
-      assert.deepEqual([page.total, page.jobs.map((j) => j.id)], [1, [a2]]);
-      const asJson = JSON.parse((await app.cli(['failed', 'show', String(b1), '--json'])).stdout) as JobRecord;
-      assert.deepEqual([asJson.id, asJson.status, asJson.queue, asJson.payload], [b1, 'failed', 'ls-b', '{"to":"Ok@example.com"}']);
+      assert.deepEqual([page.total, page.jobs.map((j) => [j.id, j.payload])], [1, [[a2, { to: 'mail/Send@example.com' }]]]);
+      const asJson = JSON.parse((await app.cli(['failed', 'show', String(b1), '--json'])).stdout) as Omit<JobRecord, 'payload'> & { payload: unknown };
+      assert.deepEqual(
+        [asJson.id, asJson.status, asJson.queue, asJson.payload],
+        [b1, 'failed', 'ls-b', { to: 'Ok@example.com' }],
+        'the payload as JSON, not a string',
+      );
       assert.equal(asJson.exception, `Error: job ${b1} failed\n    at run (job.ts:3:11)`);
       if (factory.kind !== 'sqlite') return; // the text below comes from the same records on every store
 

@@ -2,24 +2,15 @@
 // endpoint is scraped over HTTP and parsed strictly; its counters and histogram counts equal
 // what ran, its gauges what the store holds.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { killAll } from './helpers/cli.ts';
+import { freePort } from './helpers/free-port.ts';
 import { createOpsApp, exited, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { parsePrometheusText, sampleValue } from './helpers/prometheus.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(killAll);
-
-/** A port free on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 for (const factory of STORE_FACTORIES) {
   describe(`metrics: ${factory.kind}`, () => {

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,17 +12,8 @@ import { StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { job } from './helpers/stores.ts';
+import { freePort } from './helpers/free-port.ts';
 import { waitFor } from './helpers/wait.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 interface PrivateRedis {
   port: number;

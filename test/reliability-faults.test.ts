@@ -88,7 +88,7 @@ for (const kind of ALL_STORE_KINDS) {
     test('a job with attempts = 2 that exits its thread is retried, and fails after attempt 2', async () => {
       const lines = parseJobLines(run.stderr).failed.filter((f) => f.id === retried);
       assert.equal(lines.length, 2, `two ✖ lines for job ${retried}`);
-      assert.match(lines[0]!.message, /^ended its worker thread with exit code 3 .*\(Exits, attempt 1\/2, retrying in /);
+      assert.match(lines[0]!.message, /^ended its worker thread with exit code 3 .*\(Exits, attempt 1\/2, retrying now\)$/);
       assert.match(lines[1]!.message, /^ended its worker thread with exit code 3 .*\(Exits, attempt 2\/2, failed\)$/);
       const row = await app.store.admin.getJob({ id: retried });
       assert.equal(row?.status, 'failed');

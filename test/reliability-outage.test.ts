@@ -15,6 +15,7 @@ import mysql from 'mysql2/promise';
 import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, runCli, startCli } from './helpers/cli.ts';
+import { freePort } from './helpers/free-port.ts';
 import { JOBS_DIR, newJob } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
@@ -24,18 +25,6 @@ const MARIADBD = '/usr/sbin/mariadbd';
 const JOBS = 300;
 
 after(() => killAll());
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway MariaDB server: datadir in a temp dir, root@127.0.0.1 without password. */
 class PrivateMariaDb {

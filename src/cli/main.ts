@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 
 const program = new Command()
   .name('jobs-runtime')
-  .description('Background jobs on MySQL/MariaDB or SQLite, run by a master process on a pool of worker threads.')
+  .description('Background jobs on MySQL/MariaDB, Redis or SQLite, run by a master process on a pool of worker threads.')
   .version(pkg.version)
   .showHelpAfterError('(run with --help for usage)');
 

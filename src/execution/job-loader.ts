@@ -11,9 +11,18 @@ type JobClass = RunnableJobClass;
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.cts'];
 // Only successes are cached: a file deployed after a failed lookup is found on the next job.
 const cache = new Map<string, JobClass>();
+// The thread's preload of every job file, while it runs: a lookup that finds no file waits for
+// it before looking for a hint among the classes it imported.
+let preloading: Promise<void> | null = null;
+// Bounded: a job file whose import never ends must not turn an unknown handler into a load timeout.
+const HINT_WAIT_MS = 5_000;
 
 /** Finds and imports `<jobsDir>/<handler>.{ts,js,…}` and returns its job class. */
 export async function loadJobClass(jobsDir: string, handler: string): Promise<JobClass> {
+  return load(jobsDir, handler, true);
+}
+
+async function load(jobsDir: string, handler: string, hint: boolean): Promise<JobClass> {
   const cached = cache.get(handler);
   if (cached) return cached;
   // Names from the table are checked again: never a path outside jobsDir. A bad name is as
@@ -25,7 +34,10 @@ export async function loadJobClass(jobsDir: string, handler: string): Promise<Jo
   }
   const file = EXTENSIONS.map((ext) => join(jobsDir, handler + ext)).find((f) => existsSync(f));
   if (!file) {
-    throw new HandlerNotFoundError(`Unknown job handler '${handler}': no file ${handler}{${EXTENSIONS.join(',')}} in ${jobsDir}`);
+    if (hint && preloading) await waitAtMost(preloading, HINT_WAIT_MS);
+    throw new HandlerNotFoundError(
+      `Unknown job handler '${handler}': no file ${handler}{${EXTENSIONS.join(',')}} in ${jobsDir}${hint ? subFolderHint(handler) : ''}`,
+    );
   }
   let mod: Record<string, unknown>;
   try {
@@ -59,7 +71,28 @@ export async function preloadJobClasses(jobsDir: string): Promise<void> {
     .filter((f) => EXTENSIONS.includes(extname(f)) && !/\.d\.[cm]?ts$/.test(f))
     .map((f) => f.slice(0, -extname(f).length).split('\\').join('/'))
     .filter((h) => !h.split('/').includes('node_modules'));
-  for (const handler of handlers) await loadJobClass(jobsDir, handler).catch(() => undefined);
+  preloading = (async () => {
+    for (const handler of handlers) await load(jobsDir, handler, false).catch(() => undefined);
+  })();
+  await preloading;
+  preloading = null;
+}
+
+/**
+ * A class dispatched from a sub-folder's file without `static handler` is stored under its class
+ * name: name the file that holds it and the line it needs.
+ */
+function subFolderHint(handler: string): string {
+  const found = [...cache].find(([path, cls]) => path !== handler && cls.name === handler)?.[0];
+  return found
+    ? `; ${found} holds class ${handler}: a job in a sub-folder needs \`static handler = '${found}'\` in its class (jobs already stored as '${handler}' must be dispatched again)`
+    : '';
+}
+
+async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function isJobClass(v: unknown): v is JobClass {

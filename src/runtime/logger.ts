@@ -8,6 +8,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 // systemd) and in the --log file every line starts with an ISO timestamp and a level, so
 // `tail -f worker.log` reads the same whichever wrote it. --json prints one object per event.
 // Lines are buffered and written once per event-loop turn: 20k jobs/s must not mean 20k syscalls.
+// stdout and stderr share one buffer, in the order the lines were stamped: under supervisor or
+// `2>&1` both go to one file, and a WARN must not land after INFO lines stamped later.
 
 export type LogFormat = 'pretty' | 'plain' | 'json';
 /** Longest error message shown in a ✖ line; the job's row keeps more. */
@@ -34,8 +36,8 @@ export interface JobLine {
 }
 
 export class Logger {
-  private out: string[] = [];
-  private err: string[] = [];
+  /** Lines for stdout (1) and stderr (2), in order. */
+  private console: Array<{ toStderr: boolean; line: string }> = [];
   private file: string[] = [];
   private fileFd: number | null = null;
   private scheduled = false;
@@ -69,7 +71,7 @@ export class Logger {
     const line = message.split('\n', 1)[0] ?? '';
     const firstLine = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
     const text = `✖ Error dispatching job: ${job.id} - ${firstLine}`;
-    const fate = next ? `retrying in ${formatMs(next.retryInMs)}` : 'failed';
+    const fate = next ? (next.retryInMs < 1 ? 'retrying now' : `retrying in ${formatMs(next.retryInMs)}`) : 'failed';
     const detail = ` (${job.handler}, attempt ${job.attempts}/${job.maxAttempts}, ${fate})`;
     this.emit('ERROR', text, detail, {
       event: next ? 'job.retrying' : 'job.failed',
@@ -96,10 +98,10 @@ export class Logger {
     const plain = `${ts} ${level.padEnd(5)} ${text}${detail}`;
     if (this.fileFd !== null) this.file.push(plain);
     if (!fileOnly) {
-      if (this.options.format === 'json') this.out.push(JSON.stringify({ ts, level: level.toLowerCase(), ...json }));
-      else if (this.options.format === 'plain') (level === 'INFO' ? this.out : this.err).push(plain);
-      else if (level === 'INFO') this.out.push(paint(chalk, level, text) + chalk.dim(detail));
-      else this.err.push(paint(chalkStderr, level, text) + chalkStderr.dim(detail));
+      if (this.options.format === 'json') this.console.push({ toStderr: false, line: JSON.stringify({ ts, level: level.toLowerCase(), ...json }) });
+      else if (this.options.format === 'plain') this.console.push({ toStderr: level !== 'INFO', line: plain });
+      else if (level === 'INFO') this.console.push({ toStderr: false, line: paint(chalk, level, text) + chalk.dim(detail) });
+      else this.console.push({ toStderr: true, line: paint(chalkStderr, level, text) + chalkStderr.dim(detail) });
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -110,11 +112,20 @@ export class Logger {
   /** Writes buffered lines now (also called at exit). */
   flush(): void {
     this.scheduled = false;
-    write(this.options.stdoutFd ?? 1, this.out);
-    write(this.options.stderrFd ?? 2, this.err);
+    // One write per run of lines bound for the same stream: usually one write in all.
+    const lines = this.console;
+    this.console = [];
+    for (let i = 0; i < lines.length; ) {
+      const toStderr = lines[i]!.toStderr;
+      let j = i;
+      while (j < lines.length && lines[j]!.toStderr === toStderr) j++;
+      write(
+        toStderr ? (this.options.stderrFd ?? 2) : (this.options.stdoutFd ?? 1),
+        lines.slice(i, j).map((l) => l.line),
+      );
+      i = j;
+    }
     if (this.fileFd !== null) write(this.fileFd, this.file);
-    this.out = [];
-    this.err = [];
     this.file = [];
   }
 
@@ -147,6 +158,7 @@ function write(fd: number, lines: string[]): void {
 }
 
 export function formatMs(ms: number): string {
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;

@@ -10,6 +10,7 @@ import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
+import { startedEvent, stoppedEvent } from './run-events.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -172,7 +173,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
       `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, poll ${formatMs(o.pollMs)}${wakeable ? ' + wake-up' : ''}, ` +
       `pid ${process.pid}, id ${id}`,
-    { runtimeId: id },
+    startedEvent(o, { wake: wakeable, pid: process.pid, runtimeId: id }),
   );
   if (metrics) o.log.info(`Prometheus metrics on ${metrics.url}`);
   if (o.keepCompleted || o.failedRetentionMs !== null) {
@@ -191,7 +192,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   o.log.info(
     `jobs-runtime stopped: ${summary.completed} completed, ${summary.failed} failed, ${summary.retried} retried, ${summary.released} given back` +
       (exitCode === EXIT_RESTART ? ` (exit ${EXIT_RESTART}: restart requested)` : ''),
-    { ...summary, exitCode },
+    stoppedEvent(summary, exitCode),
   );
   return exitCode;
 }

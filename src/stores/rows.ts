@@ -158,4 +158,6 @@ export interface MigrationReport {
   statements: string[];
   /** What the operator should know or do about the data (e.g. jobs an older system left claimed). */
   notices?: string[];
+  /** With `createDatabase` on a store that has one (MySQL): true when it was created, false when it existed. */
+  createdDatabase?: boolean;
 }

@@ -101,9 +101,10 @@ export interface Admin {
   /**
    * Creates or upgrades the schema in place; idempotent; never drops rows. `requeueLegacyClaimed`:
    * jobs the system this runtime replaces left claimed (MySQL: status 'queued') go back to new,
-   * their attempt not charged; without it they are only reported, in `notices`.
+   * their attempt not charged; without it they are only reported, in `notices`. `createDatabase`:
+   * first create the URL's database when it does not exist (MySQL; other stores have none).
    */
-  migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean }): Promise<MigrationReport>;
+  migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport>;
   /** Counts per queue; queues with no jobs are left out. */
   counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
   /** One job, for inspection; null when it does not exist (completed jobs are deleted). */

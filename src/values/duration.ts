@@ -97,9 +97,11 @@ export function delayToMs(value: DelayInput | undefined | null, what = 'delay', 
 /** CLI durations: a bare number is in `defaultUnitMs` (seconds for --sleep), else relative text. */
 export function parseCliDuration(value: string, option: string, defaultUnitMs = 1000): number {
   const v = value.trim();
+  // '-1' would otherwise read as text without a unit, and '-1 minute' as a wait into the past.
+  if (v.startsWith('-')) throw new InvalidInputError(`Invalid value for ${option} '${value}': negative durations are not allowed`);
   const ms = /^\d+(\.\d+)?$/.test(v)
     ? checkMax(Math.round(Number(v) * defaultUnitMs), `value for ${option}`, `'${value}'`)
     : parseDurationText(v, `value for ${option}`);
-  if (ms < 0) throw new InvalidInputError(`Invalid value for ${option} '${value}': it must not be negative`);
+  if (ms < 0) throw new InvalidInputError(`Invalid value for ${option} '${value}': negative durations are not allowed`);
   return ms;
 }

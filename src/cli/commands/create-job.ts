@@ -4,22 +4,31 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { resolveConfig } from '../../config.js';
 import { InvalidInputError } from '../../errors.js';
 import { assertHandlerName } from '../../values/names.js';
+import { printJson } from '../format.js';
 
-const template = (className: string) => `import { Job } from 'jobs-runtime';
+// \`override\` on every member that replaces one of Job's: the template compiles under
+// noImplicitOverride (as this project's own tsconfig uses) and without it.
+const template = (handler: string) => {
+  const className = handler.split('/').pop()!;
+  // The stored handler is the class name unless the class says otherwise: a job in a sub-folder
+  // must name its path, or every run fails as an unknown handler.
+  const handlerLine = handler === className ? '' : `  static override handler = '${handler}';\n\n`;
+  return `import { Job } from 'jobs-runtime';
 
 type Payload = Record<string, unknown>;
 
 export default class ${className} extends Job<Payload> {
-  queue = 'default';
-  delay = 'now';          // e.g. '+30 seconds'
-  attempts = 1;           // total runs allowed
-  retryAfter = 'now';     // e.g. '+1 minute'
+${handlerLine}  override queue = 'default';
+  override delay = 'now';          // e.g. '+30 seconds'
+  override attempts = 1;           // total runs allowed
+  override retryAfter = 'now';     // e.g. '+1 minute'
 
-  async run(payload: Payload): Promise<void> {
+  override async run(payload: Payload): Promise<void> {
     // The work goes here. Throw to fail this attempt; call this.failPermanently(message) to fail with no retry.
   }
 }
 `;
+};
 
 export function registerCreateJob(program: Command): void {
   program
@@ -27,7 +36,8 @@ export function registerCreateJob(program: Command): void {
     .description('Create a job class file, e.g. jobs/SendMail.ts (names: identifiers, or folder/Name)')
     .option('--dir <dir>', 'jobs directory (default: the configured jobs directory, else ./jobs)')
     .option('--force', 'overwrite an existing file')
-    .action(async (name: string, opts: { dir?: string; force?: boolean }) => {
+    .option('--json', 'print { file, handler } as JSON')
+    .action(async (name: string, opts: { dir?: string; force?: boolean; json?: boolean }) => {
       assertHandlerName(name);
       const dir = opts.dir ? resolve(opts.dir) : (await resolveConfig({ applyToProcess: true })).jobsDir;
       const file = join(dir, `${name}.ts`);
@@ -36,7 +46,8 @@ export function registerCreateJob(program: Command): void {
         throw new InvalidInputError(`${relative(process.cwd(), existing) || existing} already exists: use --force to overwrite it`);
       }
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, template(name.split('/').pop()!));
-      process.stdout.write(`✓ Job created: ./${relative(process.cwd(), file)}\n`);
+      writeFileSync(file, template(name));
+      if (opts.json) printJson({ file, handler: name });
+      else process.stdout.write(`✔ Job created: ./${relative(process.cwd(), file)}\n`);
     });
 }

@@ -3,13 +3,17 @@ import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { dispatchJobs } from '../../dispatcher.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
-import { duration, json, positiveInt } from '../options.js';
+import { printJson } from '../format.js';
+import { duration, durationAtLeast, json, positiveInt } from '../options.js';
 
 interface DispatchCliOptions {
   payload?: unknown;
   queue?: string;
   delay?: number;
   attempts?: number;
+  retryAfter?: number;
+  timeout?: number;
+  json?: boolean;
   databaseUrl?: string;
   jobsDir?: string;
 }
@@ -22,7 +26,14 @@ export function registerDispatch(program: Command): void {
       .option('--payload <json>', 'payload as JSON (default {})', json('--payload'))
       .option('--queue <name>', "queue (default: the class's)")
       .option('--delay <duration>', "delay, e.g. 30 (seconds), '+30 seconds', '2 hours' (default: the class's)", duration('--delay'))
-      .option('--attempts <n>', "total runs allowed (default: the class's)", positiveInt('--attempts', MAX_ATTEMPTS)),
+      .option('--attempts <n>', "total runs allowed (default: the class's)", positiveInt('--attempts', MAX_ATTEMPTS))
+      .option('--retry-after <duration>', "wait before each retry, e.g. 60 (seconds), '+1 minute' (default: the class's)", duration('--retry-after'))
+      .option(
+        '--timeout <duration>',
+        "hard limit for one run, e.g. 30 (seconds), '2 minutes' (default: the class's, else start --timeout)",
+        durationAtLeast('--timeout', 1, '1 ms'),
+      )
+      .option('--json', 'print {"id": N} instead of the bare id'),
   ).action(async (handler: string, opts: DispatchCliOptions) => {
     const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
@@ -35,10 +46,13 @@ export function registerDispatch(program: Command): void {
       if (opts.queue !== undefined) options.queue = opts.queue;
       if (opts.delay !== undefined) options.delay = opts.delay;
       if (opts.attempts !== undefined) options.attempts = opts.attempts;
+      if (opts.retryAfter !== undefined) options.retryAfter = opts.retryAfter;
+      if (opts.timeout !== undefined) options.timeout = opts.timeout;
       // The stored handler is the name given here: it is where the file was found.
       const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
       const [id] = await dispatchJobs(JobClass, [row], store.producer);
-      process.stdout.write(`${id}\n`);
+      if (opts.json) printJson({ id });
+      else process.stdout.write(`${id}\n`);
     } finally {
       await store.close();
     }

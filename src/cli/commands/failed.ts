@@ -36,7 +36,7 @@ export function registerFailed(program: Command): void {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       const page = await store.admin.listFailed({ ...filters, limit: opts.limit });
-      if (opts.json) return printJson(page);
+      if (opts.json) return printJson({ ...page, jobs: page.jobs.map(withParsedPayload) });
       if (page.total === 0) {
         process.stdout.write(`No failed jobs${describe(filters)}.\n`);
         return;
@@ -64,12 +64,21 @@ export function registerFailed(program: Command): void {
     try {
       const job = await store.admin.getJob({ id: id! });
       if (!job) throw new InvalidInputError(`Job ${id} does not exist (completed jobs are deleted unless the runtime keeps them with --keep-completed)`);
-      if (opts.json) return printJson(job);
+      if (opts.json) return printJson(withParsedPayload(job));
       process.stdout.write(showJob(job));
     } finally {
       await store.close();
     }
   });
+}
+
+/** For --json: the payload as the JSON value it is, not as an escaped string (as stored, if it is not JSON). */
+function withParsedPayload(j: JobRecord): Omit<JobRecord, 'payload'> & { payload: unknown } {
+  try {
+    return { ...j, payload: JSON.parse(j.payload) as unknown };
+  } catch {
+    return j;
+  }
 }
 
 function describe(f: { queue?: string; handler?: string }): string {

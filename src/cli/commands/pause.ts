@@ -14,6 +14,11 @@ export function registerPause(program: Command): void {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       const changed = await store.admin.setQueuePaused({ queue, paused: true });
+      // Paused all the same (jobs may be dispatched to it later), but a typo should not pass unseen.
+      const [jobs, runtimes] = await Promise.all([store.admin.counts({ queues: [queue] }), store.registry.listRuntimes({})]);
+      if (jobs.length === 0 && !runtimes.some((r) => r.queues?.includes(queue))) {
+        process.stderr.write(`! No job and no runtime knows a queue '${queue}' (a typo?): it is paused for jobs dispatched to it later\n`);
+      }
       if (opts.json) return printJson({ queue, paused: true, changed });
       process.stdout.write(
         changed

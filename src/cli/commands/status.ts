@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { JobStore } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
-import { duration, durationAtLeast } from '../options.js';
+import { durationAtLeast } from '../options.js';
 import { DEAD_AFTER_MS, gatherStatus, renderStatus } from '../status-screen.js';
 import { timerMs } from '../../runtime/long-timers.js';
 
@@ -31,7 +31,9 @@ export function registerStatus(program: Command): void {
       .description('Show live runtimes (host, pid, threads, CPU, memory, jobs done) and every queue (waiting, delayed, processing, failed, paused, throughput)')
       .option('--watch', 'on a terminal, redraw in place every --interval until q or Ctrl-C (piped: print once)')
       .addOption(
-        new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms)').argParser(duration('--interval')).default(2000, '2'),
+        new Option('--interval <seconds>', 'refresh period of --watch (seconds, or text like 500ms; at least 200 ms)')
+          .argParser(durationAtLeast('--interval', 200, '200 ms'))
+          .default(2000, '2'),
       )
       .addOption(
         new Option('--dead-after <seconds>', "show a runtime silent this long as dead: give the runtimes' own --dead-after (seconds, or text like 2 minutes)")
@@ -39,11 +41,12 @@ export function registerStatus(program: Command): void {
           .default(DEAD_AFTER_MS, '30'),
       )
       .option('--json', 'print the figures as JSON'),
-  ).action(async (opts: StatusOptions) => {
+  ).action(async (opts: StatusOptions, cmd: Command) => {
+    if (!opts.watch && cmd.getOptionValueSource('interval') === 'cli') process.stderr.write('! --interval has an effect only with --watch\n');
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       if (opts.json) printJson(await gatherStatus(store, opts.deadAfter));
-      else if (opts.watch && process.stdout.isTTY) await watch(store, Math.max(200, opts.interval), opts.deadAfter);
+      else if (opts.watch && process.stdout.isTTY) await watch(store, opts.interval, opts.deadAfter);
       else process.stdout.write(`${renderStatus(await gatherStatus(store, opts.deadAfter))}\n`);
     } finally {
       await store.close();

@@ -14,6 +14,7 @@ import {
   type QueueThroughput,
 } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { createMysqlDatabase } from './create-database.js';
 import { planMigration } from './schema.js';
 
 // Operators' role, MySQL dialect: the schema, counts, failed jobs, paused queues, throughput
@@ -23,12 +24,14 @@ import { planMigration } from './schema.js';
 export class MySqlAdmin implements Admin {
   constructor(private readonly db: MySqlDatabase) {}
 
-  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean }): Promise<MigrationReport> {
+  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport> {
+    // First, on a connection that names no database: the pool's connections need it to exist.
+    const createdDatabase = params.createDatabase && !params.dryRun ? await createMysqlDatabase(this.db.url) : undefined;
     return this.db.run(async (conn) => {
       const statements = await planMigration(conn, this.db.table);
       if (!params.dryRun) for (const sql of statements) await conn.query(sql);
       const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
-      return { statements, ...(notices.length ? { notices } : {}) };
+      return { statements, ...(notices.length ? { notices } : {}), ...(createdDatabase !== undefined ? { createdDatabase } : {}) };
     });
   }
 

@@ -1,7 +1,8 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
-import { isLocalUrl, maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
-import { ConnectionPool, isConnectionError } from './connection-pool.js';
+import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
+import { explainMysqlConnectError } from './explain-error.js';
+import { ConnectionPool } from './connection-pool.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
 
@@ -17,6 +18,8 @@ export interface MySqlStoreOptions {
 
 export class MySqlDatabase {
   readonly displayUrl: string;
+  /** The URL as given (password included): `migrate --create-database` connects without the database. */
+  readonly url: string;
   /** The jobs table; the registry, pause, stats and lease tables are named after it. */
   readonly table: string;
   private readonly pool: ConnectionPool;
@@ -26,6 +29,7 @@ export class MySqlDatabase {
   isMariaDb = false;
 
   constructor(options: MySqlStoreOptions) {
+    this.url = options.url;
     const src = parseUrl(options.url);
     const shown = new URL(src);
     if (shown.password) shown.password = '***';
@@ -85,14 +89,8 @@ export class MySqlDatabase {
 
   private explain(e: unknown): unknown {
     const err = e as { code?: string; errno?: number; message?: string };
-    if (isConnectionError(e)) {
-      return new StoreUnavailableError(
-        `Cannot reach MySQL/MariaDB at ${this.displayUrl} (${err.code ?? err.message}). Is the server running` +
-          (isLocalUrl(this.displayUrl)
-            ? `? On this machine: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql`
-            : ', and reachable from this host?'),
-      );
-    }
+    const connectError = explainMysqlConnectError(e, this.displayUrl);
+    if (connectError) return connectError;
     if (err?.errno === 1146) {
       // The jobs table or one beside it (runtimes, paused, stats, leases) from a newer version.
       const missing = /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(err.message ?? '')?.[1] ?? this.table;

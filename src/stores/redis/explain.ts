@@ -6,9 +6,6 @@ import { isLocalUrl } from '../url-in-messages.js';
 // "this store cannot be used right now" becomes StoreUnavailableError: the runtime backs off and
 // retries those, and an application sees one error class to catch.
 
-export const START_REDIS_HINT =
-  'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
-
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export function explainRedisError(e: unknown, displayUrl: string): unknown {
@@ -22,10 +19,7 @@ export function explainRedisError(e: unknown, displayUrl: string): unknown {
     msg === 'Connection is closed.' ||
     msg.startsWith("Stream isn't writeable")
   ) {
-    return new StoreUnavailableError(
-      `Cannot reach Redis at ${displayUrl} (${typeof code === 'string' ? code : msg}). Is the server running` +
-        (isLocalUrl(displayUrl) ? `? On this machine: ${START_REDIS_HINT}` : ', and reachable from this host?'),
-    );
+    return new StoreUnavailableError(unreachableRedis(displayUrl, typeof code === 'string' ? code : msg));
   }
   if (msg === 'Command timed out') {
     return new StoreUnavailableError(`Redis at ${displayUrl} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s: is it overloaded or stopped?`);
@@ -49,4 +43,24 @@ export function explainRedisError(e: unknown, displayUrl: string): unknown {
     default:
       return e;
   }
+}
+
+/** What was tried (host:port, the URL masked) and how to check it from this host, with the URL's own port. */
+function unreachableRedis(displayUrl: string, cause: string): string {
+  let host = '127.0.0.1';
+  let port = 6379;
+  let tls = false;
+  try {
+    const url = new URL(displayUrl);
+    host = url.hostname.replace(/^\[(.*)\]$/, '$1') || host;
+    port = url.port ? Number(url.port) : port;
+    tls = url.protocol === 'rediss:';
+  } catch {
+    // a URL the parser took once; keep the defaults
+  }
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return (
+    `Cannot reach Redis at ${displayUrl} (${cause}), tried ${where}: is the server running${isLocalUrl(displayUrl) ? '' : ', and reachable from this host'}? ` +
+    `Check it with: redis-cli -h ${host} -p ${port}${tls ? ' --tls' : ''} ping`
+  );
 }
