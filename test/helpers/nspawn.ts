@@ -31,6 +31,7 @@ export function nspawnRoot(timeoutMs: number): string {
 export class Container {
   private constructor(
     readonly machine: string,
+    private readonly root: string,
     private readonly nspawn: ChildProcess,
     /** The container's PID 1 (systemd), as the host sees it. */
     readonly initPid: number,
@@ -56,7 +57,7 @@ export class Container {
       o.timeoutMs,
       50,
     );
-    const c = new Container(o.machine, nspawn, initPid, () => out);
+    const c = new Container(o.machine, o.root, nspawn, initPid, () => out);
     try {
       // running, or degraded when some unit of the image failed: either way systemd is up.
       await waitFor(
@@ -128,6 +129,11 @@ export class Container {
     // nspawn leaves its (empty) mount-propagation directory behind when there is no host systemd.
     const propagate = `/run/systemd/nspawn/propagate/${this.machine}`;
     if (existsSync(propagate)) rmSync(propagate, { recursive: true, force: true });
+    // The container's mounts lived in its own namespace: none may be left on the host.
+    const left = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(this.root) || l.includes(propagate));
+    if (left.length > 0) throw new Error(`mounts left after the container stopped:\n${left.join('\n')}`);
   }
 
   /** What systemd-nspawn printed: for a failure message. */
