@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SystemdNotifier, takeNotifyEnvironment } from '../src/runtime/systemd-notify.ts';
+import { killAll, startCli } from './helpers/cli.ts';
+import { createApp } from './helpers/e2e.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const LISTENER = `
-import array, os, socket, sys
+import array, os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
@@ -28,7 +30,7 @@ while True:
                 os.close(fd)  # what systemd does once it has processed the messages before it
         elif level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
             pid = int.from_bytes(data[0:4], sys.byteorder)
-    print(pid, msg.decode().strip().replace("\\n", "|"), flush=True)
+    print(f"{time.monotonic():.3f}", pid, msg.decode().strip().replace("\\n", "|"), flush=True)
 `;
 
 let dir: string;
@@ -46,22 +48,27 @@ before(async () => {
 });
 
 after(() => {
+  killAll();
   if (listener.pid) process.kill(listener.pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Messages received so far, without the barriers. */
-const messages = () =>
+/** Messages received so far, without the barriers: when (the listener's clock, s), from which pid, what. */
+const datagrams = () =>
   received
     .split('\n')
     .slice(1)
     .filter((l) => l && !l.endsWith('BARRIER=1'))
-    .map((l) => l.slice(l.indexOf(' ') + 1));
+    .map((l) => {
+      const [at, pid, ...text] = l.split(' ');
+      return { at: Number(at), pid: Number(pid), text: text.join(' ') };
+    });
+const messages = () => datagrams().map((m) => m.text);
 
 describe('systemd notifications', () => {
   test('READY=1 once, WATCHDOG=1, STOPPING=1 reach the socket through systemd-notify', async () => {
     const n = new SystemdNotifier({ socket: socketPath, watchdogUsec: 10_000_000 });
-    assert.equal(n.watchdogIntervalMs(), 5_000);
+    assert.equal(n.watchdogIntervalMs(), 3_333, 'a third of WatchdogSec');
     n.notifyReady();
     n.notifyReady(); // idempotent
     await waitFor('READY=1', () => messages().includes('READY=1'), 10_000);
@@ -117,5 +124,40 @@ describe('systemd notifications', () => {
     }
     assert.equal(writes.length, 1);
     assert.match(writes[0]!, /systemd notification failed \(cannot run .*no-such-systemd-notify: spawn .* ENOENT\)/);
+  });
+
+  test('the runtime pings on its own timer: --heartbeat 90 under a 2 s watchdog gets a ping every third of it', async () => {
+    // What systemd gives a Type=notify unit with WatchdogSec=2s. The heartbeat (90 s) is far
+    // above it: pings paced by the heartbeat would get the runtime killed after 2 s.
+    const app = await createApp('sqlite', 'deploy_notify');
+    try {
+      const earlier = datagrams().length; // from the tests above
+      const rt = startCli(['start', '--procs', '1', '--heartbeat', '90', '--dead-after', '200', ...app.storeArgs], {
+        cwd: app.dir,
+        env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '2000000' },
+        timeoutMs: 40_000,
+      });
+      const fromRuntime = () => datagrams().slice(earlier);
+      await waitFor('READY=1 from the runtime', () => fromRuntime().some((m) => m.text === 'READY=1'), 20_000);
+      const pings = await waitFor(
+        'six watchdog pings from the runtime',
+        () => {
+          const p = fromRuntime().filter((m) => m.text === 'WATCHDOG=1');
+          return p.length >= 6 ? p : null;
+        },
+        15_000,
+      );
+      const gaps = pings.slice(1).map((p, i) => Math.round((p.at - pings[i]!.at) * 1000));
+      assert.ok(
+        gaps.every((g) => g < 1_000),
+        `every gap under half the watchdog: ${gaps.join(', ')} ms`,
+      );
+      process.kill(rt.pid, 'SIGTERM');
+      const r = await rt.done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fromRuntime().some((m) => m.text === 'STOPPING=1'));
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -19,7 +19,7 @@ export interface RenderedUnit {
   nextCommands: string[];
 }
 
-/** Seconds without a ping before systemd kills the master; the heartbeat pings every few seconds. */
+/** Seconds without a ping before systemd kills the master; it pings every third of this (systemd-notify.ts). */
 export const WATCHDOG_SEC = 60;
 
 export function renderSystemd(o: SystemdOptions): RenderedUnit {

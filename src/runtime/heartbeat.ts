@@ -20,11 +20,6 @@ export interface HeartbeatOptions {
   stats: () => Omit<RuntimeStats, 'cpuPercent' | 'rssBytes'>;
   /** Called after each beat with the master's RSS, for the memory limit. */
   onBeat?: (rssBytes: number) => void;
-  /**
-   * Called on every tick, even while the store is down or a beat is slow: it proves the event
-   * loop is alive (the systemd watchdog), not that the store is reachable.
-   */
-  onTick?: () => void;
 }
 
 export class Heartbeat {
@@ -40,7 +35,6 @@ export class Heartbeat {
     await this.o.registry.registerRuntime({ runtime: this.o.runtime });
     await this.recover();
     this.timer = setInterval(() => {
-      this.o.onTick?.();
       this.beating ??= this.beat().finally(() => (this.beating = null));
     }, timerMs(this.o.intervalMs));
     this.timer.unref();

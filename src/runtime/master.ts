@@ -5,7 +5,7 @@ import { HOST, newRuntimeId } from './host-identity.js';
 import { Runtime, type RunSummary } from './runtime.js';
 import { ThreadPool } from './thread-pool.js';
 import { WakeListener } from '../wake/wake-listener.js';
-import { notifyReady, notifyStopping, notifyWatchdog } from './systemd-notify.js';
+import { notifyReady, notifyStopping, startWatchdog } from './systemd-notify.js';
 import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
 import { formatAge } from '../values/age.js';
@@ -55,6 +55,8 @@ export interface MasterOptions {
 }
 
 export async function runMaster(o: MasterOptions): Promise<number> {
+  // systemd's watchdog counts from the start, so the pings begin before anything slow.
+  const stopWatchdog = startWatchdog();
   const id = newRuntimeId();
   const metrics = o.metrics ? new Metrics({ admin: o.store.admin, ...o.metrics }) : null;
   await metrics?.start(); // before the threads start: a port in use ends the start cleanly
@@ -110,7 +112,6 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     deadAfterMs: o.deadAfterMs,
     maxInterruptions: o.maxInterruptions,
     stats: () => runtime.stats(),
-    onTick: notifyWatchdog,
     onBeat: (rss) => {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);
     },
@@ -154,6 +155,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     await pruner.stop();
     await metrics?.close();
     removeSignalHandlers();
+    stopWatchdog(); // last: the drain above may take up to --grace, under the watchdog
   };
   let wakeable: boolean;
   try {

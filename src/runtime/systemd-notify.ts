@@ -4,6 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 // "WATCHDOG=1" more often than WatchdogSec, so that a master that hangs (not only one that
 // dies) is restarted. Outside systemd ($NOTIFY_SOCKET unset) every call does nothing.
 //
+// The watchdog pings come from a timer of their own, paced by $WATCHDOG_USEC (what the unit's
+// WatchdogSec says), not from the heartbeat: any --heartbeat works under any WatchdogSec, and
+// the timer firing is what proves the event loop is alive.
+//
 // A message is one datagram on the unix socket named by $NOTIFY_SOCKET; Node cannot send unix
 // datagrams, so each one is sent by systemd's own `systemd-notify`, a short-lived child. The
 // unit therefore has NotifyAccess=all. systemd attributes a message to a unit by the sender's
@@ -74,9 +78,23 @@ export class SystemdNotifier {
     if (this.enabled) this.send(['STOPPING=1']);
   }
 
-  /** How often to ping: half of WatchdogSec, as sd_watchdog_enabled(3) advises; null without a watchdog. */
+  /**
+   * How often to ping: a third of WatchdogSec; null without a watchdog. sd_watchdog_enabled(3)
+   * advises half; a third leaves room for a ping whose systemd-notify is slow to start on a
+   * loaded machine, or one skipped because the previous ping is still in flight.
+   */
   watchdogIntervalMs(): number | null {
-    return this.env.watchdogUsec === null ? null : Math.max(1, Math.floor(this.env.watchdogUsec / 2000));
+    return this.env.watchdogUsec === null ? null : Math.max(1, Math.floor(this.env.watchdogUsec / 3000));
+  }
+
+  /** Pings at watchdogIntervalMs() until the returned function is called; nothing without a watchdog. */
+  startWatchdog(): () => void {
+    const every = this.watchdogIntervalMs();
+    if (every === null) return () => undefined;
+    this.notifyWatchdog();
+    const timer = setInterval(() => this.notifyWatchdog(), every);
+    timer.unref(); // the pings never keep the master alive
+    return () => clearInterval(timer);
   }
 
   private send(args: string[]): ChildProcess | null {
@@ -119,17 +137,12 @@ export function notifyReady(): void {
   notifier.notifyReady();
 }
 
-/** Pings systemd's watchdog: call from the heartbeat timer, whether or not the store answered. */
-export function notifyWatchdog(): void {
-  notifier.notifyWatchdog();
+/** Starts the watchdog pings (when systemd asked for them); call the result to stop them. */
+export function startWatchdog(): () => void {
+  return notifier.startWatchdog();
 }
 
 /** Tells systemd the master is stopping on purpose: call when a stop begins. */
 export function notifyStopping(): void {
   notifier.notifyStopping();
-}
-
-/** Half of WatchdogSec in ms (the longest safe ping interval), or null without a watchdog. */
-export function watchdogIntervalMs(): number | null {
-  return notifier.watchdogIntervalMs();
 }

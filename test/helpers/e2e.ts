@@ -54,8 +54,9 @@ export interface E2eApp {
   close(): Promise<void>;
 }
 
-export async function createApp(kind: StoreKind, suite: string): Promise<E2eApp> {
-  const dir = mkdtempSync(join(tmpdir(), `jr-${suite}-`));
+/** `parent`: where the app's directory is made (default: the temp directory). */
+export async function createApp(kind: StoreKind, suite: string, parent = tmpdir()): Promise<E2eApp> {
+  const dir = mkdtempSync(join(parent, `jr-${suite}-`));
   let db: TestDatabase | null = null;
   let sqlite: Database.Database | null = null;
   let redis: TestRedis | null = null;

@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import { userExists, userNameOf } from '../../deploy/accounts.js';
 import type { DeployOptions } from '../../deploy/deploy-options.js';
+import { checkHostPaths } from '../../deploy/host-paths.js';
 import { installedPaths } from '../../deploy/paths.js';
 import { renderSupervisor, SUPERVISOR_DIR } from '../../deploy/render-supervisor.js';
 import { renderSystemd, SYSTEMD_DIR, type RenderedUnit } from '../../deploy/render-systemd.js';
@@ -38,13 +39,15 @@ function addCommonOptions(cmd: Command, systemDir: string): Command {
   return cmd
     .option('--name <name>', 'unit/program name', 'jobs-runtime')
     .option('--user <user>', 'user the runtime runs as (default: the owner of --dir)')
-    .option('--group <group>', "group the runtime runs as (default: the user's primary group)")
-    .option('--dir <dir>', 'the app directory: working directory, .env, jobs/ (default: the current directory)')
+    .option(
+      '--dir <dir>',
+      'the app directory: working directory, .env, jobs/ (default: the current directory; with --print or --output it may be a directory of another host)',
+    )
     .option('--procs <n>', 'worker threads per master (default: decided at start, one per CPU)', positiveInt('--procs', 256))
     .option('--queue <names>', 'queues, in strict priority order, comma separated (default: all)', queueList)
     .option(
       '--env-file <file>',
-      'existing file of KEY=value lines for the runtime (e.g. JOBS_DATABASE_URL); systemd reads it (EnvironmentFile=), under supervisor node does (--env-file)',
+      'file of KEY=value lines for the runtime (e.g. JOBS_DATABASE_URL); systemd reads it (EnvironmentFile=), under supervisor node does (--env-file); it must exist unless --print or --output prepares a unit for another host',
     )
     .option('--log <file>', 'the log file (default: <dir>/worker.log)')
     .addOption(
@@ -62,6 +65,7 @@ export function registerInstallSystemd(program: Command): void {
     program
       .command('install:systemd')
       .description(`Write a systemd unit for this app (${SYSTEMD_DIR}/<name>.service) and print the commands that enable it`)
+      .option('--group <group>', "group the runtime runs as (default: the user's primary group)")
       .option(
         '--template',
         'write the instance template <name>@.service instead: one master per queue set, the instance name being the queue list (--queue then only names the instance in the printed command)',
@@ -69,7 +73,7 @@ export function registerInstallSystemd(program: Command): void {
       .option('--no-notify', 'Type=exec instead of Type=notify with a watchdog (for systemd older than 246)'),
     SYSTEMD_DIR,
   ).action((opts: InstallCliOptions) => {
-    const o = deployOptions(opts);
+    const o = deployOptions(opts, 'systemd');
     emit(renderSystemd({ ...o, template: opts.template ?? false, notify: opts.notify }), opts, SYSTEMD_DIR, o);
   });
 }
@@ -84,7 +88,9 @@ export function registerInstallSupervisor(program: Command): void {
         "supervisor's process count: separate masters, each with --procs worker threads (one master usually suffices: it already runs jobs on all its threads)",
         positiveInt('--numprocs', 100),
         1,
-      ),
+      )
+      // Not offered (hidden from --help); given, it is refused with the reason below.
+      .addOption(new Option('--group <group>').hideHelp()),
     SUPERVISOR_DIR,
   ).action((opts: InstallCliOptions) => {
     if (opts.group !== undefined) {
@@ -93,24 +99,22 @@ export function registerInstallSupervisor(program: Command): void {
           "change the user's primary group, or use install:systemd",
       );
     }
-    const o = deployOptions(opts);
+    const o = deployOptions(opts, 'supervisor');
     emit(renderSupervisor({ ...o, numprocs: opts.numprocs }), opts, SUPERVISOR_DIR, o);
   });
 }
 
-function deployOptions(opts: InstallCliOptions): DeployOptions {
+function deployOptions(opts: InstallCliOptions, format: 'systemd' | 'supervisor'): DeployOptions {
   assertServiceName(opts.name);
   const dir = absolutePath('--dir', opts.dir ?? process.cwd());
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InvalidInputError(`--dir ${dir} is not a directory`);
   const log = absolutePath('--log', opts.log ?? join(dir, 'worker.log'));
-  if (!existsSync(dirname(log))) throw new InvalidInputError(`--log ${log}: the directory ${dirname(log)} does not exist`);
   const envFile = opts.envFile === undefined ? null : absolutePath('--env-file', opts.envFile);
-  // Required to exist for both formats: under supervisor node itself loads it and refuses to
-  // start without it. (Node 20 also checks any --env-file on its command line, ours included.)
-  if (envFile !== null && !existsSync(envFile)) throw new InvalidInputError(`--env-file ${envFile} does not exist: create it first`);
+  const forThisHost = !opts.print && opts.output === undefined;
+  for (const w of checkHostPaths({ dir, log, envFile, format, forThisHost })) warn(w);
 
   let user = opts.user;
   if (user === undefined) {
+    if (!existsSync(dir)) throw new InvalidInputError(`--dir ${dir} does not exist on this machine, so it has no owner to run as: give the user with --user`);
     const uid = statSync(dir).uid;
     const owner = userNameOf(uid);
     if (owner === null) throw new InvalidInputError(`The owner of ${dir} (uid ${uid}) has no name in /etc/passwd: give the user with --user`);
