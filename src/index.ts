@@ -7,3 +7,4 @@ export { resolveConfig, type JobsConfig } from './config.js';
 export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError } from './errors.js';
 export type { JobId, JobStore, JobRecord, QueueCounts, NewJob, ClaimedJob, JobResult } from './stores/store.js';
 export type { DelayInput } from './values/duration.js';
+export type { JsonValue, JsonObject, JsonPayload } from './values/json.js';

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { assertPayloadSize } from '../../values/payload.js';
 import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
+import type { JsonValue } from '../../values/json.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, json, positiveInt } from '../options.js';
 
 interface DispatchCliOptions {
-  payload?: unknown;
+  payload?: JsonValue;
   queue?: string;
   delay?: number;
   attempts?: number;
@@ -37,7 +38,7 @@ export function registerDispatch(program: Command): void {
       if (opts.delay !== undefined) options.delay = opts.delay;
       if (opts.attempts !== undefined) options.attempts = opts.attempts;
       // The stored handler is the name given here: it is where the file was found.
-      const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
+      const row = { ...(job as Job<JsonValue>).toNewJob(opts.payload, options), handler };
       assertPayloadSize(row.payload, await store.maxPayloadBytes(), store.kind);
       const [id] = await store.enqueue({ jobs: [row] });
       if (row.delayMs === 0) wakeRuntimes(store.displayUrl);
