@@ -5,9 +5,9 @@ import { resolveConfig } from '../../config.js';
 import { InvalidInputError } from '../../errors.js';
 import { assertHandlerName } from '../../values/names.js';
 
-const template = (className: string) => `import { Job } from 'jobs-runtime';
+const template = (className: string) => `import { Job, type JsonObject } from 'jobs-runtime';
 
-type Payload = Record<string, unknown>;
+type Payload = JsonObject; // JSON data only, e.g. { to: string; message: string }
 
 export default class ${className} extends Job<Payload> {
   queue = 'default';
