@@ -253,7 +253,7 @@ for (const factory of STORE_FACTORIES) {
 
       test('register, heartbeat with stats, list, deregister', async () => {
         await store.registry.registerRuntime({ runtime: info('reg-1') });
-        await store.registry.heartbeat({ runtime: info('reg-1'), stats });
+        assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: true });
         const mine = (await store.registry.listRuntimes({})).find((r) => r.id === 'reg-1')!;
         assert.deepEqual(
           {
@@ -273,6 +273,13 @@ for (const factory of STORE_FACTORIES) {
           (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
           false,
         );
+        // A runtime removed meanwhile (a peer took it for dead) learns so from its next beat.
+        assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: false });
+        assert.ok(
+          (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
+          'the beat registered it again',
+        );
+        await store.registry.deregisterRuntime({ id: 'reg-1' });
       });
 
       test("a silent runtime's jobs go back to new without charging the attempt; a live one's stay", async () => {
@@ -282,7 +289,7 @@ for (const factory of STORE_FACTORIES) {
         await store.queue.claim({ owner: 'dead-1', queues: ['rec'], limit: 2 });
         await store.queue.claim({ owner: 'live-1', queues: ['rec'], limit: 1 });
         await sleep(400);
-        await store.registry.heartbeat({ runtime: info('live-1'), stats });
+        await store.registry.heartbeat({ runtime: info('live-1'), stats, timeoutMs: 5_000 });
         const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 300, maxInterruptions: 3 });
         assert.deepEqual(report, { runtimes: ['dead-1'], released: 2, failed: 0 });
         for (const id of [d1!, d2!]) {
