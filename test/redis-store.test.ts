@@ -1,6 +1,6 @@
 // What only the Redis store has: key prefixes, per-owner claim records, an idle connection that
 // must not hold the process, and failing fast while Redis is down. The shared cases are in
-// store-conformance.test.ts.
+// test/conformance-*.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,0 +1,165 @@
+// The queue role on every store: claim order and exclusivity, delays, results, giving jobs back.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import type { JobStore } from '../src/stores/store.ts';
+import { describeEachStore, drain, reopen } from './helpers/conformance.ts';
+import { job, type StoreFixture } from './helpers/stores.ts';
+import { sleep } from './helpers/wait.ts';
+
+describeEachStore('queue', (fixture) => {
+  let fx: StoreFixture;
+  let store: JobStore;
+  before(() => {
+    fx = fixture();
+    store = fixture().store;
+  });
+
+  test('enqueue, claim and complete: the row is gone, or kept as completed when asked', async () => {
+    const [a, b] = await store.producer.enqueue({ jobs: [job({ queue: 'rt', payload: '{"n":1}' }), job({ queue: 'rt', payload: '{"n":2}' })] });
+    assert.ok(a! < b!, 'ids ascend in dispatch order');
+    const claimed = await store.queue.claim({ owner: 'o1', queues: ['rt'], limit: 10 });
+    assert.deepEqual(
+      claimed.map((j) => j.id),
+      [a, b],
+    );
+    assert.equal(claimed[0]!.payload, '{"n":1}');
+    assert.equal(claimed[0]!.attempts, 1, 'the claim counts the attempt');
+    assert.equal((await store.admin.getJob({ id: a! }))!.status, 'processing');
+    assert.equal((await store.admin.getJob({ id: a! }))!.owner, 'o1');
+    await store.queue.record({ owner: 'o1', results: [{ id: a!, queue: 'rt', outcome: 'completed' }] });
+    await store.queue.record({ owner: 'o1', results: [{ id: b!, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
+    assert.equal(await store.admin.getJob({ id: a! }), null);
+    assert.equal((await store.admin.getJob({ id: b! }))!.status, 'completed');
+    assert.deepEqual(await store.queue.claim({ owner: 'o1', queues: ['rt'], limit: 10 }), []);
+  });
+
+  test('a delayed job is not claimed before it is due, and is claimed once due', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'delay', delayMs: 400 })] });
+    assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['delay'], limit: 5 }), []);
+    assert.deepEqual((await store.admin.counts({ queues: ['delay'] }))[0], { queue: 'delay', waiting: 0, delayed: 1, processing: 0, failed: 0 });
+    await sleep(450);
+    const claimed = await store.queue.claim({ owner: 'o', queues: ['delay'], limit: 5 });
+    assert.deepEqual(
+      claimed.map((j) => j.id),
+      [id],
+    );
+  });
+
+  test('queues are claimed in strict order, and by due time then id within a queue', async () => {
+    const [b1] = await store.producer.enqueue({ jobs: [job({ queue: 'qb' })] });
+    const [a1, a2] = await store.producer.enqueue({ jobs: [job({ queue: 'qa' }), job({ queue: 'qa' })] });
+    const [b2] = await store.producer.enqueue({ jobs: [job({ queue: 'qb' })] });
+    const first = await store.queue.claim({ owner: 'o', queues: ['qa', 'qb'], limit: 3 });
+    assert.deepEqual(
+      first.map((j) => j.id),
+      [a1, a2, b1],
+    );
+    const second = await store.queue.claim({ owner: 'o', queues: ['qa', 'qb'], limit: 3 });
+    assert.deepEqual(
+      second.map((j) => j.id),
+      [b2],
+    );
+  });
+
+  test('null queues claims from every queue, oldest due first', async () => {
+    await drain(store);
+    const ids = await store.producer.enqueue({ jobs: [job({ queue: 'x1' }), job({ queue: 'x2' }), job({ queue: 'x1' })] });
+    const claimed = await store.queue.claim({ owner: 'o', queues: null, limit: 10 });
+    assert.deepEqual(
+      claimed.map((j) => j.id),
+      ids,
+    );
+  });
+
+  test('retry puts the job back with the error kept, due after the retry delay', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'retry', maxAttempts: 3, retryAfterMs: 300 })] });
+    const [c] = await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 });
+    assert.equal(c!.maxAttempts, 3);
+    assert.equal(c!.retryAfterMs, 300);
+    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }] });
+    const row = (await store.admin.getJob({ id: id! }))!;
+    assert.equal(row.status, 'new');
+    assert.equal(row.attempts, 1);
+    assert.equal(row.exception, 'Error: first\n    at x');
+    assert.equal(row.owner, null);
+    assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 }), [], 'not due yet');
+    await sleep(350);
+    const [again] = await store.queue.claim({ owner: 'o2', queues: ['retry'], limit: 1 });
+    assert.equal(again!.id, id);
+    assert.equal(again!.attempts, 2);
+  });
+
+  test('final failure keeps the exception and failed_at', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'fail' })] });
+    await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
+    const before = Date.now();
+    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
+    const row = (await store.admin.getJob({ id: id! }))!;
+    assert.equal(row.status, 'failed');
+    assert.equal(row.exception, 'Error: final\n    at y');
+    assert.ok(row.failedAt instanceof Date);
+    assert.ok(Math.abs(row.failedAt.getTime() - before) < 5_000, `failed_at ${row.failedAt.toISOString()} is now (clock and time zone agree)`);
+    assert.deepEqual((await store.admin.counts({ queues: ['fail'] }))[0], { queue: 'fail', waiting: 0, delayed: 0, processing: 0, failed: 1 });
+  });
+
+  test('results for jobs another owner holds are ignored; release gives back without charging the attempt', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'own' })] });
+    await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
+    await store.queue.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
+    assert.equal((await store.admin.getJob({ id: id! }))!.status, 'processing');
+    assert.equal(await store.queue.release({ owner: 'stranger', ids: [id!] }), 0);
+    assert.equal(await store.queue.release({ owner: 'mine', ids: [id!] }), 1);
+    const row = (await store.admin.getJob({ id: id! }))!;
+    assert.equal(row.status, 'new');
+    assert.equal(row.attempts, 0);
+    assert.equal(row.owner, null);
+  });
+
+  test('releaseUnheld gives back what an owner holds beyond the jobs it knows of', async () => {
+    const ids = await store.producer.enqueue({ jobs: [job({ queue: 'unheld' }), job({ queue: 'unheld' }), job({ queue: 'unheld' })] });
+    await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
+    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [ids[0]!] }), 2);
+    assert.equal((await store.admin.getJob({ id: ids[0]! }))!.status, 'processing', 'the held job stays');
+    for (const id of ids.slice(1)) {
+      const row = (await store.admin.getJob({ id }))!;
+      assert.deepEqual([row.status, row.attempts, row.owner], ['new', 0, null]);
+    }
+    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [] }), 1);
+  });
+
+  test('4 claimers racing on 2,000 jobs claim each id exactly once', async () => {
+    await drain(store);
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'race', payload: JSON.stringify({ i }) })) });
+    // Separate store instances: separate connections (MySQL) or database handles (SQLite).
+    const claimers = await Promise.all([1, 2, 3, 4].map(() => reopen(fx)));
+    try {
+      const got = await Promise.all(
+        claimers.map(async (s, n) => {
+          const mine: number[] = [];
+          for (;;) {
+            const batch = await s.queue.claim({ owner: `c${n}`, queues: ['race'], limit: 37 });
+            if (batch.length === 0) return mine;
+            mine.push(...batch.map((j) => j.id));
+          }
+        }),
+      );
+      const all = got.flat();
+      assert.equal(all.length, 2000, 'every job claimed');
+      assert.equal(new Set(all).size, 2000, 'no job claimed twice');
+      assert.deepEqual(
+        [...all].sort((x, y) => x - y),
+        ids,
+      );
+    } finally {
+      await Promise.all(claimers.map((s) => s.close()));
+    }
+  });
+
+  test('a claim returns when the job was due', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'due-at' })] });
+    const [c] = await store.queue.claim({ owner: 'o', queues: ['due-at'], limit: 1 });
+    assert.equal(c!.id, id);
+    assert.equal(c!.scheduledAtMs, (await store.admin.getJob({ id: id! }))!.scheduledAt.getTime());
+    assert.ok(Math.abs(c!.scheduledAtMs - Date.now()) < 5_000, 'by a clock that agrees with ours');
+  });
+});
