@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, drain } from './helpers/conformance.ts';
-import { job } from './helpers/stores.ts';
-import { sleep } from './helpers/wait.ts';
+import { job, type StoreFixture } from './helpers/stores.ts';
 
 describeEachStore('admin', (fixture) => {
+  let fx: StoreFixture;
   let store: JobStore;
   before(() => {
-    store = fixture().store;
+    fx = fixture();
+    store = fx.store;
   });
   /** Enqueues jobs on `queue`, claims them as `owner` and fails each with its own message. */
   async function failJobs(queue: string, handlers: string[], owner = 'ops'): Promise<number[]> {
@@ -18,7 +19,6 @@ describeEachStore('admin', (fixture) => {
     assert.equal(claimed.length, ids.length);
     for (const id of ids) {
       await store.queue.record({ owner, results: [{ id, queue, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
-      await sleep(3); // distinct failure times, so "newest first" is well defined
     }
     return ids;
   }
@@ -34,6 +34,9 @@ describeEachStore('admin', (fixture) => {
   test('listFailed: filters by queue and handler, newest failure first, with the total', async () => {
     const [a1, a2, a3] = await failJobs('lf-a', ['Ok', 'mail/Send', 'Ok']);
     const [b1] = await failJobs('lf-b', ['Ok']);
+    // Failed in one go: spread their failure times, so "newest first" is by time, not by id alone.
+    await fx.backdate.jobs([a1!], 2_000, 'failed');
+    await fx.backdate.jobs([a2!], 1_000, 'failed');
     const all = await store.admin.listFailed({ queue: 'lf-a', limit: 10 });
     assert.equal(all.total, 3);
     assert.deepEqual(
@@ -97,10 +100,10 @@ describeEachStore('admin', (fixture) => {
     assert.equal(await store.admin.getJob({ id: d1! }), null);
     assert.equal((await store.admin.getJob({ id: d2! }))!.status, 'failed');
     assert.equal((await store.admin.getJob({ id: waiting! }))!.status, 'new', 'a job that is not failed is never deleted');
-    await sleep(300);
+    await fx.backdate.jobs([d2!], 60_000, 'failed');
     const [fresh] = await failJobs('df', ['Ok']);
     const [other] = await failJobs('df-other', ['Ok']);
-    assert.equal(await store.admin.deleteFailed({ queue: 'df', olderThanMs: 250 }), 1, 'only the old one');
+    assert.equal(await store.admin.deleteFailed({ queue: 'df', olderThanMs: 30_000 }), 1, 'only the old one');
     assert.equal(await store.admin.getJob({ id: d2! }), null);
     assert.equal((await store.admin.getJob({ id: fresh! }))!.status, 'failed');
     assert.equal(await store.admin.deleteFailed({ queue: 'df' }), 1);
@@ -202,17 +205,18 @@ describeEachStore('admin', (fixture) => {
     await store.queue.record({ owner: 'pr', results: ids.slice(3).map((id) => ({ id, queue: 'prune', outcome: 'failed' as const, error: 'x' })) });
     const nothing = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: 60_000 });
     assert.deepEqual(nothing, { completed: 0, failed: 0 }, 'nothing is that old yet');
-    await sleep(300);
+    await fx.backdate.jobs(ids.slice(0, 3), 120_000, 'completed');
+    await fx.backdate.jobs(ids.slice(3), 120_000, 'failed');
     const [young] = await store.producer.enqueue({ jobs: [job({ queue: 'prune' })] });
     await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
     await store.queue.record({ owner: 'pr', results: [{ id: young!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
-    const first = await store.admin.prune({ completedOlderThanMs: 250, failedOlderThanMs: null, batchSize: 2 });
+    const first = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: null, batchSize: 2 });
     assert.ok(first.completed >= 3, `completed pruned: ${first.completed}`);
     assert.equal(first.failed, 0, 'failed rows are kept without a failed retention');
     for (const id of ids.slice(0, 3)) assert.equal(await store.admin.getJob({ id }), null);
     assert.equal((await store.admin.getJob({ id: young! }))!.status, 'completed', 'a row inside its retention stays');
     for (const id of ids.slice(3)) assert.equal((await store.admin.getJob({ id }))!.status, 'failed');
-    const second = await store.admin.prune({ completedOlderThanMs: null, failedOlderThanMs: 250, batchSize: 1 });
+    const second = await store.admin.prune({ completedOlderThanMs: null, failedOlderThanMs: 60_000, batchSize: 1 });
     assert.ok(second.failed >= 2, `failed pruned: ${second.failed}`);
     for (const id of ids.slice(3)) assert.equal(await store.admin.getJob({ id }), null);
     assert.equal((await store.admin.getJob({ id: young! }))!.status, 'completed');

@@ -4,7 +4,6 @@ import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore } from './helpers/conformance.ts';
 import { job } from './helpers/stores.ts';
-import { sleep } from './helpers/wait.ts';
 
 describeEachStore('producer', (fixture) => {
   let store: JobStore;

@@ -4,7 +4,6 @@ import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, drain, reopen } from './helpers/conformance.ts';
 import { job, type StoreFixture } from './helpers/stores.ts';
-import { sleep } from './helpers/wait.ts';
 
 describeEachStore('queue', (fixture) => {
   let fx: StoreFixture;
@@ -34,10 +33,10 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('a delayed job is not claimed before it is due, and is claimed once due', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'delay', delayMs: 400 })] });
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'delay', delayMs: 60_000 })] });
     assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['delay'], limit: 5 }), []);
     assert.deepEqual((await store.admin.counts({ queues: ['delay'] }))[0], { queue: 'delay', waiting: 0, delayed: 1, processing: 0, failed: 0 });
-    await sleep(450);
+    await fx.backdate.jobs([id!], 60_000, 'scheduled');
     const claimed = await store.queue.claim({ owner: 'o', queues: ['delay'], limit: 5 });
     assert.deepEqual(
       claimed.map((j) => j.id),
@@ -72,18 +71,18 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('retry puts the job back with the error kept, due after the retry delay', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'retry', maxAttempts: 3, retryAfterMs: 300 })] });
+    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'retry', maxAttempts: 3, retryAfterMs: 60_000 })] });
     const [c] = await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 });
     assert.equal(c!.maxAttempts, 3);
-    assert.equal(c!.retryAfterMs, 300);
-    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }] });
+    assert.equal(c!.retryAfterMs, 60_000);
+    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 60_000 }] });
     const row = (await store.admin.getJob({ id: id! }))!;
     assert.equal(row.status, 'new');
     assert.equal(row.attempts, 1);
     assert.equal(row.exception, 'Error: first\n    at x');
     assert.equal(row.owner, null);
     assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 }), [], 'not due yet');
-    await sleep(350);
+    await fx.backdate.jobs([id!], 60_000, 'scheduled');
     const [again] = await store.queue.claim({ owner: 'o2', queues: ['retry'], limit: 1 });
     assert.equal(again!.id, id);
     assert.equal(again!.attempts, 2);

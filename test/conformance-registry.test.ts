@@ -4,7 +4,6 @@ import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, reopen } from './helpers/conformance.ts';
 import { job, type StoreFixture } from './helpers/stores.ts';
-import { sleep } from './helpers/wait.ts';
 
 describeEachStore('registry', (fixture) => {
   let fx: StoreFixture;
@@ -46,9 +45,9 @@ describeEachStore('registry', (fixture) => {
     const [d1, d2, l1] = await store.producer.enqueue({ jobs: [job({ queue: 'rec' }), job({ queue: 'rec' }), job({ queue: 'rec' })] });
     await store.queue.claim({ owner: 'dead-1', queues: ['rec'], limit: 2 });
     await store.queue.claim({ owner: 'live-1', queues: ['rec'], limit: 1 });
-    await sleep(400);
+    await fx.backdate.heartbeat('dead-1', 60_000);
     await store.registry.heartbeat({ runtime: info('live-1'), stats });
-    const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 300, maxInterruptions: 3 });
+    const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 30_000, maxInterruptions: 3 });
     assert.deepEqual(report, { runtimes: ['dead-1'], released: 2, failed: 0 });
     for (const id of [d1!, d2!]) {
       const row = (await store.admin.getJob({ id }))!;
@@ -59,7 +58,7 @@ describeEachStore('registry', (fixture) => {
       (await store.registry.listRuntimes({})).some((r) => r.id === 'dead-1'),
       false,
     );
-    const again = await store.registry.recoverDeadRuntimes({ deadAfterMs: 300, maxInterruptions: 3 });
+    const again = await store.registry.recoverDeadRuntimes({ deadAfterMs: 30_000, maxInterruptions: 3 });
     assert.deepEqual(again, { runtimes: [], released: 0, failed: 0 });
     await store.registry.deregisterRuntime({ id: 'live-1' });
   });
@@ -111,23 +110,23 @@ describeEachStore('registry', (fixture) => {
     const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'orphan' })] });
     await store.queue.claim({ owner: 'ghost', queues: ['orphan'], limit: 1 });
     assert.equal((await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 })).released, 0, 'too recent');
-    await sleep(250);
-    const r = await store.registry.recoverDeadRuntimes({ deadAfterMs: 200, maxInterruptions: 3 });
+    await fx.backdate.jobs([id!], 120_000, 'claimed');
+    const r = await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 });
     assert.ok(r.released >= 1);
     assert.equal((await store.admin.getJob({ id: id! }))!.status, 'new');
   });
 
   test('a lease has one holder at a time, renews, and passes on once expired', async () => {
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 400 }), true);
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 400 }), false);
-    assert.equal(await store.registry.acquireLease({ name: 'other', owner: 'r2', ttlMs: 400 }), true, 'leases are by name');
-    await sleep(250);
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 400 }), true, 'renewed');
-    await sleep(250);
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 400 }), false, 'the renewal holds');
-    await sleep(250);
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 400 }), true, 'expired: taken over');
-    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 400 }), false);
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 60_000 }), true);
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 60_000 }), false);
+    assert.equal(await store.registry.acquireLease({ name: 'other', owner: 'r2', ttlMs: 60_000 }), true, 'leases are by name');
+    await fx.backdate.lease('pruner', 30_000);
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 60_000 }), true, 'renewed');
+    await fx.backdate.lease('pruner', 40_000); // past the first term: only the renewal holds it
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 60_000 }), false, 'the renewal holds');
+    await fx.backdate.lease('pruner', 30_000); // 70 s since the renewal
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r2', ttlMs: 60_000 }), true, 'expired: taken over');
+    assert.equal(await store.registry.acquireLease({ name: 'pruner', owner: 'r1', ttlMs: 60_000 }), false);
   });
 
   test('a lease given up by its holder passes on at once; given up by another, it stays', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FailedPage, JobId, JobRecord } from '../src/stores/store.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 
 after(killAll);
@@ -106,7 +106,7 @@ for (const factory of STORE_FACTORIES) {
       await app.store.admin.deleteFailed({}); // earlier tests' failed jobs
       const olds = await failJobs(app.store, 'fl-a', ['Ok', 'Ok']);
       const [otherOld] = await failJobs(app.store, 'fl-b', ['Ok']);
-      await ageJobs(app, [...olds, otherOld!], 2 * 86_400_000, 'failed');
+      await app.backdate.jobs([...olds, otherOld!], 2 * 86_400_000, 'failed');
       const [fresh] = await failJobs(app.store, 'fl-a', ['Ok']);
 
       const refused = await app.cli(['flush', '--queue', 'fl-a']); // stdin is not a terminal here

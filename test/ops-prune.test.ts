@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { JobId } from '../src/stores/store.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageJobs, completeJobs, createOpsApp, exited, failJobs, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
+import { completeJobs, createOpsApp, exited, failJobs, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -32,9 +32,9 @@ for (const factory of STORE_FACTORIES) {
       const completed = await completeJobs(app.store, 'pr', 4, true);
       const failed = await failJobs(app.store, 'pr', ['Ok', 'Ok', 'Ok']);
       const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('pr', { delayMs: 0 })] });
-      await ageJobs(app, completed.slice(0, 2), 2 * DAY, 'completed');
-      await ageJobs(app, failed.slice(0, 1), 40 * DAY, 'failed');
-      await ageJobs(app, failed.slice(1, 2), 29 * DAY, 'failed');
+      await app.backdate.jobs(completed.slice(0, 2), 2 * DAY, 'completed');
+      await app.backdate.jobs(failed.slice(0, 1), 40 * DAY, 'failed');
+      await app.backdate.jobs(failed.slice(1, 2), 29 * DAY, 'failed');
 
       const r = await app.cli(['prune', '--keep-completed', '1d', '--keep-failed', '30d', '--json']);
       assert.equal(r.code, 0, r.stderr);
@@ -105,8 +105,8 @@ for (const factory of STORE_FACTORIES) {
         30_000,
         50,
       );
-      await ageJobs(app, oks.slice(0, 4), 2 * DAY, 'completed');
-      await ageJobs(app, bad.slice(0, 1), 31 * DAY, 'failed');
+      await app.backdate.jobs(oks.slice(0, 4), 2 * DAY, 'completed');
+      await app.backdate.jobs(bad.slice(0, 1), 31 * DAY, 'failed');
       await waitFor('the pruner to delete the old rows', async () => (await statuses([...oks.slice(0, 4), bad[0]!])).every((s) => s === 'gone'), 15_000, 100);
       assert.deepEqual(await statuses([...oks.slice(4), bad[1]!]), ['completed', 'completed', 'failed'], 'rows inside their retention stay');
 
@@ -118,7 +118,7 @@ for (const factory of STORE_FACTORIES) {
       holder.child.kill('SIGTERM');
       const rHolder = await exited(holder, 20_000);
       assert.equal(rHolder.code, 0, rHolder.stderr);
-      await ageJobs(app, oks.slice(4), 2 * DAY, 'completed');
+      await app.backdate.jobs(oks.slice(4), 2 * DAY, 'completed');
       const handedOver = Date.now();
       await waitFor('the other runtime to prune', async () => (await statuses(oks.slice(4))).every((s) => s === 'gone'), 5_000, 100);
       const handoverMs = Date.now() - handedOver;

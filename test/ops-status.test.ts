@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { StatusSnapshot } from '../src/cli/status-screen.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageHeartbeat, completeJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { completeJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -39,7 +39,7 @@ for (const factory of STORE_FACTORIES) {
       const runtime = app.start(['start', '--queue', 'st-run', '--procs', '2', '--heartbeat', '0.3', '--dead-after', '120', '--grace', '1']);
       // A runtime that stopped beating long ago and that nobody recovered yet.
       await store.registry.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
-      await ageHeartbeat(app, 'ghost-1', 45_000);
+      await app.backdate.heartbeat('ghost-1', 45_000);
       await waitFor(
         'the runtime to report 2 busy threads',
         async () => (await store.registry.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 2),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/stores/open-store.js';
 import type { JobStore, NewJob } from '../../src/stores/store.js';
+import { type Backdate, backdateFor } from './backdate.js';
 import { createMysqlDatabase } from './mysql.js';
 import { createRedisPrefix } from './redis.js';
 
@@ -12,6 +13,8 @@ export interface StoreFixture {
   kind: string;
   url: string;
   store: JobStore;
+  /** Moves stored times into the past with this store's raw access: what tests use as a clock. */
+  backdate: Backdate;
   /** Closes the store and removes its database or file. */
   cleanup(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'mysql',
+        backdate: backdateFor('mysql', db.url),
         url: db.url,
         store,
         cleanup: async () => {
@@ -45,6 +49,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'sqlite',
+        backdate: backdateFor('sqlite', url),
         url,
         store,
         cleanup: async () => {
@@ -62,6 +67,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'redis',
+        backdate: backdateFor('redis', redis.url),
         url: redis.url,
         store,
         cleanup: async () => {
