@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, drain } from './helpers/conformance.ts';
-import { job, type StoreFixture } from './helpers/stores.ts';
+import type { StoreFixture } from './helpers/stores.ts';
+import { failJobs, jobRow } from './helpers/job-rows.ts';
 
 describeEachStore('admin', (fixture) => {
   let fx: StoreFixture;
@@ -12,19 +13,10 @@ describeEachStore('admin', (fixture) => {
     fx = fixture();
     store = fx.store;
   });
-  /** Enqueues jobs on `queue`, claims them as `owner` and fails each with its own message. */
-  async function failJobs(queue: string, handlers: string[], owner = 'ops'): Promise<number[]> {
-    const ids = await store.producer.enqueue({ jobs: handlers.map((handler) => job({ queue, handler })) });
-    const claimed = await store.queue.claim({ owner, queues: [queue], limit: ids.length });
-    assert.equal(claimed.length, ids.length);
-    for (const id of ids) {
-      await store.queue.record({ owner, results: [{ id, queue, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
-    }
-    return ids;
-  }
-
   test('counts per queue: waiting, delayed, processing, failed', async () => {
-    await store.producer.enqueue({ jobs: [job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt', delayMs: 60_000 })] });
+    await store.producer.enqueue({
+      jobs: [jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt', delayMs: 60_000 })],
+    });
     const [p, f] = await store.queue.claim({ owner: 'o', queues: ['cnt'], limit: 2 });
     await store.queue.record({ owner: 'o', results: [{ id: f!.id, queue: 'cnt', outcome: 'failed', error: 'x' }] });
     assert.ok(p);
@@ -32,8 +24,8 @@ describeEachStore('admin', (fixture) => {
   });
 
   test('listFailed: filters by queue and handler, newest failure first, with the total', async () => {
-    const [a1, a2, a3] = await failJobs('lf-a', ['Ok', 'mail/Send', 'Ok']);
-    const [b1] = await failJobs('lf-b', ['Ok']);
+    const [a1, a2, a3] = await failJobs(store, 'lf-a', ['Ok', 'mail/Send', 'Ok']);
+    const [b1] = await failJobs(store, 'lf-b', ['Ok']);
     // Failed in one go: spread their failure times, so "newest first" is by time, not by id alone.
     await fx.backdate.jobs([a1!], 2_000, 'failed');
     await fx.backdate.jobs([a2!], 1_000, 'failed');
@@ -43,7 +35,7 @@ describeEachStore('admin', (fixture) => {
       all.jobs.map((j) => j.id),
       [a3, a2, a1],
     );
-    assert.equal(all.jobs[0]!.exception, `Error: failed ${a3}\n    at run (job.ts:1)`);
+    assert.equal(all.jobs[0]!.exception, `Error: job ${a3} failed\n    at run (job.ts:3:11)`);
     assert.equal(all.jobs[0]!.status, 'failed');
     assert.ok(all.jobs[0]!.failedAt instanceof Date);
     const page = await store.admin.listFailed({ queue: 'lf-a', limit: 2 });
@@ -61,13 +53,13 @@ describeEachStore('admin', (fixture) => {
   });
 
   test('retryFailed by ids: exactly those go back, due now, attempts 0, exception kept', async () => {
-    const [r1, r2, r3] = await failJobs('rf', ['Ok', 'Ok', 'Ok']);
-    const [waiting] = await store.producer.enqueue({ jobs: [job({ queue: 'rf' })] });
+    const [r1, r2, r3] = await failJobs(store, 'rf', ['Ok', 'Ok', 'Ok']);
+    const [waiting] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'rf' })] });
     assert.equal(await store.admin.retryFailed({ ids: [r1!, r3!, waiting!, 999_999_999] }), 2, 'only failed jobs count');
     for (const id of [r1!, r3!]) {
       const row = (await store.admin.getJob({ id }))!;
       assert.deepEqual([row.status, row.attempts, row.failedAt, row.owner], ['new', 0, null, null]);
-      assert.equal(row.exception, `Error: failed ${id}\n    at run (job.ts:1)`);
+      assert.equal(row.exception, `Error: job ${id} failed\n    at run (job.ts:3:11)`);
     }
     assert.equal((await store.admin.getJob({ id: r2! }))!.status, 'failed');
     assert.deepEqual((await store.admin.counts({ queues: ['rf'] }))[0], { queue: 'rf', waiting: 3, delayed: 0, processing: 0, failed: 1 });
@@ -84,8 +76,8 @@ describeEachStore('admin', (fixture) => {
   });
 
   test('retryFailed by queue and handler: every match, nothing else', async () => {
-    const xs = await failJobs('rq-x', ['A', 'B', 'A', 'A']);
-    const [y1] = await failJobs('rq-y', ['A']);
+    const xs = await failJobs(store, 'rq-x', ['A', 'B', 'A', 'A']);
+    const [y1] = await failJobs(store, 'rq-y', ['A']);
     assert.equal(await store.admin.retryFailed({ queue: 'rq-x', handler: 'A' }), 3);
     assert.deepEqual(await Promise.all(xs.map(async (id) => (await store.admin.getJob({ id }))!.status)), ['new', 'failed', 'new', 'new']);
     assert.equal((await store.admin.getJob({ id: y1! }))!.status, 'failed');
@@ -94,15 +86,15 @@ describeEachStore('admin', (fixture) => {
   });
 
   test('deleteFailed: by ids (forget), by queue and age (flush)', async () => {
-    const [d1, d2] = await failJobs('df', ['Ok', 'Ok']);
-    const [waiting] = await store.producer.enqueue({ jobs: [job({ queue: 'df-waiting' })] });
+    const [d1, d2] = await failJobs(store, 'df', ['Ok', 'Ok']);
+    const [waiting] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'df-waiting' })] });
     assert.equal(await store.admin.deleteFailed({ ids: [d1!, waiting!] }), 1);
     assert.equal(await store.admin.getJob({ id: d1! }), null);
     assert.equal((await store.admin.getJob({ id: d2! }))!.status, 'failed');
     assert.equal((await store.admin.getJob({ id: waiting! }))!.status, 'new', 'a job that is not failed is never deleted');
     await fx.backdate.jobs([d2!], 60_000, 'failed');
-    const [fresh] = await failJobs('df', ['Ok']);
-    const [other] = await failJobs('df-other', ['Ok']);
+    const [fresh] = await failJobs(store, 'df', ['Ok']);
+    const [other] = await failJobs(store, 'df-other', ['Ok']);
     assert.equal(await store.admin.deleteFailed({ queue: 'df', olderThanMs: 30_000 }), 1, 'only the old one');
     assert.equal(await store.admin.getJob({ id: d2! }), null);
     assert.equal((await store.admin.getJob({ id: fresh! }))!.status, 'failed');
@@ -113,7 +105,7 @@ describeEachStore('admin', (fixture) => {
 
   test('bulk retry and delete go in batches and count every row', async () => {
     const n = 1_234;
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => job({ queue: 'bulk-failed' })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => jobRow({ queue: 'bulk-failed' })) });
     for (let i = 0; i < n; i += 500) {
       await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
       await store.queue.record({
@@ -135,8 +127,8 @@ describeEachStore('admin', (fixture) => {
 
   test('a paused queue is never claimed, by name or across all queues, until resumed', async () => {
     await drain(store);
-    const [p1, p2] = await store.producer.enqueue({ jobs: [job({ queue: 'pz' }), job({ queue: 'pz' })] });
-    const [a1, a2] = await store.producer.enqueue({ jobs: [job({ queue: 'pa' }), job({ queue: 'pa' })] });
+    const [p1, p2] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'pz' }), jobRow({ queue: 'pz' })] });
+    const [a1, a2] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'pa' }), jobRow({ queue: 'pa' })] });
     assert.equal(await store.admin.setQueuePaused({ queue: 'pz', paused: true }), true);
     assert.equal(await store.admin.setQueuePaused({ queue: 'pz', paused: true }), false, 'already paused');
     const paused = await store.admin.listPausedQueues({});
@@ -171,7 +163,7 @@ describeEachStore('admin', (fixture) => {
       false,
     );
     const ids = await store.producer.enqueue({
-      jobs: [job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-b' })],
+      jobs: [jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-b' })],
     });
     await store.queue.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 });
     await store.queue.record({
@@ -195,7 +187,7 @@ describeEachStore('admin', (fixture) => {
   });
 
   test('prune deletes completed and failed rows past their retention only, in batches', async () => {
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 5 }, () => job({ queue: 'prune' })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 5 }, () => jobRow({ queue: 'prune' })) });
     await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 5 });
     await store.queue.record({
       owner: 'pr',
@@ -207,7 +199,7 @@ describeEachStore('admin', (fixture) => {
     assert.deepEqual(nothing, { completed: 0, failed: 0 }, 'nothing is that old yet');
     await fx.backdate.jobs(ids.slice(0, 3), 120_000, 'completed');
     await fx.backdate.jobs(ids.slice(3), 120_000, 'failed');
-    const [young] = await store.producer.enqueue({ jobs: [job({ queue: 'prune' })] });
+    const [young] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'prune' })] });
     await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
     await store.queue.record({ owner: 'pr', results: [{ id: young!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
     const first = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: null, batchSize: 2 });

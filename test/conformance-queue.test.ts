@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, drain, reopen } from './helpers/conformance.ts';
-import { job, type StoreFixture } from './helpers/stores.ts';
+import type { StoreFixture } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 describeEachStore('queue', (fixture) => {
   let fx: StoreFixture;
@@ -14,7 +15,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('enqueue, claim and complete: the row is gone, or kept as completed when asked', async () => {
-    const [a, b] = await store.producer.enqueue({ jobs: [job({ queue: 'rt', payload: '{"n":1}' }), job({ queue: 'rt', payload: '{"n":2}' })] });
+    const [a, b] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'rt', payload: '{"n":1}' }), jobRow({ queue: 'rt', payload: '{"n":2}' })] });
     assert.ok(a! < b!, 'ids ascend in dispatch order');
     const claimed = await store.queue.claim({ owner: 'o1', queues: ['rt'], limit: 10 });
     assert.deepEqual(
@@ -33,7 +34,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('a delayed job is not claimed before it is due, and is claimed once due', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'delay', delayMs: 60_000 })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'delay', delayMs: 60_000 })] });
     assert.deepEqual(await store.queue.claim({ owner: 'o', queues: ['delay'], limit: 5 }), []);
     assert.deepEqual((await store.admin.counts({ queues: ['delay'] }))[0], { queue: 'delay', waiting: 0, delayed: 1, processing: 0, failed: 0 });
     await fx.backdate.jobs([id!], 60_000, 'scheduled');
@@ -45,9 +46,9 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('queues are claimed in strict order, and by due time then id within a queue', async () => {
-    const [b1] = await store.producer.enqueue({ jobs: [job({ queue: 'qb' })] });
-    const [a1, a2] = await store.producer.enqueue({ jobs: [job({ queue: 'qa' }), job({ queue: 'qa' })] });
-    const [b2] = await store.producer.enqueue({ jobs: [job({ queue: 'qb' })] });
+    const [b1] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'qb' })] });
+    const [a1, a2] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'qa' }), jobRow({ queue: 'qa' })] });
+    const [b2] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'qb' })] });
     const first = await store.queue.claim({ owner: 'o', queues: ['qa', 'qb'], limit: 3 });
     assert.deepEqual(
       first.map((j) => j.id),
@@ -62,7 +63,7 @@ describeEachStore('queue', (fixture) => {
 
   test('null queues claims from every queue, oldest due first', async () => {
     await drain(store);
-    const ids = await store.producer.enqueue({ jobs: [job({ queue: 'x1' }), job({ queue: 'x2' }), job({ queue: 'x1' })] });
+    const ids = await store.producer.enqueue({ jobs: [jobRow({ queue: 'x1' }), jobRow({ queue: 'x2' }), jobRow({ queue: 'x1' })] });
     const claimed = await store.queue.claim({ owner: 'o', queues: null, limit: 10 });
     assert.deepEqual(
       claimed.map((j) => j.id),
@@ -71,7 +72,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('retry puts the job back with the error kept, due after the retry delay', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'retry', maxAttempts: 3, retryAfterMs: 60_000 })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'retry', maxAttempts: 3, retryAfterMs: 60_000 })] });
     const [c] = await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 });
     assert.equal(c!.maxAttempts, 3);
     assert.equal(c!.retryAfterMs, 60_000);
@@ -89,7 +90,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('final failure keeps the exception and failed_at', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'fail' })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'fail' })] });
     await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
     const before = Date.now();
     await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
@@ -102,7 +103,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('results for jobs another owner holds are ignored; release gives back without charging the attempt', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'own' })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'own' })] });
     await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
     await store.queue.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
     assert.equal((await store.admin.getJob({ id: id! }))!.status, 'processing');
@@ -115,7 +116,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('releaseUnheld gives back what an owner holds beyond the jobs it knows of', async () => {
-    const ids = await store.producer.enqueue({ jobs: [job({ queue: 'unheld' }), job({ queue: 'unheld' }), job({ queue: 'unheld' })] });
+    const ids = await store.producer.enqueue({ jobs: [jobRow({ queue: 'unheld' }), jobRow({ queue: 'unheld' }), jobRow({ queue: 'unheld' })] });
     await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
     assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [ids[0]!] }), 2);
     assert.equal((await store.admin.getJob({ id: ids[0]! }))!.status, 'processing', 'the held job stays');
@@ -128,7 +129,7 @@ describeEachStore('queue', (fixture) => {
 
   test('4 claimers racing on 2,000 jobs claim each id exactly once', async () => {
     await drain(store);
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'race', payload: JSON.stringify({ i }) })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => jobRow({ queue: 'race', payload: JSON.stringify({ i }) })) });
     // Separate store instances: separate connections (MySQL) or database handles (SQLite).
     const claimers = await Promise.all([1, 2, 3, 4].map(() => reopen(fx)));
     try {
@@ -155,7 +156,7 @@ describeEachStore('queue', (fixture) => {
   });
 
   test('a claim returns when the job was due', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'due-at' })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'due-at' })] });
     const [c] = await store.queue.claim({ owner: 'o', queues: ['due-at'], limit: 1 });
     assert.equal(c!.id, id);
     assert.equal(c!.scheduledAtMs, (await store.admin.getJob({ id: id! }))!.scheduledAt.getTime());

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, reopen } from './helpers/conformance.ts';
-import { job, type StoreFixture } from './helpers/stores.ts';
+import type { StoreFixture } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 describeEachStore('registry', (fixture) => {
   let fx: StoreFixture;
@@ -42,7 +43,7 @@ describeEachStore('registry', (fixture) => {
   test("a silent runtime's jobs go back to new without charging the attempt; a live one's stay", async () => {
     await store.registry.registerRuntime({ runtime: info('dead-1') });
     await store.registry.registerRuntime({ runtime: info('live-1') });
-    const [d1, d2, l1] = await store.producer.enqueue({ jobs: [job({ queue: 'rec' }), job({ queue: 'rec' }), job({ queue: 'rec' })] });
+    const [d1, d2, l1] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'rec' }), jobRow({ queue: 'rec' }), jobRow({ queue: 'rec' })] });
     await store.queue.claim({ owner: 'dead-1', queues: ['rec'], limit: 2 });
     await store.queue.claim({ owner: 'live-1', queues: ['rec'], limit: 1 });
     await fx.backdate.heartbeat('dead-1', 60_000);
@@ -65,7 +66,7 @@ describeEachStore('registry', (fixture) => {
 
   test('alsoDead recovers a runtime at once, whatever its heartbeat', async () => {
     await store.registry.registerRuntime({ runtime: info('gone-1') });
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'rec2' })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'rec2' })] });
     await store.queue.claim({ owner: 'gone-1', queues: ['rec2'], limit: 1 });
     const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3, alsoDead: ['gone-1'] });
     assert.deepEqual(report, { runtimes: ['gone-1'], released: 1, failed: 0 });
@@ -73,7 +74,7 @@ describeEachStore('registry', (fixture) => {
   });
 
   test('a job interrupted more than maxInterruptions times is failed, saying so', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'poison', maxAttempts: 10 })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'poison', maxAttempts: 10 })] });
     for (let i = 1; i <= 3; i++) {
       await store.registry.registerRuntime({ runtime: info(`p-${i}`) });
       await store.queue.claim({ owner: `p-${i}`, queues: ['poison'], limit: 1 });
@@ -92,7 +93,7 @@ describeEachStore('registry', (fixture) => {
     for (let i = 0; i < 6; i++) {
       ids.push(`race-${i}`);
       await store.registry.registerRuntime({ runtime: info(`race-${i}`) });
-      await store.producer.enqueue({ jobs: [job({ queue: 'rrace' }), job({ queue: 'rrace' })] });
+      await store.producer.enqueue({ jobs: [jobRow({ queue: 'rrace' }), jobRow({ queue: 'rrace' })] });
       await store.queue.claim({ owner: `race-${i}`, queues: ['rrace'], limit: 2 });
     }
     const [a, b] = await Promise.all([reopen(fx), reopen(fx)]);
@@ -107,7 +108,7 @@ describeEachStore('registry', (fixture) => {
   });
 
   test('jobs claimed by an owner that never registered are given back once as old as a dead heartbeat', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'orphan' })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'orphan' })] });
     await store.queue.claim({ owner: 'ghost', queues: ['orphan'], limit: 1 });
     assert.equal((await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 })).released, 0, 'too recent');
     await fx.backdate.jobs([id!], 120_000, 'claimed');

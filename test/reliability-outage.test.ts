@@ -16,9 +16,10 @@ import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, runCli, startCli } from './helpers/cli.ts';
 import { freePort } from './helpers/free-port.ts';
-import { JOBS_DIR, newJob } from './helpers/e2e.ts';
+import { JOBS_DIR } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const run = promisify(execFile);
 const MARIADBD = '/usr/sbin/mariadbd';
@@ -207,7 +208,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
 
   test('one line when it goes, one when it is back; the runtime keeps running; every job runs exactly once', { timeout: 180_000 }, async () => {
     const trace = join(dir, 'runs.txt');
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: JOBS }, () => newJob('Traced', { file: trace, ms: 40 })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: JOBS }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 40 } })) });
     const rt = startCli(['start', '--procs', '2', '--jobs-dir', JOBS_DIR, '--database-url', url], { cwd: dir, timeoutMs: 150_000 });
     await waitForBanner(rt);
     const runs = () => readTrace(trace).filter((l) => l.kind === 'run');
@@ -290,7 +291,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
     try {
       const own = await openStore(direct, { maxConnections: 1 });
       const trace = join(dir, 'lost-reply.txt');
-      const ids = await own.producer.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('Traced', { file: trace, ms: 20 })) });
+      const ids = await own.producer.enqueue({ jobs: Array.from({ length: 40 }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 20 } })) });
       const viaProxy = `mysql://root@127.0.0.1:${proxy.port}/jr_lost_reply`;
       const rt = startCli(['start', '--procs', '2', '--heartbeat', '0.5', '--dead-after', '3', '--jobs-dir', JOBS_DIR, '--database-url', viaProxy], {
         cwd: dir,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobId, JobStore, NewJob } from '../../src/stores/store.ts';
+import type { JobStore } from '../../src/stores/store.ts';
 import type { Backdate } from './backdate.ts';
 import { runCli, startCli, type CliResult, type RunningCli } from './cli.ts';
 import { JOBS_DIR } from './e2e.ts';
@@ -42,32 +42,6 @@ export async function createOpsApp(factory: StoreFactory, suite: string): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function newJob(queue: string, over: Partial<NewJob> = {}): NewJob {
-  return { handler: 'Ok', queue, payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null, ...over };
-}
-
-/** Enqueues one job per handler on `queue`, claims them as `owner` and records each as failed. */
-export async function failJobs(store: JobStore, queue: string, handlers: string[], owner = 'test-owner'): Promise<JobId[]> {
-  const ids = await store.producer.enqueue({
-    jobs: handlers.map((handler) => newJob(queue, { handler, payload: JSON.stringify({ to: `${handler}@example.com` }) })),
-  });
-  const claimed = await store.queue.claim({ owner, queues: [queue], limit: ids.length });
-  if (claimed.length !== ids.length) throw new Error(`claimed ${claimed.length} of ${ids.length} on ${queue}: is the queue shared?`);
-  await store.queue.record({
-    owner,
-    results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })),
-  });
-  return ids;
-}
-
-/** Claims and completes `n` new jobs on `queue` (the rows are deleted; the throughput counters keep them). */
-export async function completeJobs(store: JobStore, queue: string, n: number, keepCompleted = false): Promise<JobId[]> {
-  const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => newJob(queue)) });
-  await store.queue.claim({ owner: 'test-owner', queues: [queue], limit: n });
-  await store.queue.record({ owner: 'test-owner', results: ids.map((id) => ({ id, queue, outcome: 'completed' as const })), keepCompleted });
-  return ids;
 }
 
 /** Waits for a runtime's start banner (its id is the last word); fails naming what it printed. */

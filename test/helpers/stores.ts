@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/stores/open-store.js';
-import type { JobStore, NewJob } from '../../src/stores/store.js';
+import type { JobStore } from '../../src/stores/store.js';
 import { type Backdate, backdateFor } from './backdate.js';
 import { createMysqlDatabase } from './mysql.js';
 import { createRedisPrefix } from './redis.js';
@@ -78,15 +78,3 @@ export const STORE_FACTORIES: StoreFactory[] = [
     },
   },
 ];
-
-/** A job row with the defaults of a plain dispatch, for store-level tests. */
-export const job = (over: Partial<NewJob> = {}): NewJob => ({
-  handler: 'Ok',
-  queue: 'default',
-  payload: '{}',
-  delayMs: 0,
-  maxAttempts: 1,
-  retryAfterMs: 0,
-  timeoutMs: null,
-  ...over,
-});
