@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli } from './helpers/cli.ts';
 import { createApp, JOBS_DIR, lines, PLAIN_LINE, type E2eApp } from './helpers/e2e.ts';
-import { sleep, waitFor } from './helpers/wait.ts';
+import { readTrace } from './helpers/reliability.ts';
+import { waitFor } from './helpers/wait.ts';
 import { jobRow } from './helpers/job-rows.ts';
 
 const NAME = 'jr-test';
@@ -162,9 +163,11 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
 
   test('supervisorctl stop stops it gracefully: running jobs finish, the others are given back, nothing is lost', async () => {
     const pid = runtimePid();
-    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => jobRow({ handler: 'Sleeps', payload: { ms: 2000 } })) });
-    await waitFor('two jobs running', async () => (await app.count(`status = 'processing'`)) >= 2, 10_000, 20);
-    await sleep(200); // both threads have started theirs
+    const trace = join(app.dir, 'stop-trace.txt');
+    const slow = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 6 }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 2000, traceStart: true } })),
+    });
+    await waitFor('two jobs running in their threads', () => readTrace(trace).filter((l) => l.kind === 'start').length >= 2, 10_000, 20);
     const t0 = Date.now();
     const stop = ctl('stop', PROCESS);
     const stopMs = Date.now() - t0;
@@ -178,10 +181,10 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
     // Nothing left claimed; each job either finished (row gone, ✔ line) or is waiting again, its attempt not charged.
     assert.equal(await app.count(`status = 'processing'`), 0);
     const ok = new Set(parseJobLines(log()).ok);
-    const finished = sleeps.filter((id) => ok.has(id));
+    const finished = slow.filter((id) => ok.has(id));
     assert.ok(finished.length >= 2, `the running jobs finished (${finished.length})`);
-    assert.equal(await app.count(), sleeps.length - finished.length);
-    assert.equal(await app.count(`status = 'new' AND attempts = 0`), sleeps.length - finished.length);
+    assert.equal(await app.count(), slow.length - finished.length);
+    assert.equal(await app.count(`status = 'new' AND attempts = 0`), slow.length - finished.length);
     assert.match(log(), /SIGTERM received: stopping/);
     assert.match(log(), /jobs-runtime stopped: \d+ completed, 0 failed, 0 retried, \d+ given back/);
 

@@ -83,15 +83,23 @@ class PrivateMariaDb {
     this.child = null;
   }
 
-  kill(): void {
-    if (this.child?.pid) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+  /** SIGKILL, then waits (bounded) for the process to be gone, so that its files can be removed. */
+  async kill(): Promise<void> {
+    const child = this.child;
     this.child = null;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      return; // gone
+    }
+    await Promise.race([
+      exited,
+      sleep(10_000).then(() => {
+        throw new Error(`mariadbd ${child.pid} did not exit after SIGKILL`);
+      }),
+    ]);
   }
 
   remove(): void {
@@ -199,9 +207,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
   after(async () => {
     killAll();
     await store?.close().catch(() => undefined);
-    db?.kill();
-    // mariadbd exits at once on SIGKILL; its files can go then.
-    await sleep(200);
+    await db?.kill();
     db?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
-import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
+import { killAll, parseJobLines, startCli, type RunningCli } from './helpers/cli.ts';
 import { ALL_STORE_KINDS, createApp, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
-import { sleep, waitFor } from './helpers/wait.ts';
+import { waitFor } from './helpers/wait.ts';
 import { type JobRowFields, jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
@@ -317,7 +317,8 @@ for (const kind of ALL_STORE_KINDS) {
 
       process.kill(a.pid, 'SIGCONT');
       await waitFor("the first runtime's own run to finish", () => c.runs().some((r) => r.runtimeId === aId), 10_000);
-      await sleep(500); // time for its result write, which must change nothing
+      // Its result write, which must change nothing: done once it prints the job's ✔ line.
+      await waitFor("the first runtime's late result write", () => parseJobLines(a.stdout()).ok.includes(id), 10_000);
       const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'processing', "the first runtime's late result did not complete the job the peer now runs");
       assert.equal(row?.owner, bId);
@@ -344,7 +345,9 @@ for (const kind of ALL_STORE_KINDS) {
         const b = c.start(FAST);
         await waitForBanner(b);
         await waitFor('the job to finish', () => c.runs().length === 1, 15_000);
-        await sleep(1_000);
+        // Its result recorded: the row is gone, so no peer holds it or can take it any more (had
+        // one taken it meanwhile, the result would be ignored and the row would stay).
+        await waitFor('its result to be recorded', async () => (await c.app.count()) === 0, 10_000);
         assert.equal(c.starts().length, 1, 'it ran once, on the runtime that claimed it');
         assert.equal(await c.app.count(), 0);
         for (const rt of [a, b]) process.kill(rt.pid, 'SIGTERM');
