@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
 import { describeEachStore, drain } from './helpers/conformance.ts';
 import type { StoreFixture } from './helpers/stores.ts';
-import { failJobs, jobRow } from './helpers/job-rows.ts';
+import { claimsById, failJobs, jobRow } from './helpers/job-rows.ts';
 
 describeEachStore('admin', (fixture) => {
   let fx: StoreFixture;
@@ -18,7 +18,7 @@ describeEachStore('admin', (fixture) => {
       jobs: [jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt' }), jobRow({ queue: 'cnt', delayMs: 60_000 })],
     });
     const [p, f] = await store.queue.claim({ owner: 'o', queues: ['cnt'], limit: 2 });
-    await store.queue.record({ owner: 'o', results: [{ id: f!.id, queue: 'cnt', outcome: 'failed', error: 'x' }] });
+    await store.queue.record({ owner: 'o', results: [{ id: f!.id, token: f!.token, queue: 'cnt', outcome: 'failed', error: 'x' }] });
     assert.ok(p);
     assert.deepEqual((await store.admin.counts({ queues: ['cnt'] }))[0], { queue: 'cnt', waiting: 1, delayed: 1, processing: 1, failed: 1 });
   });
@@ -105,12 +105,12 @@ describeEachStore('admin', (fixture) => {
 
   test('bulk retry and delete go in batches and count every row', async () => {
     const n = 1_234;
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => jobRow({ queue: 'bulk-failed' })) });
+    await store.producer.enqueue({ jobs: Array.from({ length: n }, () => jobRow({ queue: 'bulk-failed' })) });
     for (let i = 0; i < n; i += 500) {
-      await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
+      const claimed = await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
       await store.queue.record({
         owner: 'bf',
-        results: ids.slice(i, i + 500).map((id) => ({ id, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })),
+        results: claimed.map((c) => ({ id: c.id, token: c.token, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })),
       });
     }
     assert.equal((await store.admin.listFailed({ queue: 'bulk-failed', limit: 5 })).total, n);
@@ -119,7 +119,10 @@ describeEachStore('admin', (fixture) => {
     for (;;) {
       const c = await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 1000 });
       if (c.length === 0) break;
-      await store.queue.record({ owner: 'bf', results: c.map((j) => ({ id: j.id, queue: j.queue, outcome: 'failed' as const, error: 'y' })) });
+      await store.queue.record({
+        owner: 'bf',
+        results: c.map((j) => ({ id: j.id, token: j.token, queue: j.queue, outcome: 'failed' as const, error: 'y' })),
+      });
     }
     assert.equal(await store.admin.deleteFailed({ queue: 'bulk-failed' }), n);
     assert.deepEqual(await store.admin.counts({ queues: ['bulk-failed'] }), []);
@@ -165,18 +168,18 @@ describeEachStore('admin', (fixture) => {
     const ids = await store.producer.enqueue({
       jobs: [jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-a' }), jobRow({ queue: 'tp-b' })],
     });
-    await store.queue.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 });
+    const claim = claimsById(await store.queue.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 }));
     await store.queue.record({
       owner: 'tp',
       results: [
-        { id: ids[0]!, queue: 'tp-a', outcome: 'completed' },
-        { id: ids[1]!, queue: 'tp-a', outcome: 'failed', error: 'x' },
-        { id: ids[2]!, queue: 'tp-a', outcome: 'retry', error: 'x', delayMs: 60_000 },
-        { id: ids[4]!, queue: 'tp-b', outcome: 'completed' },
+        { ...claim(ids[0]!), queue: 'tp-a', outcome: 'completed' },
+        { ...claim(ids[1]!), queue: 'tp-a', outcome: 'failed', error: 'x' },
+        { ...claim(ids[2]!), queue: 'tp-a', outcome: 'retry', error: 'x', delayMs: 60_000 },
+        { ...claim(ids[4]!), queue: 'tp-b', outcome: 'completed' },
       ],
     });
-    await store.queue.record({ owner: 'tp', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }], keepCompleted: true });
-    await store.queue.record({ owner: 'stranger', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }] });
+    await store.queue.record({ owner: 'tp', results: [{ ...claim(ids[3]!), queue: 'tp-a', outcome: 'completed' }], keepCompleted: true });
+    await store.queue.record({ owner: 'stranger', results: [{ ...claim(ids[3]!), queue: 'tp-a', outcome: 'completed' }] });
     const mine = (rows: Array<{ queue: string }>) => rows.filter((t) => t.queue.startsWith('tp-'));
     assert.deepEqual(mine(await store.admin.throughput({ sinceMs: 60_000 })), [
       { queue: 'tp-a', completed: 2, failed: 1 },
@@ -188,20 +191,23 @@ describeEachStore('admin', (fixture) => {
 
   test('prune deletes completed and failed rows past their retention only, in batches', async () => {
     const ids = await store.producer.enqueue({ jobs: Array.from({ length: 5 }, () => jobRow({ queue: 'prune' })) });
-    await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 5 });
+    const claim = claimsById(await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 5 }));
     await store.queue.record({
       owner: 'pr',
-      results: ids.slice(0, 3).map((id) => ({ id, queue: 'prune', outcome: 'completed' as const })),
+      results: ids.slice(0, 3).map((id) => ({ ...claim(id), queue: 'prune', outcome: 'completed' as const })),
       keepCompleted: true,
     });
-    await store.queue.record({ owner: 'pr', results: ids.slice(3).map((id) => ({ id, queue: 'prune', outcome: 'failed' as const, error: 'x' })) });
+    await store.queue.record({
+      owner: 'pr',
+      results: ids.slice(3).map((id) => ({ ...claim(id), queue: 'prune', outcome: 'failed' as const, error: 'x' })),
+    });
     const nothing = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: 60_000 });
     assert.deepEqual(nothing, { completed: 0, failed: 0 }, 'nothing is that old yet');
     await fx.backdate.jobs(ids.slice(0, 3), 120_000, 'completed');
     await fx.backdate.jobs(ids.slice(3), 120_000, 'failed');
     const [young] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'prune' })] });
-    await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
-    await store.queue.record({ owner: 'pr', results: [{ id: young!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
+    const [youngClaim] = await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
+    await store.queue.record({ owner: 'pr', results: [{ ...youngClaim!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
     const first = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: null, batchSize: 2 });
     assert.ok(first.completed >= 3, `completed pruned: ${first.completed}`);
     assert.equal(first.failed, 0, 'failed rows are kept without a failed retention');

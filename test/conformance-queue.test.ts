@@ -26,8 +26,8 @@ describeEachStore('queue', (fixture) => {
     assert.equal(claimed[0]!.attempts, 1, 'the claim counts the attempt');
     assert.equal((await store.admin.getJob({ id: a! }))!.status, 'processing');
     assert.equal((await store.admin.getJob({ id: a! }))!.owner, 'o1');
-    await store.queue.record({ owner: 'o1', results: [{ id: a!, queue: 'rt', outcome: 'completed' }] });
-    await store.queue.record({ owner: 'o1', results: [{ id: b!, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
+    await store.queue.record({ owner: 'o1', results: [{ id: a!, token: claimed[0]!.token, queue: 'rt', outcome: 'completed' }] });
+    await store.queue.record({ owner: 'o1', results: [{ id: b!, token: claimed[1]!.token, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
     assert.equal(await store.admin.getJob({ id: a! }), null);
     assert.equal((await store.admin.getJob({ id: b! }))!.status, 'completed');
     assert.deepEqual(await store.queue.claim({ owner: 'o1', queues: ['rt'], limit: 10 }), []);
@@ -76,7 +76,10 @@ describeEachStore('queue', (fixture) => {
     const [c] = await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 });
     assert.equal(c!.maxAttempts, 3);
     assert.equal(c!.retryAfterMs, 60_000);
-    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 60_000 }] });
+    await store.queue.record({
+      owner: 'o',
+      results: [{ id: id!, token: c!.token, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 60_000 }],
+    });
     const row = (await store.admin.getJob({ id: id! }))!;
     assert.equal(row.status, 'new');
     assert.equal(row.attempts, 1);
@@ -91,9 +94,9 @@ describeEachStore('queue', (fixture) => {
 
   test('final failure keeps the exception and failed_at', async () => {
     const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'fail' })] });
-    await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
+    const [c] = await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
     const before = Date.now();
-    await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
+    await store.queue.record({ owner: 'o', results: [{ id: id!, token: c!.token, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
     const row = (await store.admin.getJob({ id: id! }))!;
     assert.equal(row.status, 'failed');
     assert.equal(row.exception, 'Error: final\n    at y');
@@ -104,27 +107,56 @@ describeEachStore('queue', (fixture) => {
 
   test('results for jobs another owner holds are ignored; release gives back without charging the attempt', async () => {
     const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'own' })] });
-    await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
-    await store.queue.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
+    const [c] = await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
+    const claim = { id: id!, token: c!.token };
+    const report = await store.queue.record({ owner: 'stranger', results: [{ ...claim, queue: 'own', outcome: 'completed' }] });
+    assert.deepEqual(report.stale, [claim], 'reported as stale');
     assert.equal((await store.admin.getJob({ id: id! }))!.status, 'processing');
-    assert.equal(await store.queue.release({ owner: 'stranger', ids: [id!] }), 0);
-    assert.equal(await store.queue.release({ owner: 'mine', ids: [id!] }), 1);
+    assert.equal(await store.queue.release({ owner: 'stranger', jobs: [claim] }), 0);
+    assert.equal(await store.queue.release({ owner: 'mine', jobs: [claim] }), 1);
     const row = (await store.admin.getJob({ id: id! }))!;
     assert.equal(row.status, 'new');
     assert.equal(row.attempts, 0);
     assert.equal(row.owner, null);
   });
 
+  test('a claim is fenced by its token: the result or release of an older claim of the same job never applies to a newer one', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'fence', maxAttempts: 5 })] });
+    const [first] = await store.queue.claim({ owner: 'rt', queues: ['fence'], limit: 1 });
+    // The job goes back (as recovery would give back a runtime presumed dead) and the same
+    // owner claims it again: only the owner string is the same.
+    assert.equal(await store.queue.release({ owner: 'rt', jobs: [first!] }), 1);
+    const [second] = await store.queue.claim({ owner: 'rt', queues: ['fence'], limit: 1 });
+    assert.equal(second!.id, id);
+    assert.notEqual(second!.token, first!.token, 'each claim gets its own token');
+    const old = { id: id!, token: first!.token };
+    const stale = await store.queue.record({ owner: 'rt', results: [{ ...old, queue: 'fence', outcome: 'failed', error: 'old run' }] });
+    assert.deepEqual(stale.stale, [old]);
+    assert.equal(await store.queue.release({ owner: 'rt', jobs: [old] }), 0, 'an old release leaves the new claim alone');
+    const row = (await store.admin.getJob({ id: id! }))!;
+    assert.deepEqual([row.status, row.owner, row.exception], ['processing', 'rt', null], 'the old result did not land');
+    // Both results in one batch: only the current claim's applies.
+    const mixed = await store.queue.record({
+      owner: 'rt',
+      results: [
+        { ...old, queue: 'fence', outcome: 'retry', error: 'old', delayMs: 0 },
+        { id: id!, token: second!.token, queue: 'fence', outcome: 'completed' },
+      ],
+    });
+    assert.deepEqual(mixed.stale, [old]);
+    assert.equal(await store.admin.getJob({ id: id! }), null, 'the current claim completed');
+  });
+
   test('releaseUnheld gives back what an owner holds beyond the jobs it knows of', async () => {
     const ids = await store.producer.enqueue({ jobs: [jobRow({ queue: 'unheld' }), jobRow({ queue: 'unheld' }), jobRow({ queue: 'unheld' })] });
-    await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
-    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [ids[0]!] }), 2);
+    const claimed = await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
+    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', held: [claimed.find((c) => c.id === ids[0])!] }), 2);
     assert.equal((await store.admin.getJob({ id: ids[0]! }))!.status, 'processing', 'the held job stays');
     for (const id of ids.slice(1)) {
       const row = (await store.admin.getJob({ id }))!;
       assert.deepEqual([row.status, row.attempts, row.owner], ['new', 0, null]);
     }
-    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [] }), 1);
+    assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', held: [] }), 1);
   });
 
   test('4 claimers racing on 2,000 jobs claim each id exactly once', async () => {

@@ -193,6 +193,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   }
   o.log.info(
     `jobs-runtime stopped: ${summary.completed} completed, ${summary.failed} failed, ${summary.retried} retried, ${summary.released} given back` +
+      (summary.dropped > 0 ? `, ${summary.dropped} result(s) dropped (jobs a peer took over)` : '') +
       (exitCode === EXIT_RESTART ? ` (exit ${EXIT_RESTART}: restart requested)` : ''),
     stoppedEvent(summary, exitCode),
   );

@@ -32,7 +32,7 @@ export async function drain(store: JobStore): Promise<void> {
   for (;;) {
     const jobs = await store.queue.claim({ owner: 'drain', queues: null, limit: 1000 });
     if (jobs.length === 0) return;
-    await store.queue.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, queue: j.queue, outcome: 'completed' as const })) });
+    await store.queue.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, token: j.token, queue: j.queue, outcome: 'completed' as const })) });
   }
 }
 
