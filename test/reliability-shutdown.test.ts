@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
-import { killAll, parseJobLines, startCli, type RunningCli } from './helpers/cli.ts';
+import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
 import { ALL_STORE_KINDS, createApp, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -317,8 +317,10 @@ for (const kind of ALL_STORE_KINDS) {
 
       process.kill(a.pid, 'SIGCONT');
       await waitFor("the first runtime's own run to finish", () => c.runs().some((r) => r.runtimeId === aId), 10_000);
-      // Its result write, which must change nothing: done once it prints the job's ✔ line.
-      await waitFor("the first runtime's late result write", () => parseJobLines(a.stdout()).ok.includes(id), 10_000);
+      // Its result write, which must change nothing: the store refuses it (the claim is the
+      // peer's now) and the runtime says it dropped it.
+      const dropped = new RegExp(`Dropped 1 result\\(s\\) of jobs a peer took over \\(${id}\\)`);
+      await waitFor("the first runtime's late result, dropped", () => dropped.test(a.stdout() + a.stderr()), 10_000);
       const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'processing', "the first runtime's late result did not complete the job the peer now runs");
       assert.equal(row?.owner, bId);
