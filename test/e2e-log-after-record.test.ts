@@ -32,7 +32,8 @@ describe('the ✔ line tells the truth (MySQL)', () => {
         "the runtime's result write to wait for the test's lock (the job has finished)",
         async () => {
           const [rows] = await lockConn.query<mysql.RowDataPacket[]>(
-            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'DELETE FROM jobs WHERE id IN%'",
+            // The result write starts by locking the rows it finishes (to check their claim tokens).
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'SELECT id, claim_token FROM jobs WHERE id IN%FOR UPDATE%'",
           );
           return rows.length > 0;
         },
