@@ -18,7 +18,7 @@ describeEachStore('registry', (fixture) => {
 
   test('register, heartbeat with stats, list, deregister', async () => {
     await store.registry.registerRuntime({ runtime: info('reg-1') });
-    await store.registry.heartbeat({ runtime: info('reg-1'), stats });
+    assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: true });
     const mine = (await store.registry.listRuntimes({})).find((r) => r.id === 'reg-1')!;
     assert.deepEqual(
       {
@@ -38,6 +38,13 @@ describeEachStore('registry', (fixture) => {
       (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
       false,
     );
+    // A runtime removed meanwhile (a peer took it for dead) learns so from its next beat.
+    assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: false });
+    assert.ok(
+      (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
+      'the beat registered it again',
+    );
+    await store.registry.deregisterRuntime({ id: 'reg-1' });
   });
 
   test("a silent runtime's jobs go back to new without charging the attempt; a live one's stay", async () => {
@@ -47,7 +54,7 @@ describeEachStore('registry', (fixture) => {
     await store.queue.claim({ owner: 'dead-1', queues: ['rec'], limit: 2 });
     await store.queue.claim({ owner: 'live-1', queues: ['rec'], limit: 1 });
     await fx.backdate.heartbeat('dead-1', 60_000);
-    await store.registry.heartbeat({ runtime: info('live-1'), stats });
+    await store.registry.heartbeat({ runtime: info('live-1'), stats, timeoutMs: 5_000 });
     const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 30_000, maxInterruptions: 3 });
     assert.deepEqual(report, { runtimes: ['dead-1'], released: 2, failed: 0 });
     for (const id of [d1!, d2!]) {

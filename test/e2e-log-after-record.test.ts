@@ -6,8 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { killAll, startCli } from './helpers/cli.ts';
 import { createApp, type E2eApp } from './helpers/e2e.ts';
-import { waitFor } from './helpers/wait.ts';
 import { jobRow } from './helpers/job-rows.ts';
+import { waitFor } from './helpers/wait.ts';
 
 describe('the ✔ line tells the truth (MySQL)', () => {
   let app: E2eApp;
@@ -32,8 +32,8 @@ describe('the ✔ line tells the truth (MySQL)', () => {
         "the runtime's result write to wait for the test's lock (the job has finished)",
         async () => {
           const [rows] = await lockConn.query<mysql.RowDataPacket[]>(
-            // The result write starts by locking the rows it finishes (to check their claim tokens).
-            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'SELECT id, claim_token FROM jobs WHERE id IN%FOR UPDATE%'",
+            // The write's first statement locks the claims it finishes (SELECT … FOR UPDATE), then deletes them.
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '%FROM jobs WHERE id IN (%'",
           );
           return rows.length > 0;
         },

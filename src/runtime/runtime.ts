@@ -1,60 +1,17 @@
-import type { ClaimedJob, JobId, JobRef, JobResult, Queue } from '../stores/store.js';
+import type { ClaimedJob, JobId, JobRef } from '../stores/store.js';
 import type { JobTaskResult } from '../execution/thread-protocol.js';
-import type { Logger } from './logger.js';
 import { ResultWriter } from './result-writer.js';
-import type { JobExecutor } from './thread-pool.js';
 import { StoreHealth } from './store-health.js';
 import { ClaimPacer } from './claim-pacer.js';
 import { LoopSleep } from './loop-sleep.js';
 import { afterLong } from './long-timers.js';
 import { outcomeOf, reportDropped } from './job-outcome.js';
+import type { RunSummary, RuntimeOptions } from './runtime-options.js';
+
+export type { RunSummary, RuntimeEvents, RuntimeOptions } from './runtime-options.js';
 
 // The master's loop: claim due jobs in batches sized to what the threads can start soon, hand
 // them to the executor, and record results in batches. It knows only the store interface.
-
-export interface RuntimeOptions {
-  queue: Queue;
-  /** The store's URL (password masked), for messages about its health. */
-  storeUrl: string;
-  executor: JobExecutor;
-  log: Logger;
-  /** This runtime's id, recorded on every job it claims. */
-  owner: string;
-  /** Queues in strict priority order; null = all queues. */
-  queues: string[] | null;
-  /** Most jobs taken in one claim. */
-  batch: number;
-  /** Idle poll interval. */
-  pollMs: number;
-  /** Default hard time limit per run, for jobs without their own. */
-  timeoutMs: number | null;
-  stopWhenEmpty: boolean;
-  keepCompleted: boolean;
-  /** How long running jobs may finish after a stop request. */
-  graceMs: number;
-  /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */
-  maxJobs: number | null;
-  events: RuntimeEvents;
-}
-
-/** What the runtime tells the rest of the master, given once at construction. */
-export interface RuntimeEvents {
-  /** Once, after the first successful claim (readiness for supervisors). */
-  ready(): void;
-  /** Every run that finished (not jobs handed back unrun), e.g. for metrics; on the hot path, so keep it cheap. */
-  jobFinished?(job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void;
-  /** Once --max-jobs jobs have been claimed and have all finished. */
-  maxJobsReached(): void;
-}
-
-export interface RunSummary {
-  completed: number;
-  failed: number;
-  retried: number;
-  released: number;
-  /** Results the store refused: their claims had been given back to run elsewhere. */
-  dropped: number;
-}
 
 export class Runtime {
   private readonly waiting: ClaimedJob[] = [];
@@ -70,6 +27,8 @@ export class Runtime {
   /** A claim failed: it may still have committed, so its jobs must be given back before the next. */
   private claimUncertain = false;
   private readySent = false;
+  /** Peers may presume this runtime dead (its beats do not get through): it claims nothing. */
+  private fenced = false;
   /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
   private retriesDueBy = 0;
   private idleWaiters: Array<() => void> = [];
@@ -103,6 +62,12 @@ export class Runtime {
     this.wake();
   }
 
+  /** While peers may presume this runtime dead it claims nothing (heartbeat.ts); lifted once a beat gets through. */
+  setFenced(fenced: boolean): void {
+    this.fenced = fenced;
+    if (!fenced) this.wake();
+  }
+
   /** Ends the poll sleep early (a dispatch signalled new work, or stop). */
   wake(): void {
     this.loopSleep.wake();
@@ -127,6 +92,10 @@ export class Runtime {
 
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
+      if (this.fenced) {
+        await this.sleep(this.o.pollMs);
+        continue;
+      }
       const want = this.target() - this.inFlight;
       const threadIdle = this.waiting.length === 0 && this.running.size < this.o.executor.slots;
       if (want <= 0 || (want < this.target() / 4 && !threadIdle)) {
@@ -143,6 +112,7 @@ export class Runtime {
       }
       if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
+      const claimStart = performance.now();
       try {
         jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
         this.claimedTotal += jobs.length;
@@ -165,7 +135,7 @@ export class Runtime {
       this.waiting.push(...jobs);
       this.feed();
       if (jobs.length === 0 && drained) return;
-      this.pacer.claimed(jobs.length);
+      this.pacer.claimed(jobs.length, performance.now() - claimStart);
       if (jobs.length < want) await this.sleep(this.pacer.nextPollMs()); // nothing more is due: poll later
     }
   }

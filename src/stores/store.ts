@@ -73,8 +73,12 @@ export interface Queue {
 export interface Registry {
   /** Adds this runtime to the registry (or refreshes it) with a fresh heartbeat. */
   registerRuntime(params: { runtime: RuntimeInfo }): Promise<void>;
-  /** Records that the runtime is alive; re-registers it if a peer had removed it. */
-  heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void>;
+  /**
+   * Records that the runtime is alive, on a connection of its own, failing after `timeoutMs`
+   * (StoreUnavailableError) rather than waiting on a silent network. Re-registers a runtime a
+   * peer had removed (recovered as dead): `wasRegistered` is then false.
+   */
+  heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats; timeoutMs: number }): Promise<{ wasRegistered: boolean }>;
   /** Removes the runtime from the registry (clean exit). */
   deregisterRuntime(params: { id: string }): Promise<void>;
   listRuntimes(params?: Record<string, never>): Promise<RuntimeRecord[]>;
