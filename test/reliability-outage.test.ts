@@ -223,7 +223,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
     const downAt = Date.now();
     await db.stop();
     const doneAtStop = runs().length;
-    await sleep(5_000);
+    await sleep(5_000); // the outage itself: MariaDB stays down this long (the scenario, not a clock)
     assert.equal(rt.child.exitCode, null, 'the runtime is still running during the outage');
     assert.ok(doneAtStop < JOBS, `the outage came before the end of the run (${doneAtStop} of ${JOBS} done)`);
     await db.start();
