@@ -112,3 +112,25 @@ export function runsById(lines: TraceLine[]): Map<number, TraceLine[]> {
   for (const l of lines) if (l.kind === 'run') m.set(l.id, [...(m.get(l.id) ?? []), l]);
   return m;
 }
+
+/**
+ * Samples, from the test's own connection, how long the store has heard nothing from the
+ * runtimes of `host`; stop() returns the longest silence seen (ms, by the store's clock).
+ */
+export function watchSilence(sc: Scenario, host: string, everyMs = 200): { stop(): Promise<number> } {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const r of await sc.s.store.registry.listRuntimes({}).catch(() => [])) if (r.id.startsWith(`${host}:`)) max = Math.max(max, r.silentForMs);
+      await new Promise((res) => setTimeout(res, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return max;
+    },
+  };
+}
