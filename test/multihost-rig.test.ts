@@ -127,7 +127,7 @@ describe('multi-host rig, refusals and cleanup', () => {
     after(() => rmSync(empty, { recursive: true, force: true }));
     assert.throws(
       () => requireRig({ mysql: true, redis: true, path: empty }),
-      /needs ip, unshare, mariadb-install-db, redis-server: apt-get install iproute2 util-linux mariadb-server redis-server \(\.ci\/run does\)/,
+      /needs ip, unshare, setpriv, mariadb-install-db, redis-server: apt-get install iproute2 util-linux mariadb-server redis-server \(\.ci\/run does\)/,
     );
   });
 

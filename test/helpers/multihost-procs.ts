@@ -19,6 +19,19 @@ const all = new Set<HostProcess>();
 process.on('exit', () => {
   for (const p of all) signal(p.pid, 'SIGKILL');
 });
+// A test runner stopping this file with a signal still gets the cleanup of the 'exit' handlers.
+for (const [sig, n] of [
+  ['SIGTERM', 15],
+  ['SIGINT', 2],
+  ['SIGHUP', 1],
+] as const)
+  process.once(sig, () => process.exit(128 + n));
+
+/**
+ * argv prefix that kills a child when this process dies, even by SIGKILL (its exit handlers
+ * never run then): PR_SET_PDEATHSIG, kept across exec.
+ */
+export const DIES_WITH_US = ['setpriv', '--pdeathsig', 'KILL'];
 
 export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -33,7 +46,7 @@ export class HostProcesses {
 
   /** Runs argv (already wrapped to enter the host); SIGKILLed after timeoutMs at the latest. */
   spawn(host: string, argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): HostProcess {
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(DIES_WITH_US[0]!, [...DIES_WITH_US.slice(1), ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { freePort } from './free-port.ts';
+import { DIES_WITH_US } from './multihost-procs.ts';
 import { sleep, waitFor } from './wait.ts';
 
 // The rig's own store servers, in the root namespace, bound to the bridge address only: a
@@ -31,7 +32,8 @@ abstract class PrivateServer {
   }
 
   protected spawnServer(command: string, args: string[]): void {
-    this.child = spawn(command, args, { stdio: 'ignore' });
+    // mariadbd drops to the mysql user, which clears the death signal: it is stopped by pid.
+    this.child = spawn(DIES_WITH_US[0]!, [...DIES_WITH_US.slice(1), command, ...args], { stdio: 'ignore' });
   }
 
   /** SIGKILL (a crash, as far as the server's clients can tell). */

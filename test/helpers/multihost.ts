@@ -8,7 +8,7 @@ import type { JobStore } from '../../src/stores/store.ts';
 import { BIN, runCli } from './cli.ts';
 import { JOBS_DIR } from './e2e.ts';
 import { Network } from './multihost-net.ts';
-import { HostProcesses, signal, type HostProcess } from './multihost-procs.ts';
+import { DIES_WITH_US, HostProcesses, signal, type HostProcess } from './multihost-procs.ts';
 import { RigMariaDb, RigRedis, type RedisPersistence } from './multihost-servers.ts';
 
 // Several hosts on one machine, for the cross-host cases of issue 12: each host a network and
@@ -43,6 +43,7 @@ export function requireRig(o: { mysql?: boolean; redis?: boolean; path?: string 
   const tools: Array<[string, string]> = [
     ['ip', 'iproute2'],
     ['unshare', 'util-linux'],
+    ['setpriv', 'util-linux'],
   ];
   if (o.mysql) tools.push([RigMariaDb.BINARY, 'mariadb-server'], ['mariadb-install-db', 'mariadb-server']);
   if (o.redis) tools.push(['redis-server', 'redis-server']);
@@ -143,9 +144,13 @@ export class Rig {
 
   /** Starts a delay proxy in the root namespace in front of `port` on the bridge; returns its port. */
   async delayProxy(port: number, oneWayDelayMs: number): Promise<number> {
-    const child = spawn(process.execPath, ['--import', 'tsx', PROXY, this.net.gateway, this.net.gateway, String(port), String(oneWayDelayMs)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      DIES_WITH_US[0]!,
+      [...DIES_WITH_US.slice(1), process.execPath, '--import', 'tsx', PROXY, this.net.gateway, this.net.gateway, String(port), String(oneWayDelayMs)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     this.proxies.add(child);
     let out = '';
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
