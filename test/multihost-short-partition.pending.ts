@@ -1,6 +1,6 @@
 // Issue 12: a partition shorter than `--dead-after − --heartbeat − slack` must not make a
-// runtime look dead. With --heartbeat 1 --dead-after 10, mhA is cut off for 7.2 s (10 − 1 − 1.8 s
-// of slack) while it runs 20 jobs of 5 s, whose results fall due during the cut; a peer on mhB
+// runtime look dead. With --heartbeat 1 --dead-after 20, mhA is cut off for 16 s (20 − 1 − 3 s of
+// slack) while it runs 20 jobs of 5 s, whose results fall due during the cut; a peer on mhB
 // with free slots watches. Nothing may run twice: every job ran once, on mhA, ended completed,
 // and the peer recovered nobody. MySQL and Redis side by side on the same hosts.
 //   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-short-partition.pending.ts
@@ -13,10 +13,10 @@ import { sleep, waitFor } from './helpers/wait.ts';
 
 const JOBS = 20;
 const HEARTBEAT_S = 1;
-const DEAD_AFTER_S = 10;
-// 7.2 s: past the fifth TCP retransmission of a beat sent in the cut's first second (0.2 + 0.4 +
-// … + 3.2 = 6.2 s after it), so a beat stuck in the cut arrives only at its sixth, 12.6 s after.
-const SLACK_S = 1.8;
+const DEAD_AFTER_S = 20;
+// 16 s: past the sixth TCP retransmission of a beat sent in the cut's first second (0.2 + 0.4 +
+// … + 6.4 = 12.6 s after it), so a beat stuck in the cut arrives only at its seventh, 25.4 s after.
+const SLACK_S = 3;
 const CUT_MS = Math.round((DEAD_AFTER_S - HEARTBEAT_S - SLACK_S) * 1000);
 const TIMING = ['--heartbeat', String(HEARTBEAT_S), '--dead-after', String(DEAD_AFTER_S), '--keep-completed'];
 let rig: Rig;
