@@ -1,7 +1,10 @@
-// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3]
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,xhost]
 // Runs W1–W5 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
+// `xhost` (once per invocation, MySQL and Redis whatever --store says): W2 with the dispatcher
+// on another host and W1 at +50 ms RTT, on the multi-host rig; it needs root and is skipped,
+// saying why, without it. BullMQ's W2 runs on the rig too (its packages from ../shared/peers).
 import { median, type StoreKind } from './lib.ts';
 import { w1 } from './workloads/w1-throughput.ts';
 import { idleCpu, w2, type Latency } from './workloads/w2-latency.ts';
@@ -9,6 +12,7 @@ import { w3 } from './workloads/w3-cpu.ts';
 import { w4 } from './workloads/w4-dispatch.ts';
 import { w5 } from './workloads/w5-memory.ts';
 import { preparePeers, runPeer } from './peers.ts';
+import { crossHost, crossHostUnavailable } from './workloads/cross-host.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -19,7 +23,8 @@ const value = (name: string, fallback: string) => {
 const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
-const only = new Set(value('--only', 'w1,w2,w3,w4,w5').split(','));
+// xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
+const only = new Set(value('--only', quick ? 'w1,w2,w3,w4,w5' : 'w1,w2,w3,w4,w5,xhost').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
   ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], idleSeconds: 2 }
@@ -62,6 +67,30 @@ if (only.has('w2')) add('idle-cpu %-of-one-core', await idleCpu(store, sizes.idl
 if (only.has('w5')) {
   const rss = await w5(store, sizes.w5);
   rss.forEach((r, i) => void add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
+}
+
+if (only.has('xhost')) {
+  const why = crossHostUnavailable();
+  if (why) console.log(`# skipped W2 cross-host and W1 at +50 ms RTT: ${why}`);
+  else {
+    console.log('# cross-host (multi-host rig): W2 dispatcher on another host, W1 at +50 ms RTT');
+    let bullmq = true;
+    try {
+      preparePeers();
+    } catch (e) {
+      bullmq = false;
+      console.log(`# BullMQ's cross-host W2 left out: ${(e as Error).message}`);
+    }
+    const x = await crossHost({ w2Count: sizes.w2, w1Jobs: 2_000, bullmq });
+    for (const [k, v] of Object.entries(x)) add(k, v);
+    const ratio = (a: string, b: string) => (x[a] ?? Number.NaN) / (x[b] ?? Number.NaN);
+    for (const kind of ['mysql', 'redis']) {
+      console.log(
+        `# W2 cross-host ${kind} p50 / BullMQ's: ${ratio(`w2-xhost-${kind}-p50 ms`, 'bullmq xhost-w2-p50 ms').toFixed(2)} (target ≤ 2), p99 / BullMQ's: ${ratio(`w2-xhost-${kind}-p99 ms`, 'bullmq xhost-w2-p99 ms').toFixed(2)} (target ≤ 3)`,
+      );
+      console.log(`# W1 ${kind} direct / at +50 ms RTT: ${ratio(`w1-xhost-direct-${kind} jobs/s`, `w1-rtt50-${kind} jobs/s`).toFixed(2)}× (target ≤ 3)`);
+    }
+  }
 }
 
 console.log(`\n## jobs-runtime on ${store}: median (min – max) of ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s`);

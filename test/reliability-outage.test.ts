@@ -16,6 +16,7 @@ import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, runCli, startCli } from './helpers/cli.ts';
 import { freePort } from './helpers/free-port.ts';
+import { userIds } from './helpers/multihost-servers.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
@@ -120,15 +121,6 @@ class PrivateMariaDb {
     const f = join(this.dir, 'error.log');
     return existsSync(f) ? readFileSync(f, 'utf8').slice(-2000) : '(no error log)';
   }
-}
-
-function userIds(name: string): [number, number] {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}:`));
-  if (!line) throw new Error(`no user '${name}' on this machine (it comes with the mariadb-server package)`);
-  const [, , uid, gid] = line.split(':');
-  return [Number(uid), Number(gid)];
 }
 
 /**

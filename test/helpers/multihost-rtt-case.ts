@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import type { Kind } from './multihost-cases.ts';
+import { type Rig, withPort } from './multihost.ts';
+import { backlogThroughput } from './multihost-throughput.ts';
+
+// Issue 12: with +50 ms of round trip to the store (a delay proxy, 25 ms each way), a runtime
+// on mhA must get through a backlog of 2,000 no-op jobs at no less than a third of its direct
+// throughput. The slow run is stopped at three times the direct run's duration (+5 s).
+
+export const RTT_JOBS = 2_000;
+
+export async function rttCase(rig: Rig, kind: Kind): Promise<void> {
+  const directStore = await rig.openStore(kind, 'rtt_direct');
+  const direct = await backlogThroughput(rig, directStore, directStore.url, RTT_JOBS, 60_000);
+  assert.equal(direct.done, RTT_JOBS, `the direct run did all ${RTT_JOBS} jobs within 60 s (${direct.done})`);
+  const slowStore = await rig.openStore(kind, 'rtt_slow');
+  const serverPort = Number(new URL(slowStore.url).port);
+  const proxyPort = await rig.delayProxy(serverPort, 25);
+  const slow = await backlogThroughput(rig, slowStore, withPort(slowStore.url, proxyPort), RTT_JOBS, 3 * direct.ms + 5_000);
+  const ratio = direct.jobsPerSecond / slow.jobsPerSecond;
+  const summary = `${kind}: direct ${Math.round(direct.jobsPerSecond)} jobs/s, +50 ms RTT ${Math.round(slow.jobsPerSecond)} jobs/s (${slow.done} of ${RTT_JOBS} done in ${(slow.ms / 1000).toFixed(1)} s): ${ratio.toFixed(2)}× slower (bound 3×)`;
+  console.log(`MULTIHOST rtt ${summary}`);
+  assert.ok(ratio <= 3, summary);
+}
