@@ -9,6 +9,8 @@ import { ThroughputMeter } from './throughput-meter.js';
 const LOOKAHEAD_S = 0.1;
 /** How much faster than --sleep polls may get while they keep finding jobs. */
 const POLL_SPEEDUP = 10;
+/** How fast claims of fast jobs grow per round trip to a distant store (see slowStart). */
+const SLOW_START_FACTOR = 8;
 
 export class ClaimPacer {
   private readonly meter = new ThroughputMeter();
@@ -18,6 +20,15 @@ export class ClaimPacer {
   private foundSincePoll = false;
   /** How long claims take to come back, smoothed (ms): the link to the store is part of the lookahead. */
   private claimMs = 0;
+  /** Jobs finished since the last claim came back. */
+  private finishedSinceClaim = 0;
+  /**
+   * Slow start: after a full claim whose jobs were done before the next could come back, hold
+   * SLOW_START_FACTOR times as many as finished meanwhile. The smoothed rate alone needs many round trips
+   * to catch up when each takes 100 ms or more; slow jobs (none done within a round trip) never
+   * grow it, so they are not hoarded.
+   */
+  private slowStart = 0;
 
   constructor(
     private readonly pollMs: number,
@@ -28,6 +39,7 @@ export class ClaimPacer {
 
   jobFinished(): void {
     this.meter.tick();
+    this.finishedSinceClaim++;
   }
 
   /**
@@ -37,13 +49,16 @@ export class ClaimPacer {
    */
   target(slots: number): number {
     const aheadS = LOOKAHEAD_S + this.claimMs / 1000;
-    return Math.max(slots, Math.min(this.batch, Math.ceil(this.meter.perSecond() * aheadS)));
+    return Math.max(slots, this.slowStart, Math.min(this.batch, Math.ceil(this.meter.perSecond() * aheadS)));
   }
 
-  /** A claim came back with `count` jobs after `tookMs`. */
-  claimed(count: number, tookMs: number): void {
+  /** A claim that asked for `asked` jobs came back with `count` after `tookMs`. */
+  claimed(count: number, asked: number, tookMs: number): void {
     if (count > 0) this.foundSincePoll = true;
     this.claimMs = this.claimMs === 0 ? tookMs : this.claimMs * 0.8 + tookMs * 0.2;
+    // A short claim: nothing more is due, so there is nothing to ramp up to.
+    this.slowStart = count < asked ? 0 : Math.min(this.batch, Math.max(this.slowStart, SLOW_START_FACTOR * this.finishedSinceClaim));
+    this.finishedSinceClaim = 0;
   }
 
   /**

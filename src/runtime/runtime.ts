@@ -112,9 +112,10 @@ export class Runtime {
       }
       if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
+      const limit = Math.min(want, this.o.batch, budget);
       const claimStart = performance.now();
       try {
-        jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
+        jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit });
         this.claimedTotal += jobs.length;
         this.health.up();
         if (!this.readySent) {
@@ -135,7 +136,7 @@ export class Runtime {
       this.waiting.push(...jobs);
       this.feed();
       if (jobs.length === 0 && drained) return;
-      this.pacer.claimed(jobs.length, performance.now() - claimStart);
+      this.pacer.claimed(jobs.length, limit, performance.now() - claimStart);
       if (jobs.length < want) await this.sleep(this.pacer.nextPollMs()); // nothing more is due: poll later
     }
   }

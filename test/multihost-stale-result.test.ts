@@ -40,17 +40,18 @@ async function check(sc: Scenario): Promise<string> {
   const runs = runsById(trace);
   const outputs = new Map([...sc.runtimes].map(([host, p]) => [host, p.output()]));
   const notCompleted = [...final].filter(([, st]) => st !== 'completed');
+  // The failed run on mhA started first; stalled mid-run (SIGSTOP) it may end after the peer's.
   const wrongRuns = sc.ids.filter((id) => {
     const r = runs.get(id) ?? [];
-    return r.length !== 2 || r[0]!.outcome !== 'fail' || r[0]!.host !== 'mhA' || r[1]!.outcome !== 'ok';
+    return r.length !== 2 || r.filter((x) => x.outcome === 'fail' && x.host === 'mhA').length !== 1 || r.filter((x) => x.outcome === 'ok').length !== 1;
   });
   const unlogged = sc.ids.filter((id) => {
-    const second = runs.get(id)?.[1];
+    const second = runs.get(id)?.find((x) => x.outcome === 'ok');
     if (!second) return true;
     const ticks = [...outputs.values()].flatMap((o) => okIds(o)).filter((x) => x === id).length;
     return ticks !== 1 || !okIds(outputs.get(second.host) ?? '').includes(id);
   });
-  const onB = sc.ids.filter((id) => runs.get(id)?.[1]?.host === 'mhB').length;
+  const onB = sc.ids.filter((id) => runs.get(id)?.find((x) => x.outcome === 'ok')?.host === 'mhB').length;
   const summary = `${sc.kind}: ${notCompleted.length} of ${JOBS} rows not completed (${notCompleted.map(([id, st]) => `${id} ${st}`).join(', ')}), ${wrongRuns.length} jobs without exactly [failed first run on mhA, successful second run], ${unlogged.length} second runs not logged once by their runtime; second runs on mhB ${onB}, on mhA ${JOBS - onB}`;
   console.log(`MULTIHOST stale-result ${summary}`);
   assert.deepEqual(notCompleted, [], `no result of an old claim applied: ${summary}`);
