@@ -8,7 +8,7 @@
 // jobs the peer took over, saying so,
 //   Dropped <n> result(s) of jobs a peer took over
 // and prints no ✔ for any of them. (The wording is the one the lead announced for issue 12.)
-//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-presumed-dead.pending.ts
+//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-presumed-dead.test.ts
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { KINDS, type Kind, readHostTrace, scenario, type Scenario, waitForFinal, waitForStarts } from './helpers/multihost-cases.ts';

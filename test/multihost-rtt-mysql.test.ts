@@ -1,7 +1,7 @@
 // Issue 12: +50 ms RTT to MySQL on a backlog of 2,000 no-op jobs: throughput within 3× of the
 // direct figure (test/helpers/multihost-rtt-case.ts). Pending: claim sizing does not yet account
 // for the link's latency.
-//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-rtt-mysql.pending.ts
+//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-rtt-mysql.test.ts
 import { after, before, test } from 'node:test';
 import { createRig, type Rig } from './helpers/multihost.ts';
 import { RTT_JOBS, rttCase } from './helpers/multihost-rtt-case.ts';

@@ -3,7 +3,7 @@
 // slack) while it runs 20 jobs of 5 s, whose results fall due during the cut; a peer on mhB
 // with free slots watches. Nothing may run twice: every job ran once, on mhA, ended completed,
 // and the peer recovered nobody. MySQL and Redis side by side on the same hosts.
-//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-short-partition.pending.ts
+//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-short-partition.test.ts
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { KINDS, type Kind, readHostTrace, runsById, scenario, type Scenario, waitForFinal, waitForStarts, watchSilence } from './helpers/multihost-cases.ts';

@@ -5,7 +5,7 @@
 // each ran exactly twice (the failed first run, the successful second), and each second run
 // was logged (✔, once) by the runtime that ran it and recorded. MySQL and Redis run side by
 // side on the same hosts, so one cut hits both.
-//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-stale-result.pending.ts
+//   npm run build && node --import tsx --test --test-concurrency=1 test/multihost-stale-result.test.ts
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KINDS, type Kind, readHostTrace, runsById, scenario, type Scenario, waitForFinal, waitForStarts } from './helpers/multihost-cases.ts';
