@@ -220,20 +220,21 @@ for (const factory of STORE_FACTORIES) {
       });
 
       test('register, heartbeat with stats, list, deregister', async () => {
-        await store.registry.registerRuntime({ runtime: info('reg-1') });
-        await store.registry.heartbeat({ runtime: info('reg-1'), stats });
+        await store.registry.registerRuntime({ runtime: { ...info('reg-1'), slots: 12 } });
+        await store.registry.heartbeat({ runtime: { ...info('reg-1'), slots: 12 }, stats });
         const mine = (await store.registry.listRuntimes({})).find((r) => r.id === 'reg-1')!;
         assert.deepEqual(
           {
             queues: mine.queues,
             threads: mine.threads,
+            slots: mine.slots,
             cpu: mine.cpuPercent,
             rss: mine.rssBytes,
             done: mine.jobsDone,
             failed: mine.jobsFailed,
             busy: mine.busyThreads,
           },
-          { queues: ['a', 'b'], threads: 4, cpu: 12.5, rss: 50_000_000, done: 10, failed: 2, busy: 3 },
+          { queues: ['a', 'b'], threads: 4, slots: 12, cpu: 12.5, rss: 50_000_000, done: 10, failed: 2, busy: 3 },
         );
         assert.ok(mine.silentForMs >= 0 && mine.silentForMs < 2_000, `silent for ${mine.silentForMs} ms`);
         await store.registry.deregisterRuntime({ id: 'reg-1' });

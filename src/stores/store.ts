@@ -41,6 +41,20 @@ export interface Producer {
   maxPayloadBytes(params?: Record<string, never>): Promise<number>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */
   close(): Promise<void>;
+  /**
+   * The wake-up addresses (`host:port`, UDP) runtimes registered, for a dispatch to signal them
+   * on any host; only on stores whose capabilities say `crossHostWake: 'address'`. One plain read.
+   */
+  wakeAddresses?(params?: Record<string, never>): Promise<string[]>;
+}
+
+/**
+ * Wake-ups carried by the store itself (Redis: pub/sub), for stores whose capabilities say
+ * `crossHostWake: 'channel'`: every due dispatch signals it, on any host.
+ */
+export interface WakeChannel {
+  /** Calls `onWake` for each signal until the returned function is called; reconnects by itself. */
+  listen(params: { onWake: () => void }): Promise<() => Promise<void>>;
 }
 
 /** The runtime's hot path: claim due jobs, record what became of them, give back what did not run. */
@@ -143,6 +157,12 @@ export interface Admin {
 export interface StoreCapabilities {
   /** Its schema must be created with `jobs-runtime migrate` before a runtime starts (MySQL). */
   needsMigrate: boolean;
+  /**
+   * How a dispatch on another host reaches idle runtimes: 'channel' through the store itself
+   * (JobStore.wakeChannel), 'address' by a datagram to the address each runtime registers
+   * (Producer.wakeAddresses), 'none' (one host by nature: the same-host wake-up only).
+   */
+  crossHostWake: 'channel' | 'address' | 'none';
 }
 
 /** A store that keeps jobs: every role, over one set of connections. */
@@ -156,6 +176,8 @@ export interface JobStore {
   readonly queue: Queue;
   readonly registry: Registry;
   readonly admin: Admin;
+  /** Present when capabilities.crossHostWake is 'channel'. */
+  readonly wakeChannel?: WakeChannel;
   /** Closes connections (every role's). Optional: idle connections never keep the process alive. */
   close(): Promise<void>;
 }

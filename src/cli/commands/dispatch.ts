@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { dispatchJobs } from '../../dispatcher.js';
+import { wakeUpsSent } from '../../wake/address-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 import { duration, durationAtLeast, json, positiveInt } from '../options.js';
@@ -53,6 +54,7 @@ export function registerDispatch(program: Command): void {
       const [id] = await dispatchJobs(JobClass, [row], store.producer);
       if (opts.json) printJson({ id });
       else process.stdout.write(`${id}\n`);
+      await wakeUpsSent(store.producer); // this process exits next: the wake-ups must be out first
     } finally {
       await store.close();
     }

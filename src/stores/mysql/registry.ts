@@ -33,6 +33,8 @@ export class MySqlRegistry implements Registry {
         pid: Number(r.pid),
         queues: r.queues === null ? null : String(r.queues).split(','),
         threads: Number(r.threads),
+        slots: r.slots === null || r.slots === undefined ? Number(r.threads) : Number(r.slots),
+        wakeAddress: r.wake_address ?? null,
         startedAt: r.started_at,
         heartbeatAt: r.heartbeat_at,
         silentForMs: Number(r.silent_ms),
@@ -75,8 +77,8 @@ export class MySqlRegistry implements Registry {
 async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<void> {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   await conn.query(
-    `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
-     VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
+    `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, slots, wake_address, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
+     VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE heartbeat_at = UTC_TIMESTAMP(3), cpu_percent = VALUES(cpu_percent), rss_bytes = VALUES(rss_bytes),
        jobs_done = VALUES(jobs_done), jobs_failed = VALUES(jobs_failed), busy_threads = VALUES(busy_threads)`,
     [
@@ -85,6 +87,8 @@ async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeIn
       runtime.pid,
       runtime.queues ? runtime.queues.join(',') : null,
       runtime.threads,
+      runtime.slots ?? runtime.threads,
+      runtime.wakeAddress ?? null,
       s.cpuPercent,
       s.rssBytes,
       s.jobsDone,

@@ -26,6 +26,7 @@ export class RedisRegistry implements Registry {
       s.jobsDone,
       s.jobsFailed,
       s.busyThreads,
+      r.slots ?? r.threads,
     ];
     await this.db.run((client) => runScript(client, 'jobsUpsertRuntime', args));
   }
@@ -45,6 +46,8 @@ export class RedisRegistry implements Registry {
           pid: Number(h.pid),
           queues: h.queues ? h.queues.split(',') : null,
           threads: Number(h.threads),
+          slots: Number(h.slots ?? h.threads),
+          wakeAddress: null, // Redis carries wake-ups itself (pub/sub)
           startedAt: new Date(Number(h.started_at)),
           heartbeatAt: new Date(heartbeatAt),
           silentForMs: Number(now) - heartbeatAt,

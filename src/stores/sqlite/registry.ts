@@ -34,6 +34,8 @@ export class SqliteRegistry implements Registry {
         pid: r.pid,
         queues: r.queues === null ? null : r.queues.split(','),
         threads: r.threads,
+        slots: r.slots ?? r.threads,
+        wakeAddress: null, // one host: the same-host wake-up reaches every runtime
         startedAt: new Date(r.started_at),
         heartbeatAt: new Date(r.heartbeat_at),
         silentForMs: now - r.heartbeat_at,
@@ -108,6 +110,7 @@ interface RuntimeRow {
   pid: number;
   queues: string | null;
   threads: number;
+  slots: number | null;
   started_at: number;
   heartbeat_at: number;
   cpu_percent: number;
@@ -121,8 +124,8 @@ function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: Runti
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   const now = Date.now();
   db.prepare(
-    `INSERT INTO jobs_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO jobs_runtimes (id, host, pid, queues, threads, slots, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, cpu_percent = excluded.cpu_percent, rss_bytes = excluded.rss_bytes,
        jobs_done = excluded.jobs_done, jobs_failed = excluded.jobs_failed, busy_threads = excluded.busy_threads`,
   ).run(
@@ -131,6 +134,7 @@ function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: Runti
     runtime.pid,
     runtime.queues ? runtime.queues.join(',') : null,
     runtime.threads,
+    runtime.slots ?? runtime.threads,
     now,
     now,
     s.cpuPercent,
