@@ -89,6 +89,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       maxJobsReached: () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`),
     },
   });
+  // A store that came back as another server (Redis: a new run_id) may have lost jobs: say which this runtime held.
+  o.store.onServerReplaced?.((message) => o.log.warn(`${message}. ${describeHeld(runtime.heldJobs())}`, { event: 'store_replaced' }));
   metrics?.watchSlots(() => ({ busy: runtime.stats().busyThreads, total: executor.slots }));
   const pruner = new Pruner({
     registry: o.store.registry,
@@ -205,4 +207,17 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     stoppedEvent(summary, exitCode),
   );
   return exitCode;
+}
+
+/** "This runtime held …", naming ids (the first 20 of each kind), for a store that may have lost them. */
+function describeHeld(h: { running: number[]; waiting: number[]; unwritten: number[] }): string {
+  const ids = (list: number[]) => `${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … ${list.length - 20} more` : ''}`;
+  const parts = [
+    h.running.length ? `${h.running.length} running (${ids(h.running)})` : '',
+    h.waiting.length ? `${h.waiting.length} claimed, not started (${ids(h.waiting)})` : '',
+    h.unwritten.length ? `${h.unwritten.length} finished, result not written yet (${ids(h.unwritten)})` : '',
+  ].filter(Boolean);
+  return parts.length
+    ? `This runtime held ${parts.join('; ')}: where their rows are gone, they run on here but their results are ignored, and they will not run again`
+    : 'This runtime held no job at that moment';
 }

@@ -178,6 +178,11 @@ export interface JobStore {
   readonly admin: Admin;
   /** Present when capabilities.crossHostWake is 'channel'. */
   readonly wakeChannel?: WakeChannel;
+  /**
+   * Calls `listener` when the store's server came back as a different server (Redis: a new
+   * run_id, so jobs may be gone), with a message saying so; the runtime adds what it held.
+   */
+  onServerReplaced?(listener: (message: string) => void): void;
   /** Closes connections (every role's). Optional: idle connections never keep the process alive. */
   close(): Promise<void>;
 }

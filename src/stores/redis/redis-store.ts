@@ -36,6 +36,10 @@ export class RedisStore implements JobStore {
     this.wakeChannel = new RedisWakeChannel(parseRedisUrl(options.url).options, this.prefix);
   }
 
+  onServerReplaced(listener: (message: string) => void): void {
+    this.db.onServerReplaced(listener);
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
