@@ -217,7 +217,14 @@ for (const factory of STORE_FACTORIES) {
       before(async () => {
         await sleep(20);
         await store.registry.recoverDeadRuntimes({ deadAfterMs: 0, maxInterruptions: 1000 });
+        await store.registry.sweepOrphans({ deadAfterMs: 0, maxInterruptions: 1000 });
       });
+
+      /** Earlier tests leave jobs of deregistered owners claimed: the sweep tests count only their own. */
+      const sweepEarlierOrphans = async () => {
+        await sleep(20);
+        await store.registry.sweepOrphans({ deadAfterMs: 0, maxInterruptions: 1000 });
+      };
 
       test('register, heartbeat with stats, list, deregister', async () => {
         await store.registry.registerRuntime({ runtime: { ...info('reg-1'), slots: 12 } });
@@ -311,14 +318,39 @@ for (const factory of STORE_FACTORIES) {
         }
       });
 
-      test('jobs claimed by an owner that never registered are given back once as old as a dead heartbeat', async () => {
-        const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'orphan' })] });
+      test('the orphan sweep gives back jobs claimed by an owner that never registered, once as old as a dead heartbeat', async () => {
+        await sweepEarlierOrphans();
+        await store.registry.registerRuntime({ runtime: info('o-live') });
+        const [id, live] = await store.producer.enqueue({ jobs: [job({ queue: 'orphan' }), job({ queue: 'orphan-live' })] });
         await store.queue.claim({ owner: 'ghost', queues: ['orphan'], limit: 1 });
-        assert.equal((await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 })).released, 0, 'too recent');
+        await store.queue.claim({ owner: 'o-live', queues: ['orphan-live'], limit: 1 });
+        assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 0, failed: 0 }, 'too recent');
         await sleep(250);
-        const r = await store.registry.recoverDeadRuntimes({ deadAfterMs: 200, maxInterruptions: 3 });
-        assert.ok(r.released >= 1);
+        await store.registry.heartbeat({ runtime: info('o-live'), stats });
+        assert.equal(
+          (await store.registry.recoverDeadRuntimes({ deadAfterMs: 200, maxInterruptions: 3 })).released,
+          0,
+          'not a dead runtime: recovery leaves it to the sweep',
+        );
+        assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 200, maxInterruptions: 3 }), { released: 1, failed: 0 });
         assert.equal((await store.admin.getJob({ id: id! }))!.status, 'new');
+        assert.equal((await store.admin.getJob({ id: live! }))!.owner, 'o-live', "a registered owner's job is not an orphan, however old its claim");
+        assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 200, maxInterruptions: 3 }), { released: 0, failed: 0 }, 'once');
+        await store.registry.deregisterRuntime({ id: 'o-live' });
+      });
+
+      test('an orphan interrupted more than maxInterruptions times is failed by the sweep', async () => {
+        await sweepEarlierOrphans();
+        const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'orphan-poison', maxAttempts: 5 })] });
+        for (let i = 1; i <= 2; i++) {
+          await store.queue.claim({ owner: `ghost-${i}`, queues: ['orphan-poison'], limit: 1 });
+          await sleep(30);
+          const r = await store.registry.sweepOrphans({ deadAfterMs: 10, maxInterruptions: 1 });
+          assert.deepEqual(r, i === 1 ? { released: 1, failed: 0 } : { released: 0, failed: 1 }, `interruption ${i}`);
+        }
+        const row = (await store.admin.getJob({ id: id! }))!;
+        assert.equal(row.status, 'failed');
+        assert.match(row.exception!, /Interrupted 2 times.*more than the 1 allowed/);
       });
     });
 

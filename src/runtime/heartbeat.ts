@@ -50,11 +50,14 @@ export class Heartbeat {
     this.o.onBeat?.(usage.memory);
     try {
       await this.o.registry.heartbeat({ runtime: this.o.runtime, stats: { ...this.o.stats(), cpuPercent: usage.cpu, rssBytes: usage.memory } });
-      await this.recover();
     } catch {
       // The claim loop and result writer report the outage; here it only delays recovery.
       this.lastStoreFailure = Date.now();
+      return;
     }
+    // A recovery that fails while beats succeed (a lock error past its retries) says nothing
+    // about peers' heartbeats: it is tried again next beat, not suspended for a dead-after window.
+    await this.recover().catch(() => undefined);
   }
 
   private async recover(): Promise<void> {

@@ -9,6 +9,7 @@ import type { WakeBind } from '../wake/wake-address.js';
 import { notifyReady, notifyStopping, startWatchdog } from './systemd-notify.js';
 import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
+import { orphanSweep } from './orphan-sweep.js';
 import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
 import { startedEvent, stoppedEvent } from './run-events.js';
@@ -101,6 +102,15 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     failedRetentionMs: o.failedRetentionMs,
     everyMs: o.pruneEveryMs,
   });
+  // Once per heartbeat period across all runtimes, by the lease holder.
+  const sweep = orphanSweep({
+    registry: o.store.registry,
+    log: o.log,
+    owner: id,
+    deadAfterMs: o.deadAfterMs,
+    maxInterruptions: o.maxInterruptions,
+    everyMs: o.heartbeatMs,
+  });
   let exitCode = EXIT_OK;
   const restart = (why: string) => {
     if (exitCode === EXIT_RESTART) return;
@@ -161,6 +171,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     await executor.close();
     await heartbeat.stop();
     await pruner.stop();
+    await sweep.stop();
     await metrics?.close();
     removeSignalHandlers();
     stopWatchdog(); // last: the drain above may take up to --grace, under the watchdog
@@ -173,6 +184,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     runtimeInfo.wakeAddress = wake.registeredAddress;
     await heartbeat.start();
     pruner.start();
+    sweep.start();
   } catch (e) {
     // The store went away while registering: nothing was claimed; leave nothing running.
     await stopAll();

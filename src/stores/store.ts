@@ -91,12 +91,19 @@ export interface Registry {
   listRuntimes(params?: Record<string, never>): Promise<RuntimeRecord[]>;
   /**
    * Gives back the claimed jobs of dead runtimes: those silent for longer than `deadAfterMs`
-   * (store clock), those named in `alsoDead` (known dead by their host), and jobs claimed
-   * longer than `deadAfterMs` ago by an owner that is not registered at all. The attempt is not
+   * (store clock) and those named in `alsoDead` (known dead by their host). The attempt is not
    * charged; a job interrupted more than `maxInterruptions` times is failed instead. Exactly one
    * caller recovers each dead runtime, however many try at once.
    */
   recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
+  /**
+   * The orphan sweep: gives back (or fails, as recoverDeadRuntimes does) jobs claimed longer than
+   * `deadAfterMs` ago by an owner that is not registered at all (its registration was removed
+   * while it ran, or another system wrote the row). Finds them with a plain read, then changes
+   * them by id with the conditions checked again, so it locks no other claimed job. One runtime
+   * at a time runs it, under a lease (see runtime/orphan-sweep.ts).
+   */
+  sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }>;
   /**
    * Takes or renews a named lease for `owner` for `ttlMs` (store clock): true when `owner` holds
    * it now. One holder at a time across every runtime and host; a holder that stops renewing

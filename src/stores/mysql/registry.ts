@@ -51,6 +51,10 @@ export class MySqlRegistry implements Registry {
     return this.db.run((conn) => recoverDead(conn, this.db.table, params));
   }
 
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    return this.db.run((conn) => sweepOrphans(conn, this.db.table, params));
+  }
+
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
     return this.db.run(async (conn) => {
       const table = this.db.table;
@@ -130,18 +134,38 @@ export async function recoverDead(
       throw e;
     }
   }
-  // Claims whose owner is not registered at all (its row was removed while it still ran, or
-  // rows written by another system): given back once they are as old as a dead heartbeat.
-  const orphans = await giveBack(
-    conn,
-    table,
-    `claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`,
-    [params.deadAfterMs * 1000],
-    params.maxInterruptions,
-  );
-  report.released += orphans.released;
-  report.failed += orphans.failed;
   return report;
+}
+
+/** Orphans changed per statement: the sweep's locks stay few and short. */
+const ORPHAN_BATCH = 500;
+
+/**
+ * Claims whose owner is not registered at all (its row was removed while it still ran, or rows
+ * written by another system), given back once as old as a dead heartbeat. The candidates come
+ * from a plain read, which locks nothing (an UPDATE scanning every processing row waited on,
+ * and deadlocked with, the result writes of live runtimes); each batch is then changed by id,
+ * with every condition checked again, so a job re-claimed or an owner registered meanwhile is
+ * left alone.
+ */
+export async function sweepOrphans(
+  conn: Connection,
+  table: string,
+  params: { deadAfterMs: number; maxInterruptions: number },
+): Promise<{ released: number; failed: number }> {
+  const total = { released: 0, failed: 0 };
+  const orphan = `status = 'processing' AND claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`;
+  const cutoff = params.deadAfterMs * 1000;
+  for (let round = 0; round < 20; round++) {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${orphan} LIMIT ?`, [cutoff, ORPHAN_BATCH]);
+    if (rows.length === 0) break;
+    const ids = rows.map((r) => Number(r.id));
+    const counts = await giveBack(conn, table, `id IN (?) AND ${orphan}`, [ids, cutoff], params.maxInterruptions);
+    total.released += counts.released;
+    total.failed += counts.failed;
+    if (rows.length < ORPHAN_BATCH) break;
+  }
+  return total;
 }
 
 async function giveBack(

@@ -65,6 +65,11 @@ export class RedisRegistry implements Registry {
     const [released, failed, ...runtimes] = (await this.db.run((client) => runScript(client, 'jobsRecover', args))) as [number, number, ...string[]];
     return { runtimes, released, failed };
   }
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions];
+    const [released, failed] = (await this.db.run((client) => runScript(client, 'jobsSweepOrphans', args))) as [number, number];
+    return { released, failed };
+  }
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
     const held = await this.db.run((client) =>
       runScript(client, 'jobsLease', [this.db.prefix, params.name, params.owner, Math.max(1, Math.round(params.ttlMs))]),

@@ -58,29 +58,22 @@ export class SqliteRegistry implements Registry {
           .all(cutoff, JSON.stringify(also))
           .map((r) => r.id);
         const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
-        const failStmt = (where: string) =>
-          db.prepare(
-            `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
-           exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
-         WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
-          );
-        const releaseStmt = (where: string) =>
-          db.prepare(
-            `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
-         WHERE status = 'processing' AND ${where}`,
-          );
-        const now = Date.now();
         for (const id of dead) {
-          report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
-          report.released += releaseStmt('owner = ?').run(id).changes;
+          const counts = giveBack(db, 'owner = ?', [id], params.maxInterruptions);
+          report.failed += counts.failed;
+          report.released += counts.released;
           db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
         }
-        const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-        report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
-        report.released += releaseStmt(orphanWhere).run(cutoff).changes;
         return report;
       })
       .immediate();
+  }
+
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    // One writer at a time holds the file, so there are no row locks to storm: one transaction.
+    const db = this.db.handle;
+    const where = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
+    return db.transaction(() => giveBack(db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions)).immediate();
   }
 
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
@@ -118,6 +111,24 @@ interface RuntimeRow {
   jobs_done: number;
   jobs_failed: number;
   busy_threads: number;
+}
+
+/** Fails the jobs matching `where` that this interruption makes one too many, gives back the rest. */
+function giveBack(db: Database.Database, where: string, args: unknown[], maxInterruptions: number): { released: number; failed: number } {
+  const failed = db
+    .prepare(
+      `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
+         exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
+       WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
+    )
+    .run(Date.now(), maxInterruptions, maxInterruptions, ...args).changes;
+  const released = db
+    .prepare(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
+       WHERE status = 'processing' AND ${where}`,
+    )
+    .run(...args).changes;
+  return { released, failed };
 }
 
 function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {
