@@ -78,7 +78,7 @@ describe('Redis honesty', () => {
       line,
       new RegExp(
         `WARN {2}Redis at redis://127\\.0\\.0\\.1:${redis.port}/0\\?prefix=honest: came back as a different server \\(run_id ${oldRunId.slice(0, 8)} → ${newRunId.slice(0, 8)}: ` +
-          `restarted, or another took its place\\): it persists nothing, so every job it held is gone\\. This runtime held 2 running \\((${ids[0]}, ${ids[1]}|${ids[1]}, ${ids[0]})\\)`,
+          `restarted, or another took its place\\): it persists nothing, so every job it held is gone\\. This runtime held 2 running \\(ids (${ids[0]}, ${ids[1]}|${ids[1]}, ${ids[0]})\\)`,
       ),
     );
     rt.child.kill('SIGTERM');

@@ -223,7 +223,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
 
 /** "This runtime held …", naming ids (the first 20 of each kind), for a store that may have lost them. */
 function describeHeld(h: { running: number[]; waiting: number[]; unwritten: number[] }): string {
-  const ids = (list: number[]) => `${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … ${list.length - 20} more` : ''}`;
+  const ids = (list: number[]) => `id${list.length > 1 ? 's' : ''} ${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … ${list.length - 20} more` : ''}`;
   const parts = [
     h.running.length ? `${h.running.length} running (${ids(h.running)})` : '',
     h.waiting.length ? `${h.waiting.length} claimed, not started (${ids(h.waiting)})` : '',
