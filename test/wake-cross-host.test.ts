@@ -133,6 +133,19 @@ for (const kind of ['mysql', 'redis'] as const) {
         await producer.close();
       }
     });
+
+    test('JOBS_WAKE=0 in the dispatching process announces nothing', async () => {
+      const producer = await openProducer(app.url);
+      process.env.JOBS_WAKE = '0';
+      try {
+        const [id] = await dispatchJobs(Traced, [tracedJob(trace, 0)], producer);
+        await new Promise((r) => setTimeout(r, PICKUP_LIMIT_MS));
+        assert.equal(starts(trace).has(id!), false, 'no wake-up was sent (the job waits for the 60 s poll)');
+      } finally {
+        delete process.env.JOBS_WAKE;
+        await producer.close();
+      }
+    });
   });
 }
 
