@@ -51,8 +51,14 @@ export class RuntimeWake {
       paths.remote.push('pub/sub');
     } else if (kind === 'address' && this.choice !== 'local') {
       await this.listenOnNetwork(paths);
-    } else if (kind === 'none' && this.choice !== null && this.choice !== 'local') {
-      paths.warnings.push(`--wake-address has no effect on ${this.store.kind}: its runtimes all run on one host, and the same-host wake-up reaches them`);
+    }
+    if (kind !== 'address' && this.choice !== null && this.choice !== 'local') {
+      paths.warnings.push(
+        `--wake-address has no effect on ${this.store.kind}: ` +
+          (kind === 'channel'
+            ? 'wake-ups from other hosts come through the store itself'
+            : 'its runtimes all run on one host, and the same-host wake-up reaches them'),
+      );
     }
     return paths;
   }
