@@ -8,7 +8,7 @@
 // was found the next poll comes 6 s later, so every pickup under 2 s is a wake-up's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { killAll, runCli, startCli, type RunningCli } from './helpers/cli.ts';
@@ -149,6 +149,41 @@ for (const kind of ['mysql', 'redis'] as const) {
   });
 }
 
+const hostAddresses = Object.values(networkInterfaces())
+  .flat()
+  .filter((a) => a && a.family === 'IPv4' && !a.internal)
+  .map((a) => a!.address);
+
+describe('cross-host wake-up: the default address', { skip: hostAddresses.length === 0 && 'this host has no address but loopback' }, () => {
+  test("with the store on this host, a runtime registers the host's own address, and a dispatch reaches it", async () => {
+    const app = await createApp('mysql', 'wake_xhost_default');
+    const runtimeWakeDir = mkdtempSync(join(tmpdir(), 'jr-wake-runtime-'));
+    const trace = join(app.dir, 'trace.txt');
+    try {
+      const rt = startCli(['start', '--procs', '1', ...POLL, ...app.storeArgs], { cwd: app.dir, env: { JOBS_WAKE_DIR: runtimeWakeDir }, timeoutMs: 60_000 });
+      await waitFor('the runtime to start', () => rt.stdout().includes(' started: '), 20_000);
+      const mine = (await app.store.registry.listRuntimes({})).find((r) => r.pid === rt.pid);
+      const host = mine?.wakeAddress?.split(':')[0];
+      assert.ok(host && hostAddresses.includes(host), `registered ${mine?.wakeAddress}, this host has ${hostAddresses.join(', ')}`);
+      assert.match(rt.stdout(), new RegExp(`\\+ wake-up \\(udp ${mine!.wakeAddress!.replace(/\./g, '\\.')}\\)`));
+      const producer = await openProducer(app.url);
+      try {
+        const t0 = Date.now();
+        const [id] = await dispatchJobs(Traced, [tracedJob(trace, 0)], producer);
+        const startedAt = await waitFor(`job ${id} to start`, () => starts(trace).get(id!), 15_000);
+        assert.ok(startedAt - t0 < 10_000, `picked up after ${startedAt - t0} ms (a poll: 60 s)`);
+      } finally {
+        await producer.close();
+      }
+      rt.child.kill('SIGTERM');
+      assert.equal((await rt.done).code, 0);
+    } finally {
+      await app.close();
+      rmSync(runtimeWakeDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cross-host wake-up: switched off', () => {
   test('JOBS_WAKE=0 registers no address and opens no path', async () => {
     const app = await createApp('mysql', 'wake_xhost_off');
@@ -172,10 +207,10 @@ describe('cross-host wake-up: switched off', () => {
   test('an address it cannot listen on is a start error naming it', async () => {
     const app = await createApp('mysql', 'wake_xhost_bad');
     try {
-      // 192.0.2.1 (TEST-NET-1) is on no interface of this host.
-      const r = await runCli(['start', '--procs', '1', '--wake-address', '192.0.2.1:7', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
+      // 198.51.100.77 (TEST-NET-2) is on no interface of this host.
+      const r = await runCli(['start', '--procs', '1', '--wake-address', '198.51.100.77:7', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /--wake-address: cannot listen on 192\.0\.2\.1:7 \(.*EADDRNOTAVAIL/);
+      assert.match(r.stderr, /--wake-address: cannot listen on 198\.51\.100\.77:7 \(.*EADDRNOTAVAIL/);
       const bad = await runCli(['start', '--wake-address', '0.0.0.0', ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /--wake-address 0\.0\.0\.0 names no address other hosts could send to/);
