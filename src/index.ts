@@ -21,3 +21,4 @@ export type {
   StoreCapabilities,
 } from './stores/store.js';
 export type { DelayInput } from './values/duration.js';
+export type { JsonValue, JsonObject, JsonPayload } from './values/json.js';

@@ -4,6 +4,7 @@ import { assertHandlerName, assertQueueName } from './values/names.js';
 import { serializePayload } from './values/payload.js';
 import { dispatchJobs } from './dispatcher.js';
 import type { JobId, NewJob } from './stores/store.js';
+import type { DispatchArgs, JsonObject, JsonPayload } from './values/json.js';
 
 /** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
 export const MAX_ATTEMPTS = 1_000_000;
@@ -33,9 +34,10 @@ export interface DispatchOptions {
  * A background job. Subclass it in a file of the jobs directory (e.g. jobs/SendMail.ts, default
  * export), put the work in `run()`, and dispatch it from the application:
  *   await new SendMail().dispatch({ to: 'bob@example.com' })
- * The runtime creates a fresh instance for every run.
+ * The runtime creates a fresh instance for every run. P, the payload's type, may hold only JSON
+ * data (a Date, Map or function in it is a compile error); jobs that take none leave it out.
  */
-export abstract class Job<P = unknown> {
+export abstract class Job<P extends JsonPayload<P> = JsonObject> {
   /** The handler name stored with each job: the file's path in the jobs directory, without extension. Defaults to the class name. */
   static handler?: string;
 
@@ -49,11 +51,12 @@ export abstract class Job<P = unknown> {
   /** Hard limit for one run; null = the runtime's --timeout. */
   timeout: DelayInput | null = null;
 
-  /** Which job and attempt this is; set by the runtime before run(), absent in the application. */
-  context?: JobContext;
+  /** Which job and attempt this is: always set by the runtime before run() and the hooks; unset in the application, which has no run. */
+  context!: JobContext;
 
-  /** The work. `execute()` is accepted instead, as in the system this API comes from. */
-  run?(payload: P): unknown;
+  /** The work: abstract, so a class without it (or with a misspelt `runn()`) does not compile. */
+  abstract run(payload: P): unknown;
+  /** The seed's name for run(), which the runtime still accepts from JavaScript job files (TypeScript requires run). */
   execute?(payload: P): unknown;
   onSuccess?(payload: P): unknown;
   /** Called once, when the job has finally failed (no attempt left). */
@@ -64,14 +67,19 @@ export abstract class Job<P = unknown> {
     throw new PermanentFailure(message);
   }
 
-  /** Stores the job; resolves to its id as soon as it is stored. */
+  /** Stores the job; resolves to its id as soon as it is stored. The payload may be left out only when {} is a valid P. */
+  dispatch(...args: DispatchArgs<P, DispatchOptions>): Promise<JobId>;
   async dispatch(payload?: P, options: DispatchOptions = {}): Promise<JobId> {
     const [id] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
     return id!;
   }
 
   /** Stores many jobs of this class in one round trip (one transaction); resolves to their ids in order. */
-  static async dispatchMany<P>(this: new () => Job<P>, payloads: P[], options: DispatchOptions = {}): Promise<JobId[]> {
+  static async dispatchMany<P extends JsonPayload<P>>(
+    this: new () => Job<P>,
+    payloads: readonly NoInfer<P>[],
+    options: DispatchOptions = {},
+  ): Promise<JobId[]> {
     if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
     const job = new this();
     return dispatchJobs(

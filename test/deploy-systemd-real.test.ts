@@ -7,7 +7,7 @@
 // are the ones the README quotes.
 import assert from 'node:assert/strict';
 import { chownSync, existsSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseJobLines } from './helpers/cli.ts';
@@ -16,8 +16,12 @@ import { Container, nspawnRoot } from './helpers/nspawn.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const CHECKOUT = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
-const NODE = realpathSync(process.execPath);
-const BIN = join(CHECKOUT, 'bin', 'jobs-runtime');
+// Inside the container the checkout and node sit where the unit's sandbox hides nothing
+// (PrivateTmp would hide a checkout under /tmp, ProtectHome one under /home).
+const IN_CHECKOUT = '/opt/jobs-runtime';
+const IN_NODE = '/opt/jobs-runtime-node/node';
+const BIN = join(IN_CHECKOUT, 'bin', 'jobs-runtime');
+const IN_JOBS_DIR = join(IN_CHECKOUT, relative(CHECKOUT, JOBS_DIR));
 const UNIT = 'jr-sd.service';
 const GRACE_S = 5;
 
@@ -31,7 +35,7 @@ const recordedIds = () => (existsSync(records) ? lines(readFileSync(records, 'ut
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Runs `jobs-runtime` inside the container, in the app directory, as root (as an operator would). */
-const jobsRuntime = (...args: string[]) => c.ok([NODE, BIN, ...args], { cwd: app.dir });
+const jobsRuntime = (...args: string[]) => c.ok([IN_NODE, BIN, ...args], { cwd: app.dir });
 
 /** The unit's main pid once it is active and running (and not `not`, the pid it had before). */
 function running(unit: string, timeoutMs: number, not = 0): Promise<number> {
@@ -69,8 +73,14 @@ before(
     app = await createApp('sqlite', 'systemd_real', '/srv');
     records = join(app.dir, 'records.txt');
     workerLog = join(app.dir, 'worker.log');
-    writeFileSync(join(app.dir, 'prod.env'), `JOBS_DATABASE_URL=${app.url}\nJOBS_DIR=${JOBS_DIR}\n`);
-    c = await Container.boot({ root, machine: `jr-test-${process.pid}`, bindRo: [NODE, CHECKOUT], bind: [app.dir], timeoutMs: 60_000 });
+    writeFileSync(join(app.dir, 'prod.env'), `JOBS_DATABASE_URL=${app.url}\nJOBS_DIR=${IN_JOBS_DIR}\n`);
+    c = await Container.boot({
+      root,
+      machine: `jr-test-${process.pid}`,
+      bindRo: [`${realpathSync(process.execPath)}:${IN_NODE}`, `${CHECKOUT}:${IN_CHECKOUT}`],
+      bind: [app.dir],
+      timeoutMs: 60_000,
+    });
     c.ok(['useradd', '--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'jrapp']);
     // The app directory belongs to the runtime's user, which install:systemd then defaults to.
     const uid = Number(c.ok(['id', '-u', 'jrapp']));

@@ -31,7 +31,8 @@ describe('the ✔ line tells the truth (MySQL)', () => {
         "the runtime's result write to wait for the test's lock (the job has finished)",
         async () => {
           const [rows] = await lockConn.query<mysql.RowDataPacket[]>(
-            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'DELETE FROM jobs WHERE id IN%'",
+            // The write's first statement locks the claims it finishes (SELECT … FOR UPDATE), then deletes them.
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '%FROM jobs WHERE id IN (%'",
           );
           return rows.length > 0;
         },

@@ -247,7 +247,7 @@ describe('MySQL store: recovery races and the payload limit', () => {
           const result = await conn.query(sql, params);
           if (!listed) {
             listed = true;
-            await store.registry.heartbeat({ runtime, stats: { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 1 } });
+            await store.registry.heartbeat({ runtime, stats: { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 1 }, timeoutMs: 5_000 });
           }
           return result;
         },

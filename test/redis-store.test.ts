@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
-import type { JobStore } from '../src/stores/store.ts';
+import type { ClaimedJob, JobStore } from '../src/stores/store.ts';
 import { createRedisPrefix, scanKeys, type TestRedis } from './helpers/redis.ts';
-import { job } from './helpers/stores.ts';
+import { claimsById, job } from './helpers/stores.ts';
 
 const REPO = new URL('..', import.meta.url);
 const numbers = (members: string[]) => members.map(Number).sort((a, b) => a - b);
@@ -35,18 +35,20 @@ describe('Redis store', () => {
     const [done] = await store.producer.enqueue({ jobs: [job({ queue: 'forget-me' })] });
     await store.producer.enqueue({ jobs: [job({ queue: 'keep-waiting' })] });
     const [failing] = await store.producer.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
+    const claimed: ClaimedJob[] = [];
     for (const q of ['forget-me', 'keep-failed']) {
-      const claimed = await store.queue.claim({ owner: 'r1', queues: [q], limit: 1 });
-      assert.deepEqual(
-        claimed.map((c) => c.id),
-        [q === 'forget-me' ? done : failing],
-      );
+      claimed.push(...(await store.queue.claim({ owner: 'r1', queues: [q], limit: 1 })));
     }
+    assert.deepEqual(
+      claimed.map((c) => c.id),
+      [done, failing],
+    );
+    const claim = claimsById(claimed);
     await store.queue.record({
       owner: 'r1',
       results: [
-        { id: done!, queue: 'forget-me', outcome: 'completed' },
-        { id: failing!, queue: 'keep-failed', outcome: 'failed', error: 'x' },
+        { ...claim(done!), queue: 'forget-me', outcome: 'completed' },
+        { ...claim(failing!), queue: 'keep-failed', outcome: 'failed', error: 'x' },
       ],
     });
     assert.ok((await queues()).includes('forget-me'));
@@ -98,16 +100,17 @@ describe('Redis store', () => {
     try {
       const got = await Promise.all(
         claimers.map(async (s, n) => {
-          const mine: number[] = [];
+          const mine: ClaimedJob[] = [];
           for (;;) {
             const batch = await s.queue.claim({ owner: `racer-${n}`, queues: ['owners'], limit: 37 });
             if (batch.length === 0) return mine;
-            mine.push(...batch.map((j) => j.id));
+            mine.push(...batch);
           }
         }),
       );
-      assert.deepEqual(numbers(got.flat().map(String)), ids, 'every job claimed exactly once');
-      for (const [n, mine] of got.entries()) {
+      assert.deepEqual(numbers(got.flat().map((c) => String(c.id))), ids, 'every job claimed exactly once');
+      for (const [n, claims] of got.entries()) {
+        const mine = claims.map((c) => c.id);
         const recorded = await redis.client.smembers(`${redis.prefix}owner:racer-${n}`);
         assert.deepEqual(
           numbers(recorded),
@@ -124,8 +127,11 @@ describe('Redis store', () => {
       // Results and releases clear the records: an owner holding nothing is no longer listed.
       for (const [n, mine] of got.entries()) {
         const [first, ...rest] = mine;
-        await store.queue.release({ owner: `racer-${n}`, ids: [first!] });
-        await store.queue.record({ owner: `racer-${n}`, results: rest.map((id) => ({ id, queue: 'owners', outcome: 'completed' as const })) });
+        await store.queue.release({ owner: `racer-${n}`, jobs: [first!] });
+        await store.queue.record({
+          owner: `racer-${n}`,
+          results: rest.map((c) => ({ id: c.id, token: c.token, queue: 'owners', outcome: 'completed' as const })),
+        });
       }
       assert.equal(await redis.client.zcard(`${redis.prefix}owners`), 0);
       assert.equal(await redis.client.zcard(`${redis.prefix}active:owners`), 0);

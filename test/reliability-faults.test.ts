@@ -145,8 +145,8 @@ describe("--timeout counts a job's own run, not its wait for a thread nor its co
     assert.deepEqual([...tally(parseJobLines(run.stdout).ok).keys()], [id]);
     // It finished 2.5 s or more after the runtime started (its code took that long to load), well
     // past --timeout: the wait for its code was not counted against the limit, nor in its duration.
-    const took = /^(\S+) INFO  ✔ Job processed successfully: \d+ \(SlowToLoad, ([\d.]+) (ms|s)\)/m.exec(run.stdout);
-    const started = /^(\S+) INFO  jobs-runtime .* started:/m.exec(run.stdout);
+    const took = /^(\S+) INFO +✔ Job processed successfully: \d+ \(SlowToLoad, ([\d.]+) (ms|s)\)/m.exec(run.stdout);
+    const started = /^(\S+) INFO +jobs-runtime .* started:/m.exec(run.stdout);
     assert.ok(took && started, run.stdout);
     assert.ok(Date.parse(took[1]!) - Date.parse(started[1]!) >= 2_000, `it waited for its code: started ${started[1]}, ${took[0]}`);
     assert.ok(Number(took[2]) * (took[3] === 's' ? 1000 : 1) < 300, `its duration is its run, not its load: ${took[0]}`);

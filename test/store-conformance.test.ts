@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { JobStore } from '../src/stores/store.ts';
-import { job, STORE_FACTORIES, type StoreFixture } from './helpers/stores.ts';
+import { claimsById, job, STORE_FACTORIES, type StoreFixture } from './helpers/stores.ts';
 import { sleep } from './helpers/wait.ts';
 
 for (const factory of STORE_FACTORIES) {
@@ -28,8 +28,8 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(claimed[0]!.attempts, 1, 'the claim counts the attempt');
       assert.equal((await store.admin.getJob({ id: a! }))!.status, 'processing');
       assert.equal((await store.admin.getJob({ id: a! }))!.owner, 'o1');
-      await store.queue.record({ owner: 'o1', results: [{ id: a!, queue: 'rt', outcome: 'completed' }] });
-      await store.queue.record({ owner: 'o1', results: [{ id: b!, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
+      await store.queue.record({ owner: 'o1', results: [{ id: a!, token: claimed[0]!.token, queue: 'rt', outcome: 'completed' }] });
+      await store.queue.record({ owner: 'o1', results: [{ id: b!, token: claimed[1]!.token, queue: 'rt', outcome: 'completed' }], keepCompleted: true });
       assert.equal(await store.admin.getJob({ id: a! }), null);
       assert.equal((await store.admin.getJob({ id: b! }))!.status, 'completed');
       assert.deepEqual(await store.queue.claim({ owner: 'o1', queues: ['rt'], limit: 10 }), []);
@@ -78,7 +78,10 @@ for (const factory of STORE_FACTORIES) {
       const [c] = await store.queue.claim({ owner: 'o', queues: ['retry'], limit: 1 });
       assert.equal(c!.maxAttempts, 3);
       assert.equal(c!.retryAfterMs, 300);
-      await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }] });
+      await store.queue.record({
+        owner: 'o',
+        results: [{ id: id!, token: c!.token, queue: 'retry', outcome: 'retry', error: 'Error: first\n    at x', delayMs: 300 }],
+      });
       const row = (await store.admin.getJob({ id: id! }))!;
       assert.equal(row.status, 'new');
       assert.equal(row.attempts, 1);
@@ -93,9 +96,9 @@ for (const factory of STORE_FACTORIES) {
 
     test('final failure keeps the exception and failed_at', async () => {
       const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'fail' })] });
-      await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
+      const [c] = await store.queue.claim({ owner: 'o', queues: ['fail'], limit: 1 });
       const before = Date.now();
-      await store.queue.record({ owner: 'o', results: [{ id: id!, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
+      await store.queue.record({ owner: 'o', results: [{ id: id!, token: c!.token, queue: 'fail', outcome: 'failed', error: 'Error: final\n    at y' }] });
       const row = (await store.admin.getJob({ id: id! }))!;
       assert.equal(row.status, 'failed');
       assert.equal(row.exception, 'Error: final\n    at y');
@@ -106,27 +109,56 @@ for (const factory of STORE_FACTORIES) {
 
     test('results for jobs another owner holds are ignored; release gives back without charging the attempt', async () => {
       const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'own' })] });
-      await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
-      await store.queue.record({ owner: 'stranger', results: [{ id: id!, queue: 'own', outcome: 'completed' }] });
+      const [c] = await store.queue.claim({ owner: 'mine', queues: ['own'], limit: 1 });
+      const claim = { id: id!, token: c!.token };
+      const report = await store.queue.record({ owner: 'stranger', results: [{ ...claim, queue: 'own', outcome: 'completed' }] });
+      assert.deepEqual(report.stale, [claim], 'reported as stale');
       assert.equal((await store.admin.getJob({ id: id! }))!.status, 'processing');
-      assert.equal(await store.queue.release({ owner: 'stranger', ids: [id!] }), 0);
-      assert.equal(await store.queue.release({ owner: 'mine', ids: [id!] }), 1);
+      assert.equal(await store.queue.release({ owner: 'stranger', jobs: [claim] }), 0);
+      assert.equal(await store.queue.release({ owner: 'mine', jobs: [claim] }), 1);
       const row = (await store.admin.getJob({ id: id! }))!;
       assert.equal(row.status, 'new');
       assert.equal(row.attempts, 0);
       assert.equal(row.owner, null);
     });
 
+    test('a claim is fenced by its token: the result or release of an older claim of the same job never applies to a newer one', async () => {
+      const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'fence', maxAttempts: 5 })] });
+      const [first] = await store.queue.claim({ owner: 'rt', queues: ['fence'], limit: 1 });
+      // The job goes back (as recovery would give back a runtime presumed dead) and the same
+      // owner claims it again: only the owner string is the same.
+      assert.equal(await store.queue.release({ owner: 'rt', jobs: [first!] }), 1);
+      const [second] = await store.queue.claim({ owner: 'rt', queues: ['fence'], limit: 1 });
+      assert.equal(second!.id, id);
+      assert.notEqual(second!.token, first!.token, 'each claim gets its own token');
+      const old = { id: id!, token: first!.token };
+      const stale = await store.queue.record({ owner: 'rt', results: [{ ...old, queue: 'fence', outcome: 'failed', error: 'old run' }] });
+      assert.deepEqual(stale.stale, [old]);
+      assert.equal(await store.queue.release({ owner: 'rt', jobs: [old] }), 0, 'an old release leaves the new claim alone');
+      const row = (await store.admin.getJob({ id: id! }))!;
+      assert.deepEqual([row.status, row.owner, row.exception], ['processing', 'rt', null], 'the old result did not land');
+      // Both results in one batch: only the current claim's applies.
+      const mixed = await store.queue.record({
+        owner: 'rt',
+        results: [
+          { ...old, queue: 'fence', outcome: 'retry', error: 'old', delayMs: 0 },
+          { id: id!, token: second!.token, queue: 'fence', outcome: 'completed' },
+        ],
+      });
+      assert.deepEqual(mixed.stale, [old]);
+      assert.equal(await store.admin.getJob({ id: id! }), null, 'the current claim completed');
+    });
+
     test('releaseUnheld gives back what an owner holds beyond the jobs it knows of', async () => {
       const ids = await store.producer.enqueue({ jobs: [job({ queue: 'unheld' }), job({ queue: 'unheld' }), job({ queue: 'unheld' })] });
-      await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
-      assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [ids[0]!] }), 2);
+      const claimed = await store.queue.claim({ owner: 'lost-reply', queues: ['unheld'], limit: 3 });
+      assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', held: [claimed.find((c) => c.id === ids[0])!] }), 2);
       assert.equal((await store.admin.getJob({ id: ids[0]! }))!.status, 'processing', 'the held job stays');
       for (const id of ids.slice(1)) {
         const row = (await store.admin.getJob({ id }))!;
         assert.deepEqual([row.status, row.attempts, row.owner], ['new', 0, null]);
       }
-      assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', heldIds: [] }), 1);
+      assert.equal(await store.queue.releaseUnheld({ owner: 'lost-reply', held: [] }), 1);
     });
 
     test('4 claimers racing on 2,000 jobs claim each id exactly once', async () => {
@@ -192,7 +224,7 @@ for (const factory of STORE_FACTORIES) {
     test('counts per queue: waiting, delayed, processing, failed', async () => {
       await store.producer.enqueue({ jobs: [job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt' }), job({ queue: 'cnt', delayMs: 60_000 })] });
       const [p, f] = await store.queue.claim({ owner: 'o', queues: ['cnt'], limit: 2 });
-      await store.queue.record({ owner: 'o', results: [{ id: f!.id, queue: 'cnt', outcome: 'failed', error: 'x' }] });
+      await store.queue.record({ owner: 'o', results: [{ id: f!.id, token: f!.token, queue: 'cnt', outcome: 'failed', error: 'x' }] });
       assert.ok(p);
       assert.deepEqual((await store.admin.counts({ queues: ['cnt'] }))[0], { queue: 'cnt', waiting: 1, delayed: 1, processing: 1, failed: 1 });
     });
@@ -228,7 +260,7 @@ for (const factory of STORE_FACTORIES) {
 
       test('register, heartbeat with stats, list, deregister', async () => {
         await store.registry.registerRuntime({ runtime: { ...info('reg-1'), slots: 12 } });
-        await store.registry.heartbeat({ runtime: { ...info('reg-1'), slots: 12 }, stats });
+        assert.deepEqual(await store.registry.heartbeat({ runtime: { ...info('reg-1'), slots: 12 }, stats, timeoutMs: 5_000 }), { wasRegistered: true });
         const mine = (await store.registry.listRuntimes({})).find((r) => r.id === 'reg-1')!;
         assert.deepEqual(
           {
@@ -249,6 +281,13 @@ for (const factory of STORE_FACTORIES) {
           (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
           false,
         );
+        // A runtime removed meanwhile (a peer took it for dead) learns so from its next beat.
+        assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: false });
+        assert.ok(
+          (await store.registry.listRuntimes({})).some((r) => r.id === 'reg-1'),
+          'the beat registered it again',
+        );
+        await store.registry.deregisterRuntime({ id: 'reg-1' });
       });
 
       test("a silent runtime's jobs go back to new without charging the attempt; a live one's stay", async () => {
@@ -258,7 +297,7 @@ for (const factory of STORE_FACTORIES) {
         await store.queue.claim({ owner: 'dead-1', queues: ['rec'], limit: 2 });
         await store.queue.claim({ owner: 'live-1', queues: ['rec'], limit: 1 });
         await sleep(400);
-        await store.registry.heartbeat({ runtime: info('live-1'), stats });
+        await store.registry.heartbeat({ runtime: info('live-1'), stats, timeoutMs: 5_000 });
         const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 300, maxInterruptions: 3 });
         assert.deepEqual(report, { runtimes: ['dead-1'], released: 2, failed: 0 });
         for (const id of [d1!, d2!]) {
@@ -326,7 +365,7 @@ for (const factory of STORE_FACTORIES) {
         await store.queue.claim({ owner: 'o-live', queues: ['orphan-live'], limit: 1 });
         assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 0, failed: 0 }, 'too recent');
         await sleep(250);
-        await store.registry.heartbeat({ runtime: info('o-live'), stats });
+        await store.registry.heartbeat({ runtime: info('o-live'), stats, timeoutMs: 5_000 });
         assert.equal(
           (await store.registry.recoverDeadRuntimes({ deadAfterMs: 200, maxInterruptions: 3 })).released,
           0,
@@ -360,8 +399,8 @@ for (const factory of STORE_FACTORIES) {
         const ids = await store.producer.enqueue({ jobs: handlers.map((handler) => job({ queue, handler })) });
         const claimed = await store.queue.claim({ owner, queues: [queue], limit: ids.length });
         assert.equal(claimed.length, ids.length);
-        for (const id of ids) {
-          await store.queue.record({ owner, results: [{ id, queue, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
+        for (const { id, token } of claimed) {
+          await store.queue.record({ owner, results: [{ id, token, queue, outcome: 'failed', error: `Error: failed ${id}\n    at run (job.ts:1)` }] });
           await sleep(3); // distinct failure times, so "newest first" is well defined
         }
         return ids;
@@ -454,12 +493,12 @@ for (const factory of STORE_FACTORIES) {
 
       test('bulk retry and delete go in batches and count every row', async () => {
         const n = 1_234;
-        const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => job({ queue: 'bulk-failed' })) });
+        await store.producer.enqueue({ jobs: Array.from({ length: n }, () => job({ queue: 'bulk-failed' })) });
         for (let i = 0; i < n; i += 500) {
-          await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
+          const claimed = await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 500 });
           await store.queue.record({
             owner: 'bf',
-            results: ids.slice(i, i + 500).map((id) => ({ id, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })),
+            results: claimed.map((c) => ({ id: c.id, token: c.token, queue: 'bulk-failed', outcome: 'failed' as const, error: 'x' })),
           });
         }
         assert.equal((await store.admin.listFailed({ queue: 'bulk-failed', limit: 5 })).total, n);
@@ -468,7 +507,10 @@ for (const factory of STORE_FACTORIES) {
         for (;;) {
           const c = await store.queue.claim({ owner: 'bf', queues: ['bulk-failed'], limit: 1000 });
           if (c.length === 0) break;
-          await store.queue.record({ owner: 'bf', results: c.map((j) => ({ id: j.id, queue: j.queue, outcome: 'failed' as const, error: 'y' })) });
+          await store.queue.record({
+            owner: 'bf',
+            results: c.map((j) => ({ id: j.id, token: j.token, queue: j.queue, outcome: 'failed' as const, error: 'y' })),
+          });
         }
         assert.equal(await store.admin.deleteFailed({ queue: 'bulk-failed' }), n);
         assert.deepEqual(await store.admin.counts({ queues: ['bulk-failed'] }), []);
@@ -514,18 +556,18 @@ for (const factory of STORE_FACTORIES) {
         const ids = await store.producer.enqueue({
           jobs: [job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-a' }), job({ queue: 'tp-b' })],
         });
-        await store.queue.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 });
+        const claim = claimsById(await store.queue.claim({ owner: 'tp', queues: ['tp-a', 'tp-b'], limit: 5 }));
         await store.queue.record({
           owner: 'tp',
           results: [
-            { id: ids[0]!, queue: 'tp-a', outcome: 'completed' },
-            { id: ids[1]!, queue: 'tp-a', outcome: 'failed', error: 'x' },
-            { id: ids[2]!, queue: 'tp-a', outcome: 'retry', error: 'x', delayMs: 60_000 },
-            { id: ids[4]!, queue: 'tp-b', outcome: 'completed' },
+            { ...claim(ids[0]!), queue: 'tp-a', outcome: 'completed' },
+            { ...claim(ids[1]!), queue: 'tp-a', outcome: 'failed', error: 'x' },
+            { ...claim(ids[2]!), queue: 'tp-a', outcome: 'retry', error: 'x', delayMs: 60_000 },
+            { ...claim(ids[4]!), queue: 'tp-b', outcome: 'completed' },
           ],
         });
-        await store.queue.record({ owner: 'tp', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }], keepCompleted: true });
-        await store.queue.record({ owner: 'stranger', results: [{ id: ids[3]!, queue: 'tp-a', outcome: 'completed' }] });
+        await store.queue.record({ owner: 'tp', results: [{ ...claim(ids[3]!), queue: 'tp-a', outcome: 'completed' }], keepCompleted: true });
+        await store.queue.record({ owner: 'stranger', results: [{ ...claim(ids[3]!), queue: 'tp-a', outcome: 'completed' }] });
         const mine = (rows: Array<{ queue: string }>) => rows.filter((t) => t.queue.startsWith('tp-'));
         assert.deepEqual(mine(await store.admin.throughput({ sinceMs: 60_000 })), [
           { queue: 'tp-a', completed: 2, failed: 1 },
@@ -537,19 +579,22 @@ for (const factory of STORE_FACTORIES) {
 
       test('prune deletes completed and failed rows past their retention only, in batches', async () => {
         const ids = await store.producer.enqueue({ jobs: Array.from({ length: 5 }, () => job({ queue: 'prune' })) });
-        await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 5 });
+        const claim = claimsById(await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 5 }));
         await store.queue.record({
           owner: 'pr',
-          results: ids.slice(0, 3).map((id) => ({ id, queue: 'prune', outcome: 'completed' as const })),
+          results: ids.slice(0, 3).map((id) => ({ ...claim(id), queue: 'prune', outcome: 'completed' as const })),
           keepCompleted: true,
         });
-        await store.queue.record({ owner: 'pr', results: ids.slice(3).map((id) => ({ id, queue: 'prune', outcome: 'failed' as const, error: 'x' })) });
+        await store.queue.record({
+          owner: 'pr',
+          results: ids.slice(3).map((id) => ({ ...claim(id), queue: 'prune', outcome: 'failed' as const, error: 'x' })),
+        });
         const nothing = await store.admin.prune({ completedOlderThanMs: 60_000, failedOlderThanMs: 60_000 });
         assert.deepEqual(nothing, { completed: 0, failed: 0 }, 'nothing is that old yet');
         await sleep(300);
         const [young] = await store.producer.enqueue({ jobs: [job({ queue: 'prune' })] });
-        await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
-        await store.queue.record({ owner: 'pr', results: [{ id: young!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
+        const [youngClaim] = await store.queue.claim({ owner: 'pr', queues: ['prune'], limit: 1 });
+        await store.queue.record({ owner: 'pr', results: [{ ...youngClaim!, queue: 'prune', outcome: 'completed' }], keepCompleted: true });
         const first = await store.admin.prune({ completedOlderThanMs: 250, failedOlderThanMs: null, batchSize: 2 });
         assert.ok(first.completed >= 3, `completed pruned: ${first.completed}`);
         assert.equal(first.failed, 0, 'failed rows are kept without a failed retention');
@@ -596,7 +641,7 @@ async function drain(store: JobStore): Promise<void> {
   for (;;) {
     const jobs = await store.queue.claim({ owner: 'drain', queues: null, limit: 1000 });
     if (jobs.length === 0) return;
-    await store.queue.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, queue: j.queue, outcome: 'completed' as const })) });
+    await store.queue.record({ owner: 'drain', results: jobs.map((j) => ({ id: j.id, token: j.token, queue: j.queue, outcome: 'completed' as const })) });
   }
 }
 

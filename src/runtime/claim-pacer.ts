@@ -16,6 +16,8 @@ export class ClaimPacer {
   private currentPollMs: number;
   /** Claims since the last poll sleep found jobs. */
   private foundSincePoll = false;
+  /** How long claims take to come back, smoothed (ms): the link to the store is part of the lookahead. */
+  private claimMs = 0;
 
   constructor(
     private readonly pollMs: number,
@@ -28,13 +30,20 @@ export class ClaimPacer {
     this.meter.tick();
   }
 
-  /** Jobs to hold (running and waiting) with `slots` free to run them. */
+  /**
+   * Jobs to hold (running and waiting) with `slots` free to run them: enough for LOOKAHEAD_S of
+   * work plus the time a claim takes to come back. Without the second term a store 50 ms away
+   * (two round trips per claim) capped claims at the slot count, and the rate never grew.
+   */
   target(slots: number): number {
-    return Math.max(slots, Math.min(this.batch, Math.ceil(this.meter.perSecond() * LOOKAHEAD_S)));
+    const aheadS = LOOKAHEAD_S + this.claimMs / 1000;
+    return Math.max(slots, Math.min(this.batch, Math.ceil(this.meter.perSecond() * aheadS)));
   }
 
-  claimed(count: number): void {
+  /** A claim came back with `count` jobs after `tookMs`. */
+  claimed(count: number, tookMs: number): void {
     if (count > 0) this.foundSincePoll = true;
+    this.claimMs = this.claimMs === 0 ? tookMs : this.claimMs * 0.8 + tookMs * 0.2;
   }
 
   /**

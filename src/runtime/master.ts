@@ -132,6 +132,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     onBeat: (rss) => {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);
     },
+    onFenced: (fenced) => runtime.setFenced(fenced),
   });
   // Signals are handled from here on: a stop asked for while the runtime registers itself ends
   // the run before its first claim, cleanly, instead of killing the process half-registered.
@@ -215,6 +216,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   }
   o.log.info(
     `jobs-runtime stopped: ${summary.completed} completed, ${summary.failed} failed, ${summary.retried} retried, ${summary.released} given back` +
+      (summary.dropped > 0 ? `, ${summary.dropped} result(s) dropped (jobs a peer took over)` : '') +
       (exitCode === EXIT_RESTART ? ` (exit ${EXIT_RESTART}: restart requested)` : ''),
     stoppedEvent(summary, exitCode),
   );

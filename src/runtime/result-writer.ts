@@ -1,13 +1,15 @@
-import type { JobResult, Queue } from '../stores/store.js';
+import { refKey } from '../stores/claim-token.js';
+import type { JobRef, JobResult, Queue } from '../stores/store.js';
 
 // Results are written in batches: while one write is in flight, the next results gather, so the
 // batch size follows the load (one job: written at once; 20k/s: hundreds per write, plus what
 // arrives in GATHER_MS while results stream in).
 // When the store is down, results stay here and are written once it is back: none is lost.
 // Each result carries what to report once it is in the store (its ✔ or ✖ line), so the log
-// never says a job was done before the store does.
+// never says a job was done before the store does; a result the store refused as stale (its
+// claim was given back or taken over meanwhile) is reported as dropped instead.
 
-/** A result waiting to be written, and what to report once it is. */
+/** A result waiting to be written, and what to report once the store has answered. */
 export interface PendingResult {
   result: JobResult;
   /** Called once the result is in the store. */
@@ -19,6 +21,8 @@ export interface ResultWriterEvents {
   storeDown(e: unknown, pending: number): void;
   /** A write succeeded after failures. */
   storeUp(): void;
+  /** Results of claims this runtime no longer held: not applied (a peer took the jobs over). */
+  dropped(results: JobResult[]): void;
 }
 
 const MAX_BATCH = 2000;
@@ -47,9 +51,9 @@ export class ResultWriter {
     return this.buffer.length + this.writing.length;
   }
 
-  /** Jobs whose results are not in the store yet: still this runtime's, though no longer running. */
-  pendingIds(): number[] {
-    return [...this.writing, ...this.buffer].map((p) => p.result.id);
+  /** Claims whose results are not in the store yet: still this runtime's, though no longer running. */
+  pendingRefs(): JobRef[] {
+    return [...this.writing, ...this.buffer].map((p) => p.result);
   }
 
   add(pending: PendingResult): void {
@@ -78,11 +82,12 @@ export class ResultWriter {
       this.lastWriteAt = performance.now();
       this.writing = batch;
       try {
-        await this.queue.record({ owner: this.owner, results: batch.map((p) => p.result), keepCompleted: this.keepCompleted });
+        const { stale } = await this.queue.record({ owner: this.owner, results: batch.map((p) => p.result), keepCompleted: this.keepCompleted });
         this.writing = [];
         if (this.failures > 0) this.events.storeUp();
         this.failures = 0;
-        for (const p of batch) p.recorded();
+        if (stale.length === 0) for (const p of batch) p.recorded();
+        else this.settleWithStale(batch, stale);
       } catch (e) {
         this.writing = [];
         this.buffer.unshift(...batch);
@@ -93,5 +98,15 @@ export class ResultWriter {
     }
     this.lastBatch = 0; // idle again: the next result is written at once
     this.flushing = null;
+  }
+
+  private settleWithStale(batch: PendingResult[], stale: JobRef[]): void {
+    const refused = new Set(stale.map(refKey));
+    const dropped: JobResult[] = [];
+    for (const p of batch) {
+      if (refused.has(refKey(p.result))) dropped.push(p.result);
+      else p.recorded();
+    }
+    this.events.dropped(dropped);
   }
 }

@@ -30,6 +30,7 @@ export function stoppedEvent(summary: RunSummary, exitCode: number): Record<stri
     failed: summary.failed,
     retried: summary.retried,
     givenBack: summary.released,
+    dropped: summary.dropped,
     exitCode,
   };
 }

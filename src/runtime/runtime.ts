@@ -1,83 +1,49 @@
-import type { ClaimedJob, JobId, JobResult, Queue } from '../stores/store.js';
+import type { ClaimedJob, JobId, JobRef } from '../stores/store.js';
 import type { JobTaskResult } from '../execution/thread-protocol.js';
-import type { Logger } from './logger.js';
 import { ResultWriter } from './result-writer.js';
-import type { JobExecutor } from './thread-pool.js';
 import { StoreHealth } from './store-health.js';
 import { ClaimPacer } from './claim-pacer.js';
 import { LoopSleep } from './loop-sleep.js';
 import { afterLong } from './long-timers.js';
-import { capErrorText } from '../values/error-text.js';
+import { outcomeOf, reportDropped } from './job-outcome.js';
+import type { RunSummary, RuntimeOptions } from './runtime-options.js';
+
+export type { RunSummary, RuntimeEvents, RuntimeOptions } from './runtime-options.js';
 
 // The master's loop: claim due jobs in batches sized to what the threads can start soon, hand
 // them to the executor, and record results in batches. It knows only the store interface.
 
-export interface RuntimeOptions {
-  queue: Queue;
-  /** The store's URL (password masked), for messages about its health. */
-  storeUrl: string;
-  executor: JobExecutor;
-  log: Logger;
-  /** This runtime's id, recorded on every job it claims. */
-  owner: string;
-  /** Queues in strict priority order; null = all queues. */
-  queues: string[] | null;
-  /** Most jobs taken in one claim. */
-  batch: number;
-  /** Idle poll interval. */
-  pollMs: number;
-  /** Default hard time limit per run, for jobs without their own. */
-  timeoutMs: number | null;
-  stopWhenEmpty: boolean;
-  keepCompleted: boolean;
-  /** How long running jobs may finish after a stop request. */
-  graceMs: number;
-  /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */
-  maxJobs: number | null;
-  events: RuntimeEvents;
-}
-
-/** What the runtime tells the rest of the master, given once at construction. */
-export interface RuntimeEvents {
-  /** Once, after the first successful claim (readiness for supervisors). */
-  ready(): void;
-  /** Every run that finished (not jobs handed back unrun), e.g. for metrics; on the hot path, so keep it cheap. */
-  jobFinished?(job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void;
-  /** Once --max-jobs jobs have been claimed and have all finished. */
-  maxJobsReached(): void;
-}
-
-export interface RunSummary {
-  completed: number;
-  failed: number;
-  retried: number;
-  released: number;
-}
-
 export class Runtime {
   private readonly waiting: ClaimedJob[] = [];
+  /** Running claims by job id: a job claimed again while its older claim still runs waits for it. */
   private readonly running = new Map<JobId, ClaimedJob>();
   private readonly writer: ResultWriter;
   private readonly health: StoreHealth;
   private readonly pacer: ClaimPacer;
   private readonly loopSleep = new LoopSleep();
-  private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0 };
+  private readonly summary: RunSummary = { completed: 0, failed: 0, retried: 0, released: 0, dropped: 0 };
   private stopping = false;
   private claimedTotal = 0;
   /** A claim failed: it may still have committed, so its jobs must be given back before the next. */
   private claimUncertain = false;
   private readySent = false;
+  /** Peers may presume this runtime dead (its beats do not get through): it claims nothing. */
+  private fenced = false;
   /** With --stop-when-empty, retries this runtime scheduled are waited for: they are its work. */
   private retriesDueBy = 0;
   private idleWaiters: Array<() => void> = [];
   /** Jobs the pool handed back unrun during shutdown. */
-  private readonly unrun: JobId[] = [];
+  private readonly unrun: JobRef[] = [];
 
   constructor(private readonly o: RuntimeOptions) {
     this.pacer = new ClaimPacer(o.pollMs, o.batch);
     this.health = new StoreHealth(o.log, o.storeUrl);
     this.writer = new ResultWriter(o.queue, o.owner, o.keepCompleted, {
       storeDown: (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
+      dropped: (results) => {
+        this.summary.dropped += results.length;
+        reportDropped(this.o.log, results);
+      },
       storeUp: () => this.health.up(),
     });
   }
@@ -96,6 +62,12 @@ export class Runtime {
     this.wake();
   }
 
+  /** While peers may presume this runtime dead it claims nothing (heartbeat.ts); lifted once a beat gets through. */
+  setFenced(fenced: boolean): void {
+    this.fenced = fenced;
+    if (!fenced) this.wake();
+  }
+
   /** Ends the poll sleep early (a dispatch signalled new work, or stop). */
   wake(): void {
     this.loopSleep.wake();
@@ -112,7 +84,7 @@ export class Runtime {
 
   /** Jobs this runtime holds now: running, claimed and not started, finished with the result not yet written. */
   heldJobs(): { running: JobId[]; waiting: JobId[]; unwritten: JobId[] } {
-    return { running: [...this.running.keys()], waiting: this.waiting.map((j) => j.id), unwritten: this.writer.pendingIds() };
+    return { running: [...this.running.keys()], waiting: this.waiting.map((j) => j.id), unwritten: this.writer.pendingRefs().map((r) => r.id) };
   }
 
   get inFlight(): number {
@@ -125,6 +97,10 @@ export class Runtime {
 
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
+      if (this.fenced) {
+        await this.sleep(this.o.pollMs);
+        continue;
+      }
       const want = this.target() - this.inFlight;
       const threadIdle = this.waiting.length === 0 && this.running.size < this.o.executor.slots;
       if (want <= 0 || (want < this.target() / 4 && !threadIdle)) {
@@ -141,6 +117,7 @@ export class Runtime {
       }
       if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
+      const claimStart = performance.now();
       try {
         jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit: Math.min(want, this.o.batch, budget) });
         this.claimedTotal += jobs.length;
@@ -163,7 +140,7 @@ export class Runtime {
       this.waiting.push(...jobs);
       this.feed();
       if (jobs.length === 0 && drained) return;
-      this.pacer.claimed(jobs.length);
+      this.pacer.claimed(jobs.length, performance.now() - claimStart);
       if (jobs.length < want) await this.sleep(this.pacer.nextPollMs()); // nothing more is due: poll later
     }
   }
@@ -172,8 +149,8 @@ export class Runtime {
   private async giveBackUncertainClaim(): Promise<boolean> {
     try {
       // Still ours: running, waiting, or finished with the result not written yet.
-      const held = [...this.running.keys(), ...this.waiting.map((j) => j.id), ...this.writer.pendingIds()];
-      const n = await this.o.queue.releaseUnheld({ owner: this.o.owner, heldIds: held });
+      const held: JobRef[] = [...this.running.values(), ...this.waiting, ...this.writer.pendingRefs()];
+      const n = await this.o.queue.releaseUnheld({ owner: this.o.owner, held });
       this.claimUncertain = false;
       this.health.up();
       if (n > 0) this.o.log.warn(`Gave back ${n} job(s) taken by a claim whose reply was lost`);
@@ -197,8 +174,12 @@ export class Runtime {
    */
   private feed(): void {
     const poolCap = Math.max(this.o.executor.slots, this.target() - this.o.executor.slots);
-    while (this.waiting.length > 0 && this.running.size < poolCap) {
-      const job = this.waiting.shift()!;
+    while (this.running.size < poolCap) {
+      // Never two runs of one job here: a newer claim of a job whose older claim still runs
+      // (this runtime was presumed dead meanwhile) starts once that run is over.
+      const next = this.waiting.findIndex((j) => !this.running.has(j.id));
+      if (next < 0) return;
+      const job = this.waiting.splice(next, 1)[0]!;
       this.running.set(job.id, job);
       const task = {
         id: job.id,
@@ -215,32 +196,18 @@ export class Runtime {
 
   private finished(job: ClaimedJob, r: JobTaskResult): void {
     // Not running any more: given back when the grace period ended; its result no longer counts.
-    if (!this.running.delete(job.id)) return;
+    if (this.running.get(job.id) !== job) return;
+    this.running.delete(job.id);
     if (r.skipped) {
-      this.unrun.push(job.id);
+      this.unrun.push(job);
       // Outside a shutdown (a batch whose thread died), give them back now, uncharged.
       if (!this.stopping) void this.releaseUnrun();
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
     this.pacer.jobFinished();
-    const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
-    let result: JobResult;
-    let report: () => void;
-    if (r.ok) {
-      this.summary.completed++;
-      result = { id: job.id, queue: job.queue, outcome: 'completed' };
-      report = () => this.o.log.jobCompleted(line, r.warnings);
-    } else if (r.final) {
-      this.summary.failed++;
-      result = { id: job.id, queue: job.queue, outcome: 'failed', error: capErrorText(r.detail) };
-      report = () => this.o.log.jobFailed(line, r.message, null, r.warnings);
-    } else {
-      this.summary.retried++;
-      result = { id: job.id, queue: job.queue, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
-      report = () => this.o.log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
-      this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + job.retryAfterMs);
-    }
+    const { result, report } = outcomeOf(job, r, this.o.log, this.summary);
+    if (result.outcome === 'retry') this.retriesDueBy = Math.max(this.retriesDueBy, Date.now() + result.delayMs);
     this.o.events.jobFinished?.(job, result.outcome, r.durationMs);
     // Its ✔ or ✖ line is written once the store has the result: the log and the table agree.
     this.writer.add({ result, recorded: report });
@@ -260,7 +227,7 @@ export class Runtime {
     // Jobs claimed but never started go back at once, their attempt not charged: those still
     // here, and those queued in the pool, which now return unrun.
     this.o.executor.refuseNewTasks();
-    const unstarted = this.waiting.splice(0).map((j) => j.id);
+    const unstarted = this.waiting.splice(0);
     if (unstarted.length > 0) await this.releaseJobs(unstarted);
     await new Promise((r) => setImmediate(r)); // queued tasks come back within a turn or two
     await this.releaseUnrun();
@@ -269,11 +236,11 @@ export class Runtime {
       const allDone = new Promise<void>((r) => this.idleWaiters.push(r));
       const timedOut = await Promise.race([allDone.then(() => false), delay(this.o.graceMs).then(() => true)]);
       if (timedOut && this.running.size > 0) {
-        const ids = [...this.running.keys()];
-        this.o.log.warn(`Grace period over: stopping ${ids.length} running job(s) and giving them back`);
+        const claims = [...this.running.values()];
+        this.o.log.warn(`Grace period over: stopping ${claims.length} running job(s) and giving them back`);
         this.running.clear();
         await this.o.executor.close();
-        await this.releaseJobs(ids);
+        await this.releaseJobs(claims);
       }
     }
     await this.releaseUnrun();
@@ -281,17 +248,18 @@ export class Runtime {
   }
 
   private async releaseUnrun(): Promise<void> {
-    const ids = this.unrun.splice(0);
-    if (ids.length > 0) await this.releaseJobs(ids);
+    const claims = this.unrun.splice(0);
+    if (claims.length > 0) await this.releaseJobs(claims);
   }
 
-  private async releaseJobs(ids: JobId[]): Promise<void> {
+  private async releaseJobs(claims: JobRef[]): Promise<void> {
+    const jobs = claims.map(({ id, token }) => ({ id, token }));
     for (;;) {
       try {
-        this.summary.released += await this.o.queue.release({ owner: this.o.owner, ids });
+        this.summary.released += await this.o.queue.release({ owner: this.o.owner, jobs });
         return;
       } catch (e) {
-        this.health.down(e, `${ids.length} unstarted job(s) to give back`);
+        this.health.down(e, `${jobs.length} unstarted job(s) to give back`);
         await delay(this.health.backoffMs());
       }
     }

@@ -11,6 +11,8 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./.jobs/jobs.sqlite';
 export interface StoreConnectOptions {
   /** Connections this process may open (MySQL). */
   maxConnections?: number;
+  /** Deadline of each store call (claims, results, dispatches, reads), ms; default 30 s. */
+  callTimeoutMs?: number;
 }
 
 export async function openStore(url: string, options: StoreConnectOptions = {}): Promise<JobStore> {
@@ -29,7 +31,7 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
     case 'redis':
     case 'rediss': {
       const { RedisStore } = await import('./redis/redis-store.js');
-      return new RedisStore({ url });
+      return new RedisStore({ url, ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}) });
     }
     case 'sync':
     case 'null':

@@ -25,9 +25,19 @@ export interface NewJob {
   timeoutMs: number | null;
 }
 
-/** A job claimed by one runtime (`owner`) for running now. */
-export interface ClaimedJob {
+/**
+ * One claim of one job: its id and the claim's fencing token. A job claimed again (after its
+ * runtime was presumed dead and recovered) gets a new token, so a result or release of the
+ * older claim no longer matches and is dropped: it can never land on the newer claim.
+ */
+export interface JobRef {
   id: JobId;
+  /** Made by the store for each claim; opaque to callers. */
+  token: string;
+}
+
+/** A job claimed by one runtime (`owner`) for running now. */
+export interface ClaimedJob extends JobRef {
   handler: string;
   queue: string;
   payload: string;
@@ -45,11 +55,11 @@ export interface ClaimedJob {
  * the job's queue as claimed: a store may count throughput per queue with it, without reading
  * the row again.
  */
-export type JobResult = { id: JobId; queue: string } & (
-  | { outcome: 'completed' }
-  | { outcome: 'retry'; error: string; delayMs: number }
-  | { outcome: 'failed'; error: string }
-);
+export type JobResult = JobRef & { queue: string } & (
+    | { outcome: 'completed' }
+    | { outcome: 'retry'; error: string; delayMs: number }
+    | { outcome: 'failed'; error: string }
+  );
 
 /** One row as an operator would read it. */
 export interface JobRecord {
@@ -160,6 +170,12 @@ export interface PruneReport {
   completed: number;
   /** Failed rows deleted. */
   failed: number;
+}
+
+/** What a results write did. */
+export interface RecordReport {
+  /** Results of claims the owner no longer holds (given back, recovered, claimed again): not applied. */
+  stale: JobRef[];
 }
 
 export interface MigrationReport {

@@ -8,6 +8,7 @@ import type {
   FailedSelection,
   JobId,
   JobRecord,
+  JobRef,
   JobResult,
   MigrationReport,
   NewJob,
@@ -15,6 +16,7 @@ import type {
   PruneReport,
   QueueCounts,
   QueueThroughput,
+  RecordReport,
   RecoveryReport,
   RuntimeInfo,
   RuntimeRecord,
@@ -66,26 +68,31 @@ export interface Queue {
    */
   claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]>;
   /**
-   * Records results of jobs claimed by `owner`, in one round trip where the store allows.
-   * A result for a job that `owner` no longer holds is ignored (it was given back meanwhile).
+   * Records results of jobs claimed by `owner`, in one round trip where the store allows. Each
+   * applies only while that claim (id and token) is still held by `owner`; the others (given
+   * back, recovered, claimed again since) are left alone and reported as stale.
    */
-  record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void>;
-  /** Gives back jobs claimed by `owner` but not started: `new` again, the attempt not charged. */
-  release(params: { owner: string; ids: JobId[] }): Promise<number>;
+  record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport>;
+  /** Gives back claims `owner` holds but did not start: `new` again, the attempt not charged. */
+  release(params: { owner: string; jobs: JobRef[] }): Promise<number>;
   /**
-   * Gives back every job `owner` holds except `heldIds`, as `release` does. After a claim whose
+   * Gives back every claim `owner` holds except `held`, as `release` does. After a claim whose
    * outcome is unknown (the reply was lost, the claim may have committed), this returns what it
    * may have taken.
    */
-  releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number>;
+  releaseUnheld(params: { owner: string; held: JobRef[] }): Promise<number>;
 }
 
 /** Runtimes, their heartbeats, the recovery of dead ones, and leases for once-per-store work. */
 export interface Registry {
   /** Adds this runtime to the registry (or refreshes it) with a fresh heartbeat. */
   registerRuntime(params: { runtime: RuntimeInfo }): Promise<void>;
-  /** Records that the runtime is alive; re-registers it if a peer had removed it. */
-  heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void>;
+  /**
+   * Records that the runtime is alive, on a connection of its own, failing after `timeoutMs`
+   * (StoreUnavailableError) rather than waiting on a silent network. Re-registers a runtime a
+   * peer had removed (recovered as dead): `wasRegistered` is then false.
+   */
+  heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats; timeoutMs: number }): Promise<{ wasRegistered: boolean }>;
   /** Removes the runtime from the registry (clean exit). */
   deregisterRuntime(params: { id: string }): Promise<void>;
   listRuntimes(params?: Record<string, never>): Promise<RuntimeRecord[]>;

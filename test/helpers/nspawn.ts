@@ -38,7 +38,7 @@ export class Container {
     private readonly output: () => string,
   ) {}
 
-  /** Boots the root with these host paths bind-mounted at the same place inside. */
+  /** Boots the root with these host paths bind-mounted at the same place inside (or `host:inside`). */
   static async boot(o: { root: string; machine: string; bindRo: string[]; bind: string[]; timeoutMs: number }): Promise<Container> {
     const args = ['-D', o.root, '-b', '--register=no', '--keep-unit', '--volatile=overlay', `--machine=${o.machine}`, '--console=passive'];
     for (const p of o.bindRo) args.push(`--bind-ro=${p}`);

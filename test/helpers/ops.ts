@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import type { JobId, JobStore, NewJob } from '../../src/stores/store.ts';
 import { runCli, startCli, type CliResult, type RunningCli } from './cli.ts';
 import { JOBS_DIR } from './e2e.ts';
-import type { StoreFactory, StoreFixture } from './stores.ts';
+import { claimsById, type StoreFactory, type StoreFixture } from './stores.ts';
 import { waitFor } from './wait.ts';
 
 // The operations suites: a fresh store of one kind, the real CLI pointed at it (cwd a temp
@@ -54,9 +54,10 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
   });
   const claimed = await store.queue.claim({ owner, queues: [queue], limit: ids.length });
   if (claimed.length !== ids.length) throw new Error(`claimed ${claimed.length} of ${ids.length} on ${queue}: is the queue shared?`);
+  const claim = claimsById(claimed);
   await store.queue.record({
     owner,
-    results: ids.map((id) => ({ id, queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })),
+    results: ids.map((id) => ({ ...claim(id), queue, outcome: 'failed' as const, error: `Error: job ${id} failed\n    at run (job.ts:3:11)` })),
   });
   return ids;
 }
@@ -64,8 +65,8 @@ export async function failJobs(store: JobStore, queue: string, handlers: string[
 /** Claims and completes `n` new jobs on `queue` (the rows are deleted; the throughput counters keep them). */
 export async function completeJobs(store: JobStore, queue: string, n: number, keepCompleted = false): Promise<JobId[]> {
   const ids = await store.producer.enqueue({ jobs: Array.from({ length: n }, () => newJob(queue)) });
-  await store.queue.claim({ owner: 'test-owner', queues: [queue], limit: n });
-  await store.queue.record({ owner: 'test-owner', results: ids.map((id) => ({ id, queue, outcome: 'completed' as const })), keepCompleted });
+  const claim = claimsById(await store.queue.claim({ owner: 'test-owner', queues: [queue], limit: n }));
+  await store.queue.record({ owner: 'test-owner', results: ids.map((id) => ({ ...claim(id), queue, outcome: 'completed' as const })), keepCompleted });
   return ids;
 }
 

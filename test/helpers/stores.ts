@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/stores/open-store.js';
-import type { JobStore, NewJob } from '../../src/stores/store.js';
+import type { ClaimedJob, JobId, JobRef, JobStore, NewJob } from '../../src/stores/store.js';
 import { createMysqlDatabase } from './mysql.js';
 import { createRedisPrefix } from './redis.js';
 
@@ -84,3 +84,13 @@ export const job = (over: Partial<NewJob> = {}): NewJob => ({
   timeoutMs: null,
   ...over,
 });
+
+/** The claims (id and fencing token) of claimed jobs, by id: for results and releases in store-level tests. */
+export function claimsById(claimed: ClaimedJob[]): (id: JobId) => JobRef {
+  const tokens = new Map(claimed.map((c) => [c.id, c.token]));
+  return (id) => {
+    const token = tokens.get(id);
+    if (token === undefined) throw new Error(`job ${id} was not claimed`);
+    return { id, token };
+  };
+}

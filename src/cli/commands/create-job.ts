@@ -13,9 +13,9 @@ const template = (handler: string) => {
   // The stored handler is the class name unless the class says otherwise: a job in a sub-folder
   // must name its path, or every run fails as an unknown handler.
   const handlerLine = handler === className ? '' : `  static override handler = '${handler}';\n\n`;
-  return `import { Job } from 'jobs-runtime';
+  return `import { Job, type JsonObject } from 'jobs-runtime';
 
-type Payload = Record<string, unknown>;
+type Payload = JsonObject; // JSON data only, e.g. { to: string; message: string }
 
 export default class ${className} extends Job<Payload> {
 ${handlerLine}  override queue = 'default';

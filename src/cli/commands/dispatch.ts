@@ -3,12 +3,13 @@ import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { dispatchJobs } from '../../dispatcher.js';
 import { wakeUpsSent } from '../../wake/address-sender.js';
+import type { JsonValue } from '../../values/json.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 import { duration, durationAtLeast, json, positiveInt } from '../options.js';
 
 interface DispatchCliOptions {
-  payload?: unknown;
+  payload?: JsonValue;
   queue?: string;
   delay?: number;
   attempts?: number;
@@ -50,10 +51,12 @@ export function registerDispatch(program: Command): void {
       if (opts.retryAfter !== undefined) options.retryAfter = opts.retryAfter;
       if (opts.timeout !== undefined) options.timeout = opts.timeout;
       // The stored handler is the name given here: it is where the file was found.
-      const row = { ...(job as Job).toNewJob(opts.payload, options), handler };
+      const row = { ...(job as Job<JsonValue>).toNewJob(opts.payload, options), handler };
       const [id] = await dispatchJobs(JobClass, [row], store.producer);
       if (opts.json) printJson({ id });
-      else process.stdout.write(`${id}\n`);
+      else
+        process.stdout.write(`${id}
+`);
       await wakeUpsSent(store.producer); // this process exits next: the wake-ups must be out first
     } finally {
       await store.close();

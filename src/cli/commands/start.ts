@@ -21,6 +21,7 @@ interface StartOptions {
   maxJobs?: number;
   maxTime?: number;
   heartbeat: number;
+  storeTimeout: number;
   deadAfter: number;
   maxInterruptions: number;
   stopWhenEmpty?: boolean;
@@ -67,6 +68,7 @@ export function registerStart(program: Command, version: string): void {
       .option('--max-jobs <n>', 'drain and exit 75 after claiming this many jobs', positiveInt('--max-jobs', Number.MAX_SAFE_INTEGER))
       .option('--max-time <duration>', 'drain and exit 75 after running this long (e.g. 1 hour)', durationAtLeast('--max-time', 1000, '1 s'))
       .addOption(seconds('--heartbeat <seconds>', 'how often this runtime reports itself alive', 5_000, '5', [100, '100 ms']))
+      .addOption(seconds('--store-timeout <seconds>', 'a store call not answered within this fails, its connection closed', 30_000, '30', [100, '100 ms']))
       .addOption(seconds('--dead-after <seconds>', 'a runtime silent this long is dead: its claimed jobs run again', 30_000, '30'))
       .option(
         '--max-interruptions <n>',
@@ -106,7 +108,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
   }
   const format: LogFormat = opts.json ? 'json' : process.stdout.isTTY ? 'pretty' : 'plain';
   const log = new Logger({ format, quiet: opts.quiet ?? false, ...(opts.log ? { logFile: opts.log } : {}) });
-  const { config, store } = await openConfiguredStore(opts, { maxConnections: 4 });
+  const { config, store } = await openConfiguredStore(opts, { maxConnections: 4, callTimeoutMs: opts.storeTimeout });
   try {
     // A MySQL table that is missing or not upgraded gets a clear error now, not at the first claim.
     const pending = await store.admin.migrate({ dryRun: true });

@@ -27,12 +27,15 @@ export class MySqlAdmin implements Admin {
   async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport> {
     // First, on a connection that names no database: the pool's connections need it to exist.
     const createdDatabase = params.createDatabase && !params.dryRun ? await createMysqlDatabase(this.db.url) : undefined;
-    return this.db.run(async (conn) => {
-      const statements = await planMigration(conn, this.db.table);
-      if (!params.dryRun) for (const sql of statements) await conn.query(sql);
-      const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
-      return { statements, ...(notices.length ? { notices } : {}), ...(createdDatabase !== undefined ? { createdDatabase } : {}) };
-    });
+    return this.db.run(
+      async (conn) => {
+        const statements = await planMigration(conn, this.db.table);
+        if (!params.dryRun) for (const sql of statements) await conn.query(sql);
+        const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
+        return { statements, ...(notices.length ? { notices } : {}), ...(createdDatabase !== undefined ? { createdDatabase } : {}) };
+      },
+      { deadlineMs: null }, // an ALTER TABLE of a big table takes as long as it takes
+    );
   }
 
   /**

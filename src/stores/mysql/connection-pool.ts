@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import type { Socket } from 'node:net';
+import { withDeadline } from '../deadline.js';
 
 // A tiny pool instead of mysql2's: its idle-timeout timer keeps the event loop alive, and an
 // application that only dispatches must exit by itself when its script ends. Here every idle
@@ -25,13 +26,16 @@ export class ConnectionPool {
     private readonly init: (conn: Connection) => Promise<void>,
   ) {}
 
-  /** Runs `fn` on a connection of its own; the connection returns to the pool afterwards. */
-  async use<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a connection of its own; the connection returns to the pool afterwards. Past
+   * `deadlineMs` (null: none) the connection is destroyed and the call fails (StoreTimeoutError).
+   */
+  async use<T>(fn: (conn: Connection) => Promise<T>, deadlineMs: number | null): Promise<T> {
     const conn = await this.acquire();
     socketOf(conn)?.ref();
     let broken = false;
     try {
-      return await fn(conn);
+      return await withDeadline(fn(conn), deadlineMs, () => conn.destroy());
     } catch (e) {
       // A connection-level error leaves the connection unusable; a query error does not.
       broken = isConnectionError(e);

@@ -2,6 +2,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
 import { explainMysqlConnectError } from './explain-error.js';
+import { CALL_DEADLINE_MS, KEEPALIVE_MS } from '../deadline.js';
 import { ConnectionPool } from './connection-pool.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
@@ -14,6 +15,8 @@ export interface MySqlStoreOptions {
   url: string;
   /** Connections this process may open (claims, results and dispatches run side by side). */
   maxConnections?: number;
+  /** Deadline of each call, ms (default CALL_DEADLINE_MS). */
+  callTimeoutMs?: number;
 }
 
 export class MySqlDatabase {
@@ -23,6 +26,8 @@ export class MySqlDatabase {
   /** The jobs table; the registry, pause, stats and lease tables are named after it. */
   readonly table: string;
   private readonly pool: ConnectionPool;
+  private readonly beatPool: ConnectionPool;
+  private readonly callTimeoutMs: number;
   private serverChecked: Promise<void> | null = null;
   private packetLimit: number | null = null;
   /** MariaDB returns inserted ids itself (INSERT … RETURNING). */
@@ -30,6 +35,7 @@ export class MySqlDatabase {
 
   constructor(options: MySqlStoreOptions) {
     this.url = options.url;
+    this.callTimeoutMs = options.callTimeoutMs ?? CALL_DEADLINE_MS;
     const src = parseUrl(options.url);
     const shown = new URL(src);
     if (shown.password) shown.password = '***';
@@ -40,40 +46,50 @@ export class MySqlDatabase {
     }
     const database = decodeURIComponent(src.pathname.replace(/^\//, ''));
     if (!database) throw new InvalidInputError(`The MySQL URL '${this.displayUrl}' names no database: add it as the path, e.g. mysql://user@host:3306/app`);
-    this.pool = new ConnectionPool(
-      {
-        host: src.hostname || '127.0.0.1',
-        port: src.port ? Number(src.port) : 3306,
-        user: decodeURIComponent(src.username || 'root'),
-        password: decodeURIComponent(src.password),
-        database,
-        timezone: 'Z',
-        charset: 'utf8mb4_unicode_ci',
-        supportBigNumbers: true,
-        bigNumberStrings: false,
-        connectTimeout: 10_000,
-        // Claims send BEGIN with their SELECT and the UPDATE with COMMIT: half the round trips.
-        // Every statement still takes parameters only.
-        multipleStatements: true,
-      },
-      options.maxConnections ?? 4,
-      async (conn) => {
-        // UTC sessions: scheduling must not depend on the server's or Node's time zone.
-        // READ COMMITTED: claims take no gap locks, so they never block concurrent dispatches.
-        await conn.query("SET time_zone = '+00:00'");
-        await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      },
-    );
+    const connection = {
+      host: src.hostname || '127.0.0.1',
+      port: src.port ? Number(src.port) : 3306,
+      user: decodeURIComponent(src.username || 'root'),
+      password: decodeURIComponent(src.password),
+      database,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      connectTimeout: 10_000,
+      // Claims send BEGIN with their SELECT and the UPDATE with COMMIT: half the round trips.
+      // Every statement still takes parameters only.
+      multipleStatements: true,
+      // A peer that vanished (a cut link) is noticed between calls too.
+      enableKeepAlive: true,
+      keepAliveInitialDelay: KEEPALIVE_MS,
+    };
+    const init = async (conn: Connection) => {
+      // UTC sessions: scheduling must not depend on the server's or Node's time zone.
+      // READ COMMITTED: claims take no gap locks, so they never block concurrent dispatches.
+      await conn.query("SET time_zone = '+00:00'");
+      await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    };
+    this.pool = new ConnectionPool(connection, options.maxConnections ?? 4, init);
+    // Heartbeats have a connection of their own: a stuck claim or result write never delays one.
+    this.beatPool = new ConnectionPool(connection, 1, init);
   }
 
-  async run<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a pooled connection, lock waits and deadlocks retried, errors explained. Past
+   * `deadlineMs` (default CALL_DEADLINE_MS; null: none) its connection is destroyed and it fails.
+   * `lane: 'beat'` uses the heartbeat's own connection.
+   */
+  async run<T>(fn: (conn: Connection) => Promise<T>, o: { deadlineMs?: number | null; lane?: 'beat' } = {}): Promise<T> {
+    const deadlineMs = o.deadlineMs === undefined ? this.callTimeoutMs : o.deadlineMs;
+    const pool = o.lane === 'beat' ? this.beatPool : this.pool;
     try {
-      if (!this.serverChecked) this.serverChecked = this.pool.use((c) => this.checkServer(c));
+      if (!this.serverChecked) this.serverChecked = this.pool.use((c) => this.checkServer(c), CALL_DEADLINE_MS);
       await this.serverChecked.catch((e) => {
         this.serverChecked = null;
         throw e;
       });
-      return await retryOnLockErrors(() => this.pool.use(fn));
+      return await retryOnLockErrors(() => pool.use(fn, deadlineMs));
     } catch (e) {
       throw this.explain(e);
     }
@@ -113,7 +129,7 @@ export class MySqlDatabase {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.beatPool.close()]);
   }
 }
 

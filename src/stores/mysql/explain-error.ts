@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../../errors.js';
+import { StoreTimeoutError } from '../deadline.js';
 import { isLocalUrl } from '../url-in-messages.js';
 import { isConnectionError } from './connection-pool.js';
 
@@ -44,6 +45,9 @@ export function explainMysqlConnectError(e: unknown, displayUrl: string): StoreU
         `The database '${database}' does not exist on ${at}: \`jobs-runtime migrate --create-database\` creates it ` +
           '(CREATE DATABASE, utf8mb4) and its jobs table, or create it yourself and run `jobs-runtime migrate`',
       );
+  }
+  if (e instanceof StoreTimeoutError) {
+    return new StoreUnavailableError(`${at} did not answer in time (${e.message}): the network to it may be slow or cut, or the server overloaded`);
   }
   if (isConnectionError(e)) {
     return new StoreUnavailableError(

@@ -1,6 +1,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkResults } from '../chunk-jobs.js';
-import type { ClaimedJob, JobId, JobResult, Queue } from '../store.js';
+import { groupBy, newClaimToken, refKey, refsNotIn } from '../claim-token.js';
+import type { ClaimedJob, JobRef, JobResult, Queue, RecordReport } from '../store.js';
 import { selectDueArgs, selectDueSql } from './claim-sql.js';
 import type { MySqlDatabase } from './database.js';
 import { countFinishedSql, statsSlot } from './stats-sql.js';
@@ -36,11 +37,13 @@ export class MySqlQueue implements Queue {
           await conn.query('COMMIT');
           return [];
         }
+        const token = newClaimToken();
         await conn.query(
-          `UPDATE ${this.db.table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3) WHERE id IN (?); COMMIT`,
-          [owner, rows.map((r) => r.id)],
+          `UPDATE ${this.db.table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3), claim_token = ?
+            WHERE id IN (?); COMMIT`,
+          [owner, token, rows.map((r) => r.id)],
         );
-        return rows.map(toClaimed);
+        return rows.map((r) => toClaimed(r, token));
       } catch (e) {
         if (begun) await conn.query('ROLLBACK').catch(() => undefined);
         throw e;
@@ -48,101 +51,108 @@ export class MySqlQueue implements Queue {
     });
   }
 
-  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
-    if (results.length === 0) return;
+    const stale: JobRef[] = [];
     // A batch of long error texts could pass max_allowed_packet in one statement: written in
     // parts of about RECORD_BYTES (each result applies on its own, so parts need no common transaction).
-    for (const part of chunkResults(results, RECORD_BYTES)) await this.recordPart(owner, part, params.keepCompleted === true);
+    for (const part of chunkResults(results, RECORD_BYTES)) stale.push(...(await this.recordPart(owner, part, params.keepCompleted === true)));
+    return { stale };
   }
 
-  /** Every result in one round trip: the statements go as one multi-statement query, inside a
-   * transaction when there is more than one. Each applies only while `owner` holds the job. */
-  private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean): Promise<void> {
-    const parts: string[] = [];
-    const args: unknown[] = [];
+  /**
+   * Every result in one round trip, one transaction: first the claims still held are locked and
+   * read (id and token), then each statement applies only to its claim (owner, status and token
+   * match), so what applied is exactly what that read found. Returns the results that did not.
+   */
+  private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean): Promise<JobRef[]> {
+    const t = this.db.table;
+    const parts: string[] = [`SELECT id, claim_token FROM ${t} WHERE id IN (?) AND owner = ? AND status = 'processing' FOR UPDATE`];
+    const args: unknown[] = [results.map((r) => r.id), owner];
+    const held = "owner = ? AND status = 'processing' AND claim_token = ?";
     // Each statement that finishes jobs is followed by its throughput counter, taken from
-    // ROW_COUNT(): only rows this owner still held count, and no row is read a second time.
+    // ROW_COUNT(): only claims this owner still held count, and no row is read a second time.
     const count = (queue: string, column: 'completed' | 'failed') => {
-      parts.push(countFinishedSql(this.db.table, column));
+      parts.push(countFinishedSql(t, column));
       args.push(queue, statsSlot(owner));
     };
-    for (const [queue, ids] of completedByQueue(results)) {
+    const completed = groupBy(
+      results.filter((r) => r.outcome === 'completed'),
+      (r) => `${r.queue}\n${r.token}`,
+    );
+    for (const group of completed.values()) {
       parts.push(
         keepCompleted
-          ? `UPDATE ${this.db.table} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND owner = ? AND status = 'processing'`
-          : `DELETE FROM ${this.db.table} WHERE id IN (?) AND owner = ? AND status = 'processing'`,
+          ? `UPDATE ${t} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND ${held}`
+          : `DELETE FROM ${t} WHERE id IN (?) AND ${held}`,
       );
-      args.push(ids, owner);
-      count(queue, 'completed');
+      args.push(
+        group.map((r) => r.id),
+        owner,
+        group[0]!.token,
+      );
+      count(group[0]!.queue, 'completed');
     }
     for (const r of results) {
       if (r.outcome === 'retry') {
         parts.push(
-          `UPDATE ${this.db.table} SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?,
-             scheduled_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND
-           WHERE id = ? AND owner = ? AND status = 'processing'`,
+          `UPDATE ${t} SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND
+           WHERE id = ? AND ${held}`,
         );
-        args.push(r.error, r.delayMs * 1000, r.id, owner);
+        args.push(r.error, r.delayMs * 1000, r.id, owner, r.token);
       } else if (r.outcome === 'failed') {
-        parts.push(
-          `UPDATE ${this.db.table} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3)
-           WHERE id = ? AND owner = ? AND status = 'processing'`,
-        );
-        args.push(r.error, r.id, owner);
+        parts.push(`UPDATE ${t} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3) WHERE id = ? AND ${held}`);
+        args.push(r.error, r.id, owner, r.token);
         count(r.queue, 'failed');
       }
     }
-    const txn = parts.length > 1;
-    await this.db.run(async (conn) => {
+    const rows = await this.db.run(async (conn) => {
       try {
-        await conn.query(txn ? `START TRANSACTION; ${parts.join('; ')}; COMMIT` : parts[0]!, args);
+        const [sets] = await conn.query<RowDataPacket[][]>(`START TRANSACTION; ${parts.join('; ')}; COMMIT`, args);
+        return sets[1]!;
       } catch (e) {
-        if (txn) await conn.query('ROLLBACK').catch(() => undefined);
+        await conn.query('ROLLBACK').catch(() => undefined);
         throw e;
       }
     });
+    const stillHeld = new Set(rows.map((row) => `${Number(row.id)}:${row.claim_token}`));
+    return results.filter((r) => !stillHeld.has(refKey(r))).map(({ id, token }) => ({ id, token }));
   }
 
-  async release(params: { owner: string; ids: JobId[] }): Promise<number> {
-    if (params.ids.length === 0) return 0;
+  async release(params: { owner: string; jobs: JobRef[] }): Promise<number> {
+    if (params.jobs.length === 0) return 0;
     return this.db.run(async (conn) => {
-      const [res] = await conn.query<ResultSetHeader>(
-        `UPDATE ${this.db.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
-          WHERE id IN (?) AND owner = ? AND status = 'processing'`,
-        [params.ids, params.owner],
-      );
-      return res.affectedRows;
+      let released = 0;
+      for (const group of groupBy(params.jobs, (r) => r.token).values()) {
+        const [res] = await conn.query<ResultSetHeader>(
+          `UPDATE ${this.db.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
+            WHERE id IN (?) AND owner = ? AND status = 'processing' AND claim_token = ?`,
+          [group.map((r) => r.id), params.owner, group[0]!.token],
+        );
+        released += res.affectedRows;
+      }
+      return released;
     });
   }
 
-  async releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number> {
-    return this.db.run(async (conn) => {
-      const [res] = await conn.query<ResultSetHeader>(
-        `UPDATE ${this.db.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
-          WHERE owner = ? AND status = 'processing' AND id NOT IN (?)`,
-        [params.owner, params.heldIds.length ? params.heldIds : [0]], // ids start at 1: [0] keeps the SQL valid
-      );
-      return res.affectedRows;
-    });
+  async releaseUnheld(params: { owner: string; held: JobRef[] }): Promise<number> {
+    // Rare (after a claim whose reply was lost): reads the owner's claims, gives back the others.
+    const [rows] = await this.db.run((conn) =>
+      conn.query<RowDataPacket[]>(`SELECT id, claim_token FROM ${this.db.table} WHERE status = 'processing' AND owner = ?`, [params.owner]),
+    );
+    // The release re-checks owner, status and token: a claim that finished meanwhile is left alone.
+    const others = refsNotIn(
+      rows.map((r) => ({ id: Number(r.id), token: String(r.claim_token) })),
+      params.held,
+    );
+    return this.release({ owner: params.owner, jobs: others });
   }
 }
 
-/** Completed jobs' ids per queue (usually one queue per batch). */
-function completedByQueue(results: JobResult[]): Map<string, JobId[]> {
-  const byQueue = new Map<string, JobId[]>();
-  for (const r of results) {
-    if (r.outcome !== 'completed') continue;
-    const ids = byQueue.get(r.queue);
-    if (ids) ids.push(r.id);
-    else byQueue.set(r.queue, [r.id]);
-  }
-  return byQueue;
-}
-
-function toClaimed(r: RowDataPacket): ClaimedJob {
+function toClaimed(r: RowDataPacket, token: string): ClaimedJob {
   return {
     id: Number(r.id),
+    token,
     handler: r.handler,
     queue: r.queue,
     payload: r.payload,

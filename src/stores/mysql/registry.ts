@@ -13,8 +13,12 @@ export class MySqlRegistry implements Registry {
     await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, null));
   }
 
-  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
-    await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, params.stats));
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats; timeoutMs: number }): Promise<{ wasRegistered: boolean }> {
+    const inserted = await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, params.stats), {
+      lane: 'beat',
+      deadlineMs: params.timeoutMs,
+    });
+    return { wasRegistered: !inserted };
   }
 
   async deregisterRuntime(params: { id: string }): Promise<void> {
@@ -78,9 +82,10 @@ export class MySqlRegistry implements Registry {
   }
 }
 
-async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<void> {
+/** True when the row was inserted (the runtime was not registered). */
+async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<boolean> {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
-  await conn.query(
+  const [res] = await conn.query<ResultSetHeader>(
     `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, slots, wake_address, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
      VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE heartbeat_at = UTC_TIMESTAMP(3), cpu_percent = VALUES(cpu_percent), rss_bytes = VALUES(rss_bytes),
@@ -100,6 +105,7 @@ async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeIn
       s.busyThreads,
     ],
   );
+  return res.affectedRows === 1; // ON DUPLICATE KEY UPDATE counts an update as 2
 }
 
 /**

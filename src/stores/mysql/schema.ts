@@ -40,6 +40,8 @@ const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => bo
   { name: 'interruptions', ddl: 'INT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'int' },
   // When a job kept by --keep-completed finished: what its retention counts from.
   { name: 'completed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
+  // The fencing token of the current claim (claim-token.ts): results and releases must match it.
+  { name: 'claim_token', ddl: 'CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'char' },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { KEEPALIVE_MS } from '../deadline.js';
 import { defineScripts } from './scripts.js';
 
 // One ioredis connection, driven so that it neither hangs a caller nor holds the process open:
@@ -40,6 +41,8 @@ export class RedisConnection {
       retryStrategy: () => null,
       connectTimeout: CONNECT_TIMEOUT_MS,
       commandTimeout: COMMAND_TIMEOUT_MS,
+      // A peer that vanished (a cut link) is noticed between commands too.
+      keepAlive: KEEPALIVE_MS,
       connectionName: 'jobs-runtime',
     });
     defineScripts(this.client);
@@ -108,6 +111,12 @@ export class RedisConnection {
     this.closed = true;
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.drop());
     else this.drop();
+  }
+
+  /** Gives up on what is in flight (a deadline passed): the socket is closed, the next operation reconnects. */
+  abort(): void {
+    this.usable = false;
+    this.drop();
   }
 
   /**

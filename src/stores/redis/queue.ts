@@ -1,6 +1,7 @@
-import type { ClaimedJob, JobId, JobResult, Queue } from '../store.js';
+import { newClaimToken, refsNotIn } from '../claim-token.js';
+import type { ClaimedJob, JobRef, JobResult, Queue, RecordReport } from '../store.js';
 import type { RedisDatabase } from './database.js';
-import { ownerKey } from './keys.js';
+import { jobKey, ownerKey } from './keys.js';
 import { runScript, type ScriptArg } from './scripts.js';
 
 /** The claim loop's path: one Lua script per claim, per results batch, per release. */
@@ -10,9 +11,11 @@ export class RedisQueue implements Queue {
   async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
     const { owner, queues, limit } = params;
     if (limit <= 0 || queues?.length === 0) return [];
-    const rows = (await this.db.run((client) => runScript(client, 'jobsClaim', [this.db.prefix, owner, limit, ...(queues ?? [])]))) as ClaimRow[];
+    const token = newClaimToken();
+    const rows = (await this.db.run((client) => runScript(client, 'jobsClaim', [this.db.prefix, owner, limit, token, ...(queues ?? [])]))) as ClaimRow[];
     return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt]) => ({
       id: Number(id),
+      token,
       handler,
       queue,
       payload,
@@ -23,27 +26,36 @@ export class RedisQueue implements Queue {
       scheduledAtMs: Number(scheduledAt),
     }));
   }
-  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<void> {
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
-    if (results.length === 0) return;
+    if (results.length === 0) return { stale: [] };
     const args: ScriptArg[] = [this.db.prefix, owner, params.keepCompleted ? '1' : '0'];
     for (const r of results) {
-      args.push(r.id, r.outcome, r.outcome === 'completed' ? '' : r.error, r.outcome === 'retry' ? r.delayMs : 0);
+      args.push(r.id, r.token, r.outcome, r.outcome === 'completed' ? '' : r.error, r.outcome === 'retry' ? r.delayMs : 0);
     }
-    await this.db.run((client) => runScript(client, 'jobsRecord', args));
+    const positions = (await this.db.run((client) => runScript(client, 'jobsRecord', args))) as number[];
+    return { stale: positions.map((p) => ({ id: results[p - 1]!.id, token: results[p - 1]!.token })) };
   }
-  async release(params: { owner: string; ids: JobId[] }): Promise<number> {
-    if (params.ids.length === 0) return 0;
-    return Number(await this.db.run((client) => runScript(client, 'jobsRelease', [this.db.prefix, params.owner, ...params.ids])));
+
+  async release(params: { owner: string; jobs: JobRef[] }): Promise<number> {
+    if (params.jobs.length === 0) return 0;
+    const args: ScriptArg[] = [this.db.prefix, params.owner];
+    for (const r of params.jobs) args.push(r.id, r.token);
+    return Number(await this.db.run((client) => runScript(client, 'jobsRelease', args)));
   }
-  async releaseUnheld(params: { owner: string; heldIds: JobId[] }): Promise<number> {
+
+  async releaseUnheld(params: { owner: string; held: JobRef[] }): Promise<number> {
     // The owner's set may name jobs a lost claim reply never told us about. The release script
-    // re-checks owner and status for each, so reading the set first is safe: this runtime makes
-    // no claim meanwhile.
-    const held = new Set(params.heldIds);
-    const members = await this.db.run((client) => client.smembers(ownerKey(this.db.prefix, params.owner)));
-    const ids = members.map(Number).filter((id) => Number.isSafeInteger(id) && !held.has(id));
-    return this.release({ owner: params.owner, ids });
+    // re-checks owner, status and token for each, so reading the set first is safe: this
+    // runtime makes no claim meanwhile.
+    const mine = await this.db.run(async (client) => {
+      const ids = (await client.smembers(ownerKey(this.db.prefix, params.owner))).map(Number).filter(Number.isSafeInteger);
+      const pipe = client.pipeline();
+      for (const id of ids) pipe.hget(jobKey(this.db.prefix, id), 'token');
+      const tokens = (await pipe.exec()) ?? [];
+      return ids.map((id, k) => ({ id, token: String(tokens[k]?.[1] ?? '') }));
+    });
+    return this.release({ owner: params.owner, jobs: refsNotIn(mine, params.held) });
   }
 }
 

@@ -25,7 +25,7 @@ export class RedisStore implements JobStore {
   readonly wakeChannel: RedisWakeChannel;
   private readonly db: RedisDatabase;
 
-  constructor(options: { url: string }) {
+  constructor(options: { url: string; callTimeoutMs?: number }) {
     this.db = new RedisDatabase(options);
     this.displayUrl = this.db.displayUrl;
     this.prefix = this.db.prefix;

@@ -1,5 +1,5 @@
 import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
-import type { RedisDatabase } from './database.js';
+import type { RedisDatabase, RunOptions } from './database.js';
 import { runScript } from './scripts.js';
 
 // Runtimes and their heartbeats, crash recovery (lua/recover.ts) and leases, by Redis's clock.
@@ -10,10 +10,12 @@ export class RedisRegistry implements Registry {
   async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
     await this.upsertRuntime(params.runtime, { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 });
   }
-  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
-    await this.upsertRuntime(params.runtime, params.stats);
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats; timeoutMs: number }): Promise<{ wasRegistered: boolean }> {
+    const created = await this.upsertRuntime(params.runtime, params.stats, { lane: 'beat', deadlineMs: params.timeoutMs });
+    return { wasRegistered: !created };
   }
-  private async upsertRuntime(r: RuntimeInfo, s: RuntimeStats): Promise<void> {
+  /** True when the runtime was not registered. */
+  private async upsertRuntime(r: RuntimeInfo, s: RuntimeStats, lane: RunOptions = {}): Promise<boolean> {
     const args = [
       this.db.prefix,
       r.id,
@@ -28,7 +30,7 @@ export class RedisRegistry implements Registry {
       s.busyThreads,
       r.slots ?? r.threads,
     ];
-    await this.db.run((client) => runScript(client, 'jobsUpsertRuntime', args));
+    return Number(await this.db.run((client) => runScript(client, 'jobsUpsertRuntime', args), lane)) === 1;
   }
   async deregisterRuntime(params: { id: string }): Promise<void> {
     await this.db.run((client) => runScript(client, 'jobsDeregisterRuntime', [this.db.prefix, params.id]));

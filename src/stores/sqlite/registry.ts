@@ -14,8 +14,16 @@ export class SqliteRegistry implements Registry {
     upsertRuntime(this.db.handle, params.runtime, null);
   }
 
-  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats }): Promise<void> {
-    upsertRuntime(this.db.handle, params.runtime, params.stats);
+  async heartbeat(params: { runtime: RuntimeInfo; stats: RuntimeStats; timeoutMs: number }): Promise<{ wasRegistered: boolean }> {
+    // One host, one file: a beat waits at most the busy timeout for the write lock.
+    const db = this.db.handle;
+    return db
+      .transaction(() => {
+        const wasRegistered = db.prepare('SELECT 1 FROM jobs_runtimes WHERE id = ?').get(params.runtime.id) !== undefined;
+        upsertRuntime(db, params.runtime, params.stats);
+        return { wasRegistered };
+      })
+      .immediate();
   }
 
   async deregisterRuntime(params: { id: string }): Promise<void> {

@@ -19,6 +19,7 @@ export interface JobRow {
   failed_at: number | null;
   owner: string | null;
   interruptions: number;
+  claim_token: string | null;
 }
 
 export function toRecord(r: JobRow): JobRecord {

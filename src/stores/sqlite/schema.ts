@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   owner          TEXT,
   claimed_at     INTEGER,
   interruptions  INTEGER NOT NULL DEFAULT 0,
-  completed_at   INTEGER
+  completed_at   INTEGER,
+  claim_token    TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
 CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS jobs_leases (
 export const ADDED_COLUMNS: Record<string, string> = {
   interruptions: 'INTEGER NOT NULL DEFAULT 0',
   completed_at: 'INTEGER',
+  claim_token: 'TEXT',
 };
 
 // ---- Registry columns added after jobs_runtimes first shipped (issue 12) -------------------

@@ -7,12 +7,14 @@ import { LUA_PRELUDE } from '../keys.js';
 // queues when none is given, by due time then id. Paused queues (<p>paused) are skipped: with
 // none paused, all queues read the shared due set; with some paused, the heads of the other
 // queues' due sets are merged by (due time, id), so a paused backlog is never read past.
-// ARGV: prefix, owner, limit, queue names (none = every queue).
+// ARGV: prefix, owner, limit, token (the claim's fencing token, kept in the hash), queue names
+// (none = every queue).
 // Returns per job: id, handler, queue, payload, attempts (this run included), max_attempts,
 // retry_after_ms, timeout_ms (nil for none), scheduled_at (ms).
 export const CLAIM_LUA = `${LUA_PRELUDE}
 local owner = ARGV[2]
 local limit = tonumber(ARGV[3])
+local token = ARGV[4]
 local paused = P .. 'paused'
 local now = now_ms()
 local out = {}
@@ -27,7 +29,7 @@ local function claim_one(m, due_key)
     redis.call('ZREM', due_key, m)
   else
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-    redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'claimed_at', ms(now))
+    redis.call('HSET', key, 'status', 'processing', 'owner', owner, 'claimed_at', ms(now), 'token', token)
     redis.call('ZREM', P .. 'due:' .. queue, m)
     redis.call('ZREM', P .. 'due', m)
     redis.call('ZADD', P .. 'active:' .. queue, now, m)
@@ -41,7 +43,7 @@ local function take(due_key, want)
   for _, m in ipairs(members) do claim_one(m, due_key) end
 end
 
-if #ARGV == 3 then
+if #ARGV == 4 then
   if redis.call('HLEN', paused) == 0 then
     take(P .. 'due', limit)
   else
@@ -59,7 +61,7 @@ if #ARGV == 3 then
     for i = 1, math.min(limit, #heads) do claim_one(heads[i][2], P .. 'due:' .. heads[i][3]) end
   end
 else
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     local want = limit - #out
     if want <= 0 then break end
     if redis.call('HEXISTS', paused, ARGV[i]) == 0 then take(P .. 'due:' .. ARGV[i], want) end

@@ -3,24 +3,27 @@ import { LUA_PRELUDE } from '../keys.js';
 
 // Writes a batch of results. One script: each job leaves its owner's record and its active set
 // in the same step that gives it its new state, so no job is ever in two states or in none.
-// A result is applied only while `owner` still holds the job as processing: a job given back
-// meanwhile (release, recovery) is left alone.
+// A result is applied only while `owner` still holds that claim (status processing, same fencing
+// token): a job given back meanwhile (release, recovery) or claimed again is left alone.
 // Completed and failed jobs are counted per queue into this minute's throughput hash (keys.ts).
-// ARGV: prefix, owner, keep_completed ('1'/'0'), then per result: id, outcome, error, delay_ms.
-export const RECORD_FIELDS = 4;
+// ARGV: prefix, owner, keep_completed ('1'/'0'), then per result: id, token, outcome, error, delay_ms.
+// Returns the positions (1-based) of the results that were not applied.
+export const RECORD_FIELDS = 5;
 
 export const RECORD_LUA = `${LUA_PRELUDE}
 local owner = ARGV[2]
 local keep = ARGV[3] == '1'
 local owner_key = P .. 'owner:' .. owner
 local now = now_ms()
-local done, failed = {}, {}
+local done, failed, stale = {}, {}, {}
 local counted = false
 for i = 4, #ARGV, ${RECORD_FIELDS} do
-  local id, outcome, err = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local id, token, outcome, err = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'owner', 'status', 'queue')
-  if f[1] == owner and f[2] == 'processing' then
+  local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'token')
+  if f[1] ~= owner or f[2] ~= 'processing' or f[4] ~= token then
+    stale[#stale + 1] = math.floor((i - 4) / ${RECORD_FIELDS}) + 1
+  else
     local queue, m = f[3], member(id)
     redis.call('ZREM', P .. 'active:' .. queue, m)
     redis.call('SREM', owner_key, m)
@@ -35,7 +38,7 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
         redis.call('DEL', key)
       end
     elseif outcome == 'retry' then
-      local due = now + tonumber(ARGV[i + 3])
+      local due = now + tonumber(ARGV[i + 4])
       redis.call('HSET', key, 'status', 'new', 'exception', err, 'scheduled_at', ms(due))
       redis.call('HDEL', key, 'owner', 'claimed_at')
       redis.call('ZADD', P .. 'due:' .. queue, due, m)
@@ -56,5 +59,5 @@ if counted then
   redis.call('PEXPIRE', stats, ${THROUGHPUT_KEEP_MS + 120_000})
 end
 if redis.call('SCARD', owner_key) == 0 then redis.call('ZREM', P .. 'owners', owner) end
-return 0
+return stale
 `;

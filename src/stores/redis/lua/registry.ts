@@ -11,12 +11,12 @@ export const UPSERT_RUNTIME_LUA = `${LUA_PRELUDE}
 local id = ARGV[2]
 local key = P .. 'runtime:' .. id
 local now = ms(now_ms())
-redis.call('HSETNX', key, 'started_at', now)
+local created = redis.call('HSETNX', key, 'started_at', now)
 redis.call('HSET', key, 'host', ARGV[3], 'pid', ARGV[4], 'queues', ARGV[5], 'threads', ARGV[6], 'heartbeat_at', now,
   'cpu_percent', ARGV[7], 'rss_bytes', ARGV[8], 'jobs_done', ARGV[9], 'jobs_failed', ARGV[10], 'busy_threads', ARGV[11],
   'slots', ARGV[12])
 redis.call('ZADD', P .. 'runtimes', now, id)
-return 0
+return created
 `;
 
 // Every registered runtime with Redis's time, in one consistent read.

@@ -2,15 +2,16 @@ import { LUA_PRELUDE } from '../keys.js';
 
 // Gives back jobs an owner claimed but did not start: 'new' again at their old due time, the
 // claim's attempt taken back. One script, for the same reason as a claim. Jobs the owner no
-// longer holds are skipped. ARGV: prefix, owner, ids. Returns how many were given back.
+// longer holds (or holds under another claim: the fencing token differs) are skipped.
+// ARGV: prefix, owner, then per job: id, token. Returns how many were given back.
 export const RELEASE_LUA = `${LUA_PRELUDE}
 local owner = ARGV[2]
 local owner_key = P .. 'owner:' .. owner
 local released = 0
-for i = 3, #ARGV do
+for i = 3, #ARGV, 2 do
   local key = job_key(ARGV[i])
-  local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'scheduled_at', 'attempts')
-  if f[1] == owner and f[2] == 'processing' then
+  local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'scheduled_at', 'attempts', 'token')
+  if f[1] == owner and f[2] == 'processing' and f[6] == ARGV[i + 1] then
     local queue, m, due = f[3], member(ARGV[i]), tonumber(f[4])
     redis.call('HSET', key, 'status', 'new', 'attempts', math.max(tonumber(f[5]) - 1, 0))
     redis.call('HDEL', key, 'owner', 'claimed_at')

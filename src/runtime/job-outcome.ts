@@ -1,0 +1,49 @@
+import type { JobTaskResult } from '../execution/thread-protocol.js';
+import type { ClaimedJob, JobResult } from '../stores/store.js';
+import { capErrorText } from '../values/error-text.js';
+import type { Logger } from './logger.js';
+import type { RunSummary } from './runtime.js';
+
+/** A run that ended (not one handed back unrun). */
+export type FinishedRun = Exclude<JobTaskResult, { skipped: true }>;
+
+/**
+ * The result to store for a finished run, and what to do once the store has it: count it and
+ * write its ✔ or ✖ line. A result the store refuses as stale is neither counted nor reported.
+ */
+export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary: RunSummary): { result: JobResult; report: () => void } {
+  const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
+  const claim = { id: job.id, token: job.token, queue: job.queue };
+  let result: JobResult;
+  let report: () => void;
+  // Counted and reported once the store has the result: a result it refuses as stale is neither.
+  if (r.ok) {
+    result = { ...claim, outcome: 'completed' };
+    report = () => {
+      summary.completed++;
+      log.jobCompleted(line, r.warnings);
+    };
+  } else if (r.final) {
+    result = { ...claim, outcome: 'failed', error: capErrorText(r.detail) };
+    report = () => {
+      summary.failed++;
+      log.jobFailed(line, r.message, null, r.warnings);
+    };
+  } else {
+    result = { ...claim, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
+    report = () => {
+      summary.retried++;
+      log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
+    };
+  }
+  return { result, report };
+}
+
+/** Results of claims a peer took over while this runtime was presumed dead: not applied, said once per write. */
+export function reportDropped(log: Logger, results: JobResult[]): void {
+  const ids = results.map((r) => r.id);
+  log.warn(
+    `Dropped ${results.length} result(s) of jobs a peer took over (${ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, …` : ids.join(', ')}): ` +
+      'this runtime was presumed dead and their claims given back, so their newer runs decide',
+  );
+}

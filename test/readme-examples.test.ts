@@ -1,0 +1,52 @@
+// The README's code examples that are meant to run are files under examples/: each is run here,
+// and its README block must be that file, byte for byte, so neither can drift from the other.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'jr-readme-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README examples', () => {
+  test('Dispatching: the block is examples/app/dispatching.ts, which stores what it says', async () => {
+    const file = join(REPO, 'examples/app/dispatching.ts');
+    assert.ok(readme.includes(`\`\`\`ts\n${readFileSync(file, 'utf8')}\`\`\``), 'the README block is the file');
+    const db = join(dir, 'dispatching.sqlite');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', file],
+        { cwd: join(REPO, 'examples/app'), env: { ...process.env, JOBS_DATABASE_URL: `sqlite:${db}`, JOBS_WAKE: '0' }, timeout: 30_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      ),
+    );
+    assert.equal(stdout, 'Dispatched 1, then 3 and 4\n');
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      const rows = sqlite
+        .prepare<[], { id: number; queue: string; payload: string; later: number }>(
+          'SELECT id, queue, payload, scheduled_at - created_at AS later FROM jobs ORDER BY id',
+        )
+        .all();
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.queue, JSON.parse(r.payload).to]),
+        [
+          [1, 'emails', 'bob@example.com'],
+          [2, 'urgent', 'ann@example.com'],
+          [3, 'emails', 'a@example.com'],
+          [4, 'emails', 'b@example.com'],
+        ],
+      );
+      assert.equal(rows[1]!.later, 3_600_000, 'the second is delayed by an hour');
+    } finally {
+      sqlite.close();
+    }
+  });
+});
