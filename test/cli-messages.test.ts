@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { JobStore, NewJob } from '../src/stores/store.ts';
 import { BIN, killAll } from './helpers/cli.ts';
-import { JOBS_DIR, newJob } from './helpers/e2e.ts';
+import { JOBS_DIR } from './helpers/e2e.ts';
 import { createOpsApp, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const SQLITE = STORE_FACTORIES.find((f) => f.kind === 'sqlite')!;
 
@@ -39,7 +40,7 @@ describe('cli: warnings and messages (SQLite)', () => {
   after(async () => app?.cleanup());
 
   test('pause of a queue no job and no runtime knows warns (a typo?), and pauses it all the same', { timeout: 45_000 }, async () => {
-    await store.producer.enqueue({ jobs: [newJob('Ok', {}, { queue: 'has-jobs' })] });
+    await store.producer.enqueue({ jobs: [jobRow({ handler: 'Ok', queue: 'has-jobs' })] });
     await store.registry.registerRuntime({ runtime: { id: 'msg-test-runtime', host: 'elsewhere', pid: 1, queues: ['listed'], threads: 1 } });
     const [typo, withJobs, listed] = await Promise.all([cli(['pause', 'newslettr']), cli(['pause', 'has-jobs']), cli(['pause', 'listed'])]);
     assert.equal(typo!.code, 0, typo!.stderr);
@@ -71,8 +72,11 @@ describe('cli: warnings and messages (SQLite)', () => {
 
   test('stdout and stderr in one file: lines in timestamp order; a retry due at once says "retrying now"', { timeout: 60_000 }, async () => {
     // onSuccess of Hooks throws (no such directory): a WARN line stamped just before its ✔ line.
-    const hooks = (n: number): NewJob => newJob('Hooks', { file: join(app.dir, 'missing', `h${n}`), fail: false }, { queue: 'order' });
-    const jobs = [...Array.from({ length: 20 }, (_, n) => hooks(n)), newJob('Throws', { message: 'again' }, { queue: 'order', maxAttempts: 2 })];
+    const hooks = (n: number): NewJob => jobRow({ handler: 'Hooks', payload: { file: join(app.dir, 'missing', `h${n}`), fail: false }, queue: 'order' });
+    const jobs = [
+      ...Array.from({ length: 20 }, (_, n) => hooks(n)),
+      jobRow({ handler: 'Throws', payload: { message: 'again' }, queue: 'order', maxAttempts: 2 }),
+    ];
     const ids = await store.producer.enqueue({ jobs });
     const logFile = join(app.dir, 'worker.log');
     const fd = openSync(logFile, 'w');

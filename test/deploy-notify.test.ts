@@ -114,11 +114,19 @@ describe('systemd notifications', () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      const n = new SystemdNotifier({ socket: socketPath, watchdogUsec: 1_000_000 }, undefined, join(dir, 'no-such-systemd-notify'));
+      // The real spawn, with each attempt's failure seen here too: the test waits for the second
+      // attempt to have failed (its 'error' listeners, the notifier's included, have run).
+      let failedAttempts = 0;
+      const spawnSeen = (command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => {
+        const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+        child.once('error', () => failedAttempts++);
+        return child;
+      };
+      const n = new SystemdNotifier({ socket: socketPath, watchdogUsec: 1_000_000 }, spawnSeen, join(dir, 'no-such-systemd-notify'));
       n.notifyReady();
       await waitFor('the error', () => writes.length > 0, 5_000);
       n.notifyWatchdog();
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor('the second attempt to fail', () => failedAttempts === 2, 5_000);
     } finally {
       process.stderr.write = original;
     }

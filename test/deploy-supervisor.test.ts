@@ -9,8 +9,10 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli } from './helpers/cli.ts';
-import { createApp, JOBS_DIR, lines, newJob, PLAIN_LINE, type E2eApp } from './helpers/e2e.ts';
-import { sleep, waitFor } from './helpers/wait.ts';
+import { createApp, JOBS_DIR, lines, PLAIN_LINE, type E2eApp } from './helpers/e2e.ts';
+import { readTrace } from './helpers/reliability.ts';
+import { waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const NAME = 'jr-test';
 const PROCESS = `${NAME}:${NAME}_00`;
@@ -134,7 +136,7 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
     assert.equal(readlinkSync(`/proc/${firstPid}/cwd`), appDir);
     assert.match(log(), /started: store \S+ \(JOBS_DATABASE_URL\), queues all, 2 thread\(s\)/);
 
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => newJob('Records', { file: records, n })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n } })) });
     await waitFor('20 jobs processed', async () => (await app.count()) === 0, 20_000, 50);
     assert.deepEqual(
       [...recordedIds()].sort((a, b) => a - b),
@@ -144,8 +146,10 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
 
   test('SIGKILLed mid-work, it is restarted and the remaining jobs complete', async () => {
     // Sleeps keep both threads busy while the Records wait behind them.
-    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => newJob('Sleeps', { ms: 1500 })) });
-    const recs = await app.store.producer.enqueue({ jobs: Array.from({ length: 100 }, (_, n) => newJob('Records', { file: records, n })) });
+    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => jobRow({ handler: 'Sleeps', payload: { ms: 1500 } })) });
+    const recs = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 100 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n } })),
+    });
     await waitFor('jobs running', async () => (await app.count(`status = 'processing'`)) > 0, 10_000, 20);
     process.kill(firstPid, 'SIGKILL');
 
@@ -184,9 +188,11 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
 
   test('supervisorctl stop stops it gracefully: running jobs finish, the others are given back, nothing is lost', async () => {
     const pid = runtimePid();
-    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('Sleeps', { ms: 2000 })) });
-    await waitFor('two jobs running', async () => (await app.count(`status = 'processing'`)) >= 2, 10_000, 20);
-    await sleep(200); // both threads have started theirs
+    const trace = join(app.dir, 'stop-trace.txt');
+    const slow = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 6 }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 2000, traceStart: true } })),
+    });
+    await waitFor('two jobs running in their threads', () => readTrace(trace).filter((l) => l.kind === 'start').length >= 2, 10_000, 20);
     const t0 = Date.now();
     const stop = ctl('stop', PROCESS);
     const stopMs = Date.now() - t0;
@@ -200,10 +206,10 @@ describe('a real supervisord runs the installed program', { timeout: 85_000 }, (
     // Nothing left claimed; each job either finished (row gone, ✔ line) or is waiting again, its attempt not charged.
     assert.equal(await app.count(`status = 'processing'`), 0);
     const ok = new Set(parseJobLines(log()).ok);
-    const finished = sleeps.filter((id) => ok.has(id));
+    const finished = slow.filter((id) => ok.has(id));
     assert.ok(finished.length >= 2, `the running jobs finished (${finished.length})`);
-    assert.equal(await app.count(), sleeps.length - finished.length);
-    assert.equal(await app.count(`status = 'new' AND attempts = 0`), sleeps.length - finished.length);
+    assert.equal(await app.count(), slow.length - finished.length);
+    assert.equal(await app.count(`status = 'new' AND attempts = 0`), slow.length - finished.length);
     assert.match(log(), /SIGTERM received: stopping/);
     assert.match(log(), /jobs-runtime stopped: \d+ completed, 0 failed, 0 retried, \d+ given back/);
 

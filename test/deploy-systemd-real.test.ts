@@ -11,9 +11,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseJobLines } from './helpers/cli.ts';
-import { createApp, JOBS_DIR, lines, newJob, type E2eApp } from './helpers/e2e.ts';
+import { createApp, JOBS_DIR, lines, type E2eApp } from './helpers/e2e.ts';
 import { Container, nspawnRoot } from './helpers/nspawn.ts';
 import { waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const CHECKOUT = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
 // Inside the container the checkout and node sit where the unit's sandbox hides nothing
@@ -117,7 +118,7 @@ describe('a real systemd runs the generated unit', { timeout: 280_000 }, () => {
   });
 
   test('jobs dispatched from the host are run by the unit', async () => {
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => newJob('Records', { file: records, n })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n } })) });
     await waitFor('20 jobs done', async () => (await app.count()) === 0, 20_000, 50);
     assert.deepEqual(
       [...new Set(recordedIds())].sort((a, b) => a - b),
@@ -126,8 +127,10 @@ describe('a real systemd runs the generated unit', { timeout: 280_000 }, () => {
   });
 
   test('kill -9 of the main pid: restarted by systemd, the jobs recovered, nothing lost', async () => {
-    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => newJob('Sleeps', { ms: 1500 })) });
-    const recs = await app.store.producer.enqueue({ jobs: Array.from({ length: 100 }, (_, n) => newJob('Records', { file: records, n })) });
+    const sleeps = await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => jobRow({ handler: 'Sleeps', payload: { ms: 1500 } })) });
+    const recs = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 100 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n } })),
+    });
     await waitFor('jobs running', async () => (await app.count(`status = 'processing'`)) > 0, 10_000, 20);
     const t0 = Date.now();
     c.ok(['kill', '-9', String(pid)]);
@@ -148,13 +151,13 @@ describe('a real systemd runs the generated unit', { timeout: 280_000 }, () => {
   test('systemctl reload (SIGHUP) reopens worker.log after logrotate moved it', async () => {
     renameSync(workerLog, `${workerLog}.1`);
     c.ok(['systemctl', 'reload', UNIT]);
-    const [id] = await app.store.producer.enqueue({ jobs: [newJob('Records', { file: records, n: 'after-reload' })] });
+    const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Records', payload: { file: records, n: 'after-reload' } })] });
     await waitFor('a new worker.log with the next job', () => log().includes(`✔ Job processed successfully: ${id} `), 10_000, 50);
     assert.equal(Number(c.show(UNIT, 'MainPID').MainPID), pid, 'reloaded, not restarted');
   });
 
   test('systemctl stop with jobs running: exit 0 within the grace, the unstarted ones given back uncharged', async () => {
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('Sleeps', { ms: 2000 })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => jobRow({ handler: 'Sleeps', payload: { ms: 2000 } })) });
     await waitFor('two jobs running', async () => (await app.count(`status = 'processing'`)) >= 2, 10_000, 20);
     const t0 = Date.now();
     const stop = c.run(['systemctl', 'stop', UNIT]);
@@ -212,7 +215,9 @@ describe('a real systemd runs the generated unit', { timeout: 280_000 }, () => {
     c.ok(['systemctl', 'restart', UNIT]);
     pid = await running(UNIT, 10_000);
     const before = Number(c.show(UNIT, 'NRestarts').NRestarts);
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 12 }, (_, n) => newJob('Records', { file: records, n: `max-${n}` })) });
+    const ids = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 12 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n: `max-${n}` } })),
+    });
     // 5, then 5 after a restart, then 2 after another: RestartSec=5s each time.
     await waitFor('the 12 jobs done over three runs', async () => (await app.count()) === 0, 40_000, 100);
     const ran = new Set(recordedIds());
@@ -235,10 +240,10 @@ describe('a real systemd runs the generated unit', { timeout: 280_000 }, () => {
     const p2 = await running('jr-sdq@q2.service', 10_000);
     assert.notEqual(p1, p2);
     const q1 = await app.store.producer.enqueue({
-      jobs: Array.from({ length: 5 }, (_, n) => newJob('Records', { file: records, n: `q1-${n}` }, { queue: 'q1' })),
+      jobs: Array.from({ length: 5 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n: `q1-${n}` }, queue: 'q1' })),
     });
     const q2 = await app.store.producer.enqueue({
-      jobs: Array.from({ length: 5 }, (_, n) => newJob('Records', { file: records, n: `q2-${n}` }, { queue: 'q2' })),
+      jobs: Array.from({ length: 5 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n: `q2-${n}` }, queue: 'q2' })),
     });
     await waitFor('both queues done', async () => (await app.count()) === 0, 20_000, 50);
     // Records writes "<id> <attempt> <runtime id> …"; a runtime id is host:pid:boot.

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { killAll, parseJobLines, startCli, type CliResult, type RunningCli } from './helpers/cli.ts';
-import { ALL_STORE_KINDS, bounded, createApp, newJob, STORE_KINDS, type E2eApp } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, bounded, createApp, STORE_KINDS, type E2eApp } from './helpers/e2e.ts';
 import { waitFor } from './helpers/wait.ts';
 import type { JobRecord } from '../src/stores/store.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
 
@@ -33,7 +34,12 @@ for (const kind of STORE_KINDS) {
         // The store API checks nothing about handler or payload: these go in as given.
         const over = { maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 };
         [ids.nope, ids.badImport, ids.noRun, ids.badJson] = (await app.store.producer.enqueue({
-          jobs: [newJob('Nope', {}, over), newJob('BadImport', {}, over), newJob('NoRun', {}, over), newJob('Ok', '{not json', over)],
+          jobs: [
+            jobRow({ handler: 'Nope', ...over }),
+            jobRow({ handler: 'BadImport', ...over }),
+            jobRow({ handler: 'NoRun', ...over }),
+            jobRow({ handler: 'Ok', payload: '{not json', ...over }),
+          ],
         })) as [number, number, number, number];
         // A handler that points outside the jobs directory, written with SQL.
         ids.evil = await app.rawInsert({ handler: '../evil', payload: '{}', maxAttempts: MAX_ATTEMPTS, retryAfterMs: 0 });
@@ -50,7 +56,7 @@ for (const kind of STORE_KINDS) {
           throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
         });
         // ...then a good job dispatched afterwards still runs on the same runtime.
-        [ids.following] = (await app.store.producer.enqueue({ jobs: [newJob('Ok', { after: 'bad rows' })] })) as [number];
+        [ids.following] = (await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Ok', payload: { after: 'bad rows' } })] })) as [number];
         await waitFor('the following Ok job to be processed', () => parseJobLines(runtime.stdout()).ok.includes(ids.following), 15_000).catch((e: Error) => {
           throw new Error(`${e.message}\nstdout: ${runtime.stdout()}\nstderr: ${runtime.stderr()}`);
         });
@@ -143,7 +149,7 @@ for (const kind of ALL_STORE_KINDS) {
     });
 
     test('300 jobs throwing 200,000 characters each: all failed and stored, their errors cut', { timeout: 90_000 }, async () => {
-      const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('ThrowsLong', { chars: 200_000 })) });
+      const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => jobRow({ handler: 'ThrowsLong', payload: { chars: 200_000 } })) });
       const rt = startCli(['start', '--procs', '2', '--stop-when-empty', ...app.storeArgs], { cwd: app.dir, timeoutMs: 80_000 });
       const r = await rt.done;
       assert.equal(r.code, 0, r.stderr.slice(-2000));

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { killAll, parseJobLines, startCli } from './helpers/cli.ts';
-import { createApp, JOBS_DIR, lines, newJob } from './helpers/e2e.ts';
+import { createApp, JOBS_DIR, lines } from './helpers/e2e.ts';
 import { FreezableProxy } from './helpers/freezable-proxy.ts';
-import { claimsById } from './helpers/stores.ts';
+import { claimsById, jobRow } from './helpers/job-rows.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(killAll);
@@ -35,7 +35,9 @@ for (const kind of ['mysql', 'redis'] as const) {
             return 0;
           }
         };
-        const ids = await app.store.producer.enqueue({ jobs: [1, 2].map(() => newJob('Traced', { file, ms: 2000, traceStart: true }, { maxAttempts: 3 })) });
+        const ids = await app.store.producer.enqueue({
+          jobs: [1, 2].map(() => jobRow({ handler: 'Traced', payload: { file, ms: 2000, traceStart: true }, maxAttempts: 3 })),
+        });
         const rt = startCli(
           [
             'start',

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { killAll, parseJobLines, startCli } from './helpers/cli.ts';
-import { ALL_STORE_KINDS, createApp, lines, newJob } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, createApp, lines } from './helpers/e2e.ts';
+import { jobRow } from './helpers/job-rows.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(killAll);
@@ -25,7 +26,7 @@ for (const kind of ALL_STORE_KINDS) {
             return [];
           }
         };
-        const [id] = await app.store.producer.enqueue({ jobs: [newJob('Traced', { file, ms: 1500, traceStart: true }, { maxAttempts: 3 })] });
+        const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Traced', payload: { file, ms: 1500, traceStart: true }, maxAttempts: 3 })] });
         const rt = startCli(['start', ...app.storeArgs, '--procs', '2', '--sleep', '0.05', '--stop-when-empty'], { cwd: app.dir, timeoutMs: 60_000 });
         await waitFor('the first run to start', () => trace().some(([what, job]) => what === 'start' && Number(job) === id), 20_000);
         // Its peers give it up for dead: the job goes back, and the same runtime claims it again.

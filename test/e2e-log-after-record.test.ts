@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { killAll, startCli } from './helpers/cli.ts';
-import { createApp, newJob, type E2eApp } from './helpers/e2e.ts';
+import { createApp, type E2eApp } from './helpers/e2e.ts';
+import { jobRow } from './helpers/job-rows.ts';
 import { waitFor } from './helpers/wait.ts';
 
 describe('the ✔ line tells the truth (MySQL)', () => {
@@ -19,7 +20,7 @@ describe('the ✔ line tells the truth (MySQL)', () => {
   });
 
   test('no ✔ line while the result is not recorded; the line comes once it is, and the row is gone then', async () => {
-    const [id] = await app.store.producer.enqueue({ jobs: [newJob('Sleeps', { ms: 800 })] });
+    const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Sleeps', payload: { ms: 800 } })] });
     const rt = startCli(['start', ...app.storeArgs, '--procs', '1', '--sleep', '0.05'], { cwd: app.dir, timeoutMs: 60_000 });
     const lockConn = await mysql.createConnection(app.url);
     try {

@@ -5,12 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { killAll, parseJobLines, runCli, startCli } from './helpers/cli.ts';
-import { ANSI_ESCAPE, assertHas, assertHasNot, bounded, createApp, lines, newJob, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { ANSI_ESCAPE, assertHas, assertHasNot, createApp, lines, PLAIN_LINE, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
 import { readTrace } from './helpers/reliability.ts';
 import Ok from './fixtures/jobs/Ok.ts';
 import Throws from './fixtures/jobs/Throws.ts';
 import FailsPermanently from './fixtures/jobs/FailsPermanently.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
 
@@ -141,17 +142,14 @@ describe('e2e start options: sqlite', () => {
       const rt = startCli(['start', '--procs', '2', '--grace', '10', '--sleep', '100ms', ...app.storeArgs], { cwd: app.dir, timeoutMs: 40_000 });
       // Warm up both threads first: a job still queued for a thread that is starting up is
       // "not started" and rightly given back; here the two Sleeps jobs must really be running.
-      const warm = await app.store.producer.enqueue({ jobs: [newJob('Ok'), newJob('Ok')] });
+      const warm = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Ok' }), jobRow({ handler: 'Ok' })] });
       await waitFor('the warm-up jobs to complete', () => warm.every((id) => parseJobLines(rt.stdout()).ok.includes(id)), 20_000);
-      await sleep(500);
 
-      const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, (_, n) => newJob('Sleeps', { ms: 1500, n })) });
-      await waitFor(
-        "two Sleeps jobs to be claimed ('processing')",
-        async () => (await bounded(app.count("status = 'processing'"), 5_000, 'count')) >= 2,
-        15_000,
-      );
-      await sleep(300); // in their threads by now
+      const trace = join(app.dir, 'trace.txt');
+      const ids = await app.store.producer.enqueue({
+        jobs: Array.from({ length: 6 }, (_, n) => jobRow({ handler: 'Traced', payload: { file: trace, ms: 1500, traceStart: true, n } })),
+      });
+      await waitFor('two of the 1.5 s jobs to be running in their threads', () => readTrace(trace).filter((l) => l.kind === 'start').length >= 2, 15_000);
       const claimed = (await Promise.all(ids.map((id) => app.store.admin.getJob({ id })))).filter((r) => r?.status === 'processing').map((r) => r!.id);
       const t0 = Date.now();
       rt.child.kill('SIGTERM');
@@ -202,9 +200,9 @@ describe('e2e start options: sqlite', () => {
       await waitFor('the runtime to start', () => rt.stdout().includes(' started: '), 20_000);
       const enqueuedAt = new Map<number, number>();
       for (let n = 0; n < 40; n++) {
-        const [id] = await app.store.producer.enqueue({ jobs: [newJob('Traced', { file: trace, traceStart: true, n })] });
+        const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Traced', payload: { file: trace, traceStart: true, n } })] });
         enqueuedAt.set(id!, Date.now());
-        await sleep(100);
+        await sleep(100); // the scenario: jobs keep arriving, ten a second (the waits are measured from the trace)
       }
       await waitFor('every job to start', () => readTrace(trace).filter((l) => l.kind === 'start').length === 40, 20_000);
       const starts = readTrace(trace).filter((l) => l.kind === 'start');
@@ -226,14 +224,16 @@ describe('e2e start options: sqlite', () => {
     await withApp('sqlite', 'opt_long_durations', async (app) => {
       const trace = join(app.dir, 'trace.txt');
       const LONG = ['--max-time', '30d', '--grace', '30d', '--sleep', '30d', '--prune-every', '30d', '--timeout', '30d'];
-      await app.store.producer.enqueue({ jobs: [...Array.from({ length: 3 }, () => newJob('Ok')), newJob('Traced', { file: trace, ms: 300 })] });
+      await app.store.producer.enqueue({
+        jobs: [...Array.from({ length: 3 }, () => jobRow({ handler: 'Ok' })), jobRow({ handler: 'Traced', payload: { file: trace, ms: 300 } })],
+      });
       const drained = await runCli(['start', '--procs', '2', '--stop-when-empty', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       assert.equal(drained.code, 0, `--max-time 30d did not end the run early: ${drained.stderr}`);
       assert.match(drained.stdout, /jobs-runtime stopped: 4 completed, 0 failed/);
       assertHasNot(drained.stderr, /TimeoutOverflowWarning/, 'no timer overflowed');
 
       // --grace 30d: a job running at SIGTERM is given its time, not stopped after 1 ms.
-      const [slow] = await app.store.producer.enqueue({ jobs: [newJob('Traced', { file: trace, ms: 1500, traceStart: true })] });
+      const [slow] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Traced', payload: { file: trace, ms: 1500, traceStart: true } })] });
       const rt = startCli(['start', '--procs', '1', ...LONG, ...app.storeArgs], { cwd: app.dir, timeoutMs: 30_000 });
       await waitFor('the slow job to start', () => readTrace(trace).some((l) => l.kind === 'start' && l.id === slow), 20_000);
       rt.child.kill('SIGTERM');

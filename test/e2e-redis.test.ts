@@ -8,8 +8,9 @@ import { after, before, test } from 'node:test';
 import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, parseJobLines, runCli } from './helpers/cli.ts';
-import { JOBS_DIR, newJob } from './helpers/e2e.ts';
+import { JOBS_DIR } from './helpers/e2e.ts';
 import { createRedisPrefix, type TestRedis } from './helpers/redis.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 let redis: TestRedis;
 let store: JobStore;
@@ -27,10 +28,12 @@ after(async () => {
 });
 
 test('start --procs 4 --stop-when-empty on Redis: every job runs, retries and fails as on MySQL', { timeout: 90_000 }, async () => {
-  const ok = await store.producer.enqueue({ jobs: Array.from({ length: 100 }, (_, i) => newJob('Ok', { i })) });
-  const throws = await store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Throws', { message: 'boom' }, { maxAttempts: 2 })) });
-  const permanent = await store.producer.enqueue({ jobs: [newJob('FailsPermanently', {}, { maxAttempts: 5 })] });
-  const delayed = await store.producer.enqueue({ jobs: [newJob('Ok', {}, { delayMs: 3_600_000 })] });
+  const ok = await store.producer.enqueue({ jobs: Array.from({ length: 100 }, (_, i) => jobRow({ handler: 'Ok', payload: { i } })) });
+  const throws = await store.producer.enqueue({
+    jobs: Array.from({ length: 3 }, () => jobRow({ handler: 'Throws', payload: { message: 'boom' }, maxAttempts: 2 })),
+  });
+  const permanent = await store.producer.enqueue({ jobs: [jobRow({ handler: 'FailsPermanently', maxAttempts: 5 })] });
+  const delayed = await store.producer.enqueue({ jobs: [jobRow({ handler: 'Ok', delayMs: 3_600_000 })] });
   const cli = await runCli(['start', '--procs', '4', '--stop-when-empty', '--jobs-dir', JOBS_DIR], {
     cwd: dir,
     env: { JOBS_DATABASE_URL: redis.url },

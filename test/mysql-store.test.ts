@@ -12,6 +12,7 @@ import type { JobStore } from '../src/stores/store.ts';
 import { createMysqlDatabase, type TestDatabase } from './helpers/mysql.ts';
 import { runCli } from './helpers/cli.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 // The seed's exact DDL (../shared/reference/lightpack-background-jobs.md).
 const SEED_DDL = `CREATE TABLE jobs (
@@ -77,7 +78,7 @@ describe('MySQL store', () => {
     const [claimed] = await store.queue.claim({ owner: 'o', queues: ['emails'], limit: 5 });
     assert.equal(claimed?.id, 1);
     const [id] = await store.producer.enqueue({
-      jobs: [{ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+      jobs: [jobRow({ handler: 'SendMail', queue: 'emails', payload: '{"s":"📧 ✔"}' })],
     });
     assert.equal((await store.admin.getJob({ id: id! }))!.payload, '{"s":"📧 ✔"}');
     const [col] = await db.query<Array<{ COLUMN_TYPE: string }>>(
@@ -163,8 +164,7 @@ describe('MySQL store', () => {
     await db.query('DROP TABLE IF EXISTS jobs');
     await store.admin.migrate({});
     // 30k rows in other statuses and 10k delayed, then 500 due: a claim of 100 must read ~100.
-    const filler = (n: number, delayMs = 0) =>
-      Array.from({ length: n }, () => ({ handler: 'Ok', queue: 'default', payload: '{}', delayMs, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }));
+    const filler = (n: number, delayMs = 0) => Array.from({ length: n }, () => jobRow({ delayMs }));
     await store.producer.enqueue({ jobs: filler(30_000) });
     await db.query("UPDATE jobs SET status = 'failed'");
     await store.producer.enqueue({ jobs: filler(10_000, 86_400_000) });
@@ -188,8 +188,9 @@ describe('MySQL store', () => {
     await store.admin.migrate({});
     const script = `
       import { openStore } from '${new URL('../src/stores/open-store.ts', import.meta.url).pathname}';
+      import { jobRow } from '${new URL('./helpers/job-rows.ts', import.meta.url).pathname}';
       const s = await openStore(process.env.URL);
-      const [id] = await s.producer.enqueue({ jobs: [{ handler: 'Ok', queue: 'tz', payload: '{}', delayMs: 3000, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }] });
+      const [id] = await s.producer.enqueue({ jobs: [jobRow({ queue: 'tz', delayMs: 3000 })] });
       console.log(id);
       await s.close();`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -231,7 +232,7 @@ describe('MySQL store: recovery races and the payload limit', () => {
     const runtime = { id: 'live1', host: 'h', pid: 1, queues: null, threads: 1 };
     await store.registry.registerRuntime({ runtime });
     const [id] = await store.producer.enqueue({
-      jobs: [{ handler: 'Ok', queue: 'default', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+      jobs: [jobRow()],
     });
     assert.deepEqual(
       (await store.queue.claim({ owner: 'live1', queues: null, limit: 1 })).map((j) => j.id),
@@ -275,7 +276,7 @@ describe('MySQL store: recovery races and the payload limit', () => {
     const payload = JSON.stringify('"'.repeat(Math.floor((max - 2) / 2)));
     assert.ok(Buffer.byteLength(payload) <= max && Buffer.byteLength(payload) > max - 4);
     const [id] = await store.producer.enqueue({
-      jobs: [{ handler: 'Ok', queue: 'big', payload, delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null }],
+      jobs: [jobRow({ queue: 'big', payload })],
     });
     assert.equal((await store.admin.getJob({ id: id! }))!.payload, payload);
   });

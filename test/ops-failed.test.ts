@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FailedPage, JobId, JobRecord } from '../src/stores/store.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { createOpsApp, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
+import { failJobs, jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
 
@@ -68,7 +69,7 @@ for (const factory of STORE_FACTORIES) {
     test('retry by id puts back exactly those jobs and says how many; --all narrows by queue and handler', async () => {
       const xs = await failJobs(app.store, 'rt-x', ['A', 'B', 'A', 'A']);
       const ys = await failJobs(app.store, 'rt-y', ['A', 'A']);
-      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('rt-waiting')] });
+      const [waiting] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'rt-waiting' })] });
       const byId = await app.cli(['retry', String(xs[0]), String(xs[1]), String(waiting)]);
       assert.equal(byId.code, 0, byId.stderr);
       assert.equal(byId.stdout, '✔ 2 failed jobs put back to run again (1 of the 3 ids given is not a failed job)\n');
@@ -94,7 +95,7 @@ for (const factory of STORE_FACTORIES) {
 
     test('forget deletes the failed jobs named, and only failed ones', async () => {
       const [f1, f2, f3] = await failJobs(app.store, 'fg', ['Ok', 'Ok', 'Ok']);
-      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('fg-waiting')] });
+      const [waiting] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'fg-waiting' })] });
       const res = await app.cli(['forget', String(f1), String(f3), String(waiting), '--json']);
       assert.equal(res.code, 0, res.stderr);
       assert.deepEqual(JSON.parse(res.stdout), { deleted: 2, requested: 3 });
@@ -106,7 +107,7 @@ for (const factory of STORE_FACTORIES) {
       await app.store.admin.deleteFailed({}); // earlier tests' failed jobs
       const olds = await failJobs(app.store, 'fl-a', ['Ok', 'Ok']);
       const [otherOld] = await failJobs(app.store, 'fl-b', ['Ok']);
-      await ageJobs(app, [...olds, otherOld!], 2 * 86_400_000, 'failed');
+      await app.backdate.jobs([...olds, otherOld!], 2 * 86_400_000, 'failed');
       const [fresh] = await failJobs(app.store, 'fl-a', ['Ok']);
 
       const refused = await app.cli(['flush', '--queue', 'fl-a']); // stdin is not a terminal here

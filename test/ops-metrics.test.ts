@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { killAll } from './helpers/cli.ts';
 import { freePort } from './helpers/free-port.ts';
-import { createOpsApp, exited, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
+import { createOpsApp, exited, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { parsePrometheusText, sampleValue } from './helpers/prometheus.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
 
@@ -31,11 +32,11 @@ for (const factory of STORE_FACTORIES) {
 
       // 30 successes; 4 jobs that fail both attempts (4 retried runs, 4 final failures);
       // 3 that fail for good at once (5 attempts allowed, a permanent error).
-      await app.store.producer.enqueue({ jobs: Array.from({ length: 30 }, (_, n) => newJob('m-ok', { payload: JSON.stringify({ n }) })) });
-      await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => newJob('m-bad', { handler: 'Throws', maxAttempts: 2 })) });
-      await app.store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('m-bad', { handler: 'FailsPermanently', maxAttempts: 5 })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 30 }, (_, n) => jobRow({ queue: 'm-ok', payload: JSON.stringify({ n }) })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 4 }, () => jobRow({ queue: 'm-bad', handler: 'Throws', maxAttempts: 2 })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => jobRow({ queue: 'm-bad', handler: 'FailsPermanently', maxAttempts: 5 })) });
       await app.store.admin.setQueuePaused({ queue: 'm-paused', paused: true });
-      await app.store.producer.enqueue({ jobs: [newJob('m-paused'), newJob('m-paused')] });
+      await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'm-paused' }), jobRow({ queue: 'm-paused' })] });
       await waitFor(
         'every job to finish',
         async () => {

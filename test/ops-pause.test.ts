@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { killAll } from './helpers/cli.ts';
-import { createOpsApp, exited, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
+import { createOpsApp, exited, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
 
@@ -30,8 +31,8 @@ for (const factory of STORE_FACTORIES) {
       const byName = app.start([...common, '--queue', 'p-held,p-live']);
       await Promise.all([waitForStart(everyQueue), waitForStart(byName)]);
 
-      const held = await app.store.producer.enqueue({ jobs: Array.from({ length: 10 }, () => newJob('p-held')) });
-      await app.store.producer.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('p-live')) });
+      const held = await app.store.producer.enqueue({ jobs: Array.from({ length: 10 }, () => jobRow({ queue: 'p-held' })) });
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 40 }, () => jobRow({ queue: 'p-live' })) });
       await waitFor('p-live to drain', async () => (await app.store.admin.counts({ queues: ['p-live'] })).length === 0, 30_000, 50);
       await sleep(600); // a few more polls of both runtimes
       for (const id of held) {

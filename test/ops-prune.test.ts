@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { JobId } from '../src/stores/store.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageJobs, completeJobs, createOpsApp, exited, failJobs, newJob, type OpsApp, waitForStart } from './helpers/ops.ts';
+import { createOpsApp, exited, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
+import { completeJobs, failJobs, jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
 
@@ -31,10 +32,10 @@ for (const factory of STORE_FACTORIES) {
     test('prune deletes completed and failed rows past their retention, nothing younger', async () => {
       const completed = await completeJobs(app.store, 'pr', 4, true);
       const failed = await failJobs(app.store, 'pr', ['Ok', 'Ok', 'Ok']);
-      const [waiting] = await app.store.producer.enqueue({ jobs: [newJob('pr', { delayMs: 0 })] });
-      await ageJobs(app, completed.slice(0, 2), 2 * DAY, 'completed');
-      await ageJobs(app, failed.slice(0, 1), 40 * DAY, 'failed');
-      await ageJobs(app, failed.slice(1, 2), 29 * DAY, 'failed');
+      const [waiting] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'pr', delayMs: 0 })] });
+      await app.backdate.jobs(completed.slice(0, 2), 2 * DAY, 'completed');
+      await app.backdate.jobs(failed.slice(0, 1), 40 * DAY, 'failed');
+      await app.backdate.jobs(failed.slice(1, 2), 29 * DAY, 'failed');
 
       const r = await app.cli(['prune', '--keep-completed', '1d', '--keep-failed', '30d', '--json']);
       assert.equal(r.code, 0, r.stderr);
@@ -57,7 +58,7 @@ for (const factory of STORE_FACTORIES) {
     // Option parsing and the config file do not depend on the store: one store is enough.
     if (factory.kind === 'sqlite')
       test('retention from the bare flag (for ever) and from jobs.config.json', async () => {
-        const [id] = await app.store.producer.enqueue({ jobs: [newJob('kc')] });
+        const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'kc' })] });
         const bare = await app.cli(['start', '--keep-completed', '--stop-when-empty', '--queue', 'kc', '--procs', '1']);
         assert.equal(bare.code, 0, bare.stderr);
         assert.match(bare.stdout, /Keeping completed jobs for ever and failed jobs for ever/);
@@ -97,16 +98,16 @@ for (const factory of STORE_FACTORIES) {
       await Promise.all([waitForStart(a), waitForStart(b)]);
       assert.match(a.stdout(), /Keeping completed jobs for 1d and failed jobs for 30d \(one runtime at a time prunes, every 1\.0 s\)/);
 
-      const oks = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => newJob('rt')) });
-      const bad = await app.store.producer.enqueue({ jobs: Array.from({ length: 2 }, () => newJob('rt', { handler: 'FailsPermanently' })) });
+      const oks = await app.store.producer.enqueue({ jobs: Array.from({ length: 6 }, () => jobRow({ queue: 'rt' })) });
+      const bad = await app.store.producer.enqueue({ jobs: Array.from({ length: 2 }, () => jobRow({ queue: 'rt', handler: 'FailsPermanently' })) });
       await waitFor(
         'every job to finish',
         async () => (await statuses([...oks, ...bad])).join() === 'completed,completed,completed,completed,completed,completed,failed,failed',
         30_000,
         50,
       );
-      await ageJobs(app, oks.slice(0, 4), 2 * DAY, 'completed');
-      await ageJobs(app, bad.slice(0, 1), 31 * DAY, 'failed');
+      await app.backdate.jobs(oks.slice(0, 4), 2 * DAY, 'completed');
+      await app.backdate.jobs(bad.slice(0, 1), 31 * DAY, 'failed');
       await waitFor('the pruner to delete the old rows', async () => (await statuses([...oks.slice(0, 4), bad[0]!])).every((s) => s === 'gone'), 15_000, 100);
       assert.deepEqual(await statuses([...oks.slice(4), bad[1]!]), ['completed', 'completed', 'failed'], 'rows inside their retention stay');
 
@@ -118,7 +119,7 @@ for (const factory of STORE_FACTORIES) {
       holder.child.kill('SIGTERM');
       const rHolder = await exited(holder, 20_000);
       assert.equal(rHolder.code, 0, rHolder.stderr);
-      await ageJobs(app, oks.slice(4), 2 * DAY, 'completed');
+      await app.backdate.jobs(oks.slice(4), 2 * DAY, 'completed');
       const handedOver = Date.now();
       await waitFor('the other runtime to prune', async () => (await statuses(oks.slice(4))).every((s) => s === 'gone'), 5_000, 100);
       const handoverMs = Date.now() - handedOver;

@@ -6,9 +6,10 @@ import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { StatusSnapshot } from '../src/cli/status-screen.ts';
 import { killAll } from './helpers/cli.ts';
-import { ageHeartbeat, completeJobs, createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { createOpsApp, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
+import { completeJobs, failJobs, jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
 
@@ -27,7 +28,11 @@ for (const factory of STORE_FACTORIES) {
       const { store } = app;
       // Waiting and delayed on a queue that is then paused.
       await store.producer.enqueue({
-        jobs: [...Array.from({ length: 4 }, () => newJob('st-wait')), newJob('st-wait', { delayMs: 3_600_000 }), newJob('st-wait', { delayMs: 3_600_000 })],
+        jobs: [
+          ...Array.from({ length: 4 }, () => jobRow({ queue: 'st-wait' })),
+          jobRow({ queue: 'st-wait', delayMs: 3_600_000 }),
+          jobRow({ queue: 'st-wait', delayMs: 3_600_000 }),
+        ],
       });
       const paused = await app.cli(['pause', 'st-wait']);
       assert.equal(paused.code, 0, paused.stderr);
@@ -35,7 +40,7 @@ for (const factory of STORE_FACTORIES) {
       await failJobs(store, 'st-fail', ['Ok', 'Ok', 'mail/Send']);
       await completeJobs(store, 'st-done', 5);
       // Running: a real runtime that takes only st-run, its 6 slots (2 threads × 3) busy with 7 long jobs.
-      await store.producer.enqueue({ jobs: Array.from({ length: 7 }, () => newJob('st-run', { handler: 'Sleeps', payload: '{"ms":20000}' })) });
+      await store.producer.enqueue({ jobs: Array.from({ length: 7 }, () => jobRow({ queue: 'st-run', handler: 'Sleeps', payload: '{"ms":20000}' })) });
       const runtime = app.start([
         'start',
         '--queue',
@@ -53,7 +58,7 @@ for (const factory of STORE_FACTORIES) {
       ]);
       // A runtime that stopped beating long ago and that nobody recovered yet.
       await store.registry.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
-      await ageHeartbeat(app, 'ghost-1', 45_000);
+      await app.backdate.heartbeat('ghost-1', 45_000);
       await waitFor(
         'the runtime to report 6 busy slots',
         async () => (await store.registry.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 6),

@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { BIN } from './helpers/cli.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
-import { createOpsApp, failJobs, newJob, row, type OpsApp } from './helpers/ops.ts';
+import { createOpsApp, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
+import { failJobs, jobRow } from './helpers/job-rows.ts';
 
 // A tmux server of our own (its own socket): nothing else on the machine is touched.
 const SOCKET = `jr-ops-watch-${process.pid}`;
@@ -37,7 +38,9 @@ describe('in a terminal (tmux)', () => {
   }
 
   test('status --watch redraws one screen in place, and q or Ctrl-C quits', async () => {
-    await app.store.producer.enqueue({ jobs: [newJob('w-a'), newJob('w-a'), newJob('w-a'), newJob('w-b', { delayMs: 3_600_000 })] });
+    await app.store.producer.enqueue({
+      jobs: [jobRow({ queue: 'w-a' }), jobRow({ queue: 'w-a' }), jobRow({ queue: 'w-a' }), jobRow({ queue: 'w-b', delayMs: 3_600_000 })],
+    });
     open('watch', ['status', '--watch', '--interval', '0.3']);
     const first = await waitFor(
       'the first screen',
@@ -55,7 +58,7 @@ describe('in a terminal (tmux)', () => {
     assert.match(first, /^Every 0\.3s · q or Ctrl-C quits$/m);
 
     // The store changes: the next frames show it, drawn over the old one.
-    await app.store.producer.enqueue({ jobs: [newJob('w-a'), newJob('w-a')] });
+    await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'w-a' }), jobRow({ queue: 'w-a' })] });
     await app.store.admin.setQueuePaused({ queue: 'w-b', paused: true });
     await failJobs(app.store, 'w-c', ['Ok']);
     const later = await waitFor(

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
 import { ALL_STORE_KINDS, createApp, type E2eApp } from './helpers/e2e.ts';
-import { job } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(killAll);
@@ -31,7 +31,7 @@ async function stop(rts: RunningCli[]): Promise<void> {
 
 /** Enqueues `n` jobs on `queue` and claims them as `owner`, which is not registered. */
 async function orphans(app: E2eApp, queue: string, n: number, owner = 'ghost'): Promise<number[]> {
-  const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: n }, () => job({ queue })) });
+  const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: n }, () => jobRow({ queue })) });
   assert.equal((await app.store.queue.claim({ owner, queues: [queue], limit: n })).length, n);
   return ids;
 }

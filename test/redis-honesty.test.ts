@@ -11,7 +11,7 @@ import { openStore } from '../src/stores/open-store.ts';
 import { killAll, runCli, startCli } from './helpers/cli.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
 import { startRedis, stopRedis, type PrivateRedis } from './helpers/private-redis.ts';
-import { job } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const PERSISTS_NOTHING =
@@ -49,7 +49,7 @@ describe('Redis honesty', () => {
     let redis = await startRedis(mkdtempSync(join(dir, 'restart-')));
     servers.push(redis);
     const store = await openStore(url(redis));
-    const ids = await store.producer.enqueue({ jobs: [1, 2].map(() => job({ handler: 'Sleeps', payload: '{"ms":30000}' })) });
+    const ids = await store.producer.enqueue({ jobs: [1, 2].map(() => jobRow({ handler: 'Sleeps', payload: '{"ms":30000}' })) });
     await store.close();
     const rt = startCli(['start', '--procs', '2', '--sleep', '0.2', '--grace', '1', '--jobs-dir', JOBS_DIR, '--database-url', url(redis)], {
       cwd: dir,

@@ -1,6 +1,6 @@
 // What only the Redis store has: key prefixes, per-owner claim records, an idle connection that
 // must not hold the process, and failing fast while Redis is down. The shared cases are in
-// store-conformance.test.ts.
+// test/conformance-*.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import type { ClaimedJob, JobStore } from '../src/stores/store.ts';
 import { createRedisPrefix, scanKeys, type TestRedis } from './helpers/redis.ts';
-import { claimsById, job } from './helpers/stores.ts';
+import { claimsById, jobRow } from './helpers/job-rows.ts';
 
 const REPO = new URL('..', import.meta.url);
 const numbers = (members: string[]) => members.map(Number).sort((a, b) => a - b);
@@ -32,9 +32,9 @@ describe('Redis store', () => {
 
   test('queue names no job refers to any more are forgotten when pruning, and come back with a new job', async () => {
     const queues = () => redis.client.smembers(`${redis.prefix}queues`);
-    const [done] = await store.producer.enqueue({ jobs: [job({ queue: 'forget-me' })] });
-    await store.producer.enqueue({ jobs: [job({ queue: 'keep-waiting' })] });
-    const [failing] = await store.producer.enqueue({ jobs: [job({ queue: 'keep-failed' })] });
+    const [done] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'forget-me' })] });
+    await store.producer.enqueue({ jobs: [jobRow({ queue: 'keep-waiting' })] });
+    const [failing] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'keep-failed' })] });
     const claimed: ClaimedJob[] = [];
     for (const q of ['forget-me', 'keep-failed']) {
       claimed.push(...(await store.queue.claim({ owner: 'r1', queues: [q], limit: 1 })));
@@ -56,7 +56,7 @@ describe('Redis store', () => {
     const left = await queues();
     assert.ok(!left.includes('forget-me'), `forgotten: ${left.join(', ')}`);
     assert.ok(left.includes('keep-waiting') && left.includes('keep-failed'), `kept: ${left.join(', ')}`);
-    await store.producer.enqueue({ jobs: [job({ queue: 'forget-me' })] });
+    await store.producer.enqueue({ jobs: [jobRow({ queue: 'forget-me' })] });
     assert.ok((await queues()).includes('forget-me'));
     assert.equal((await store.admin.counts({})).find((c) => c.queue === 'forget-me')?.waiting, 1);
   });
@@ -65,8 +65,8 @@ describe('Redis store', () => {
     const other = await createRedisPrefix('redis_store_other');
     const otherStore = await openStore(other.url);
     try {
-      const [mine] = await store.producer.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"a"}' })] });
-      const [theirs] = await otherStore.producer.enqueue({ jobs: [job({ queue: 'iso', payload: '{"app":"b"}' })] });
+      const [mine] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'iso', payload: '{"app":"a"}' })] });
+      const [theirs] = await otherStore.producer.enqueue({ jobs: [jobRow({ queue: 'iso', payload: '{"app":"b"}' })] });
       assert.equal((await store.admin.getJob({ id: mine! }))!.payload, '{"app":"a"}');
       assert.equal((await otherStore.admin.getJob({ id: theirs! }))!.payload, '{"app":"b"}');
       const claimed = await otherStore.queue.claim({ owner: 'b', queues: null, limit: 10 });
@@ -95,7 +95,7 @@ describe('Redis store', () => {
   });
 
   test('4 stores racing on 2,000 jobs: each claim is recorded under its owner, and nothing else is', async () => {
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => job({ queue: 'owners', payload: JSON.stringify({ i }) })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, i) => jobRow({ queue: 'owners', payload: JSON.stringify({ i }) })) });
     const claimers = await Promise.all([0, 1, 2, 3].map(() => openStore(redis.url)));
     try {
       const got = await Promise.all(
@@ -169,7 +169,7 @@ describe('Redis store', () => {
     const down = await openStore('redis://127.0.0.1:6390/0');
     try {
       for (const op of [
-        () => down.producer.enqueue({ jobs: [job()] }),
+        () => down.producer.enqueue({ jobs: [jobRow()] }),
         () => down.queue.claim({ owner: 'o', queues: null, limit: 1 }),
         () => down.admin.counts({}),
       ]) {
@@ -197,7 +197,7 @@ describe('Redis store', () => {
     const hung = await openStore(`redis://127.0.0.1:${port}/0`);
     try {
       const started = Date.now();
-      await assert.rejects(hung.producer.enqueue({ jobs: [job()] }), (e: Error) => {
+      await assert.rejects(hung.producer.enqueue({ jobs: [jobRow()] }), (e: Error) => {
         assert.ok(e instanceof StoreUnavailableError, `${e.name}: ${e.message}`);
         assert.match(e.message, /Cannot reach Redis/);
         return true;
@@ -214,7 +214,7 @@ describe('Redis store', () => {
   test('times come from Redis TIME: created_at is the server’s now, the due time is it plus the delay', async () => {
     const [sec, usec] = await redis.client.time();
     const serverNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-    const [id] = await store.producer.enqueue({ jobs: [job({ queue: 'clock', delayMs: 60_000 })] });
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'clock', delayMs: 60_000 })] });
     const row = (await store.admin.getJob({ id: id! }))!;
     assert.ok(Math.abs(row.createdAt.getTime() - serverNow) < 1_000);
     assert.equal(row.scheduledAt.getTime() - row.createdAt.getTime(), 60_000);

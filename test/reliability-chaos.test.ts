@@ -18,9 +18,10 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
-import { createApp, newJob, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { createApp, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
 
@@ -169,7 +170,9 @@ for (const kind of ['mysql', 'sqlite', 'redis'] as StoreKind[]) {
       sql = await openSql(app, trace);
       const payload = kind === 'mysql' ? { mysqlUrl: app.url, ms: 5, jitterMs: 10 } : { file: trace, ms: 5, jitterMs: 10 };
       for (let i = 0; i < JOBS; i += 5000) {
-        jobIds.push(...(await app.store.producer.enqueue({ jobs: Array.from({ length: Math.min(5000, JOBS - i) }, () => newJob('Traced', payload)) })));
+        jobIds.push(
+          ...(await app.store.producer.enqueue({ jobs: Array.from({ length: Math.min(5000, JOBS - i) }, () => jobRow({ handler: 'Traced', payload })) })),
+        );
       }
     });
 

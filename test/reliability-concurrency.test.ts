@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { killAll, startCli } from './helpers/cli.ts';
-import { createApp, newJob, type E2eApp } from './helpers/e2e.ts';
+import { createApp, type E2eApp } from './helpers/e2e.ts';
 import { countBy, exitWithin, readRecords, waitForBanner } from './helpers/reliability.ts';
 import { waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
 
@@ -32,7 +33,7 @@ describe('concurrency: mysql', () => {
 
   test('4 runtimes (--procs 2) on 2,000 jobs: every job runs exactly once, all done', async () => {
     const file = join(app.dir, 'records.txt');
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, n) => newJob('Records', { file, n })) });
+    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 2000 }, (_, n) => jobRow({ handler: 'Records', payload: { file, n } })) });
     const t0 = Date.now();
     const runtimes = Array.from({ length: 4 }, () =>
       startCli(['start', '--procs', '2', '--stop-when-empty', '--quiet', ...app.storeArgs], { cwd: app.dir, timeoutMs: 120_000 }),
@@ -68,8 +69,8 @@ describe('concurrency: mysql', () => {
     // transaction open in its thread until the connection is closed HOLD_MS later.
     const [holding, leaking] = (await app.store.producer.enqueue({
       jobs: [
-        newJob('HoldsLock', { url: app.url, row: 1, holdMs: HOLD_MS, wait: true, file }),
-        newJob('HoldsLock', { url: app.url, row: 2, holdMs: HOLD_MS, wait: false, file }),
+        jobRow({ handler: 'HoldsLock', payload: { url: app.url, row: 1, holdMs: HOLD_MS, wait: true, file } }),
+        jobRow({ handler: 'HoldsLock', payload: { url: app.url, row: 2, holdMs: HOLD_MS, wait: false, file } }),
       ],
     })) as [number, number];
     const rt = startCli(['start', '--procs', '3', ...app.storeArgs], { cwd: app.dir, timeoutMs: 90_000 });
@@ -88,7 +89,9 @@ describe('concurrency: mysql', () => {
     const lockedAt = Date.now();
 
     const records = join(app.dir, 'after-lock.txt');
-    const ids = await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Records', { file: records, n })) });
+    const ids = await app.store.producer.enqueue({
+      jobs: Array.from({ length: 300 }, (_, n) => jobRow({ handler: 'Records', payload: { file: records, n } })),
+    });
     await waitFor('the 300 jobs dispatched after the locks to complete', async () => (await app.count(`id IN (${ids.join(',')})`)) === 0, HOLD_MS - 2_000);
     const doneMs = Date.now() - lockedAt;
     assert.equal(readRecords(records).length, 300);

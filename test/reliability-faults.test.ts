@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { killAll, parseJobLines, runCli, type CliResult } from './helpers/cli.ts';
-import { ALL_STORE_KINDS, createApp, newJob, tally, type E2eApp } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, createApp, tally, type E2eApp } from './helpers/e2e.ts';
 import Spins from './fixtures/jobs/Spins.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const SLOW_LOAD_DIR = fileURLToPath(new URL('./fixtures/slow-load-jobs', import.meta.url));
 const HANGING_LOAD_DIR = fileURLToPath(new URL('./fixtures/hanging-load-jobs', import.meta.url));
@@ -39,15 +40,19 @@ for (const kind of ALL_STORE_KINDS) {
     before(async () => {
       app = await createApp(kind, `rel_faults_${kind}`);
       const [exits, timer, memory] = await app.store.producer.enqueue({
-        jobs: [newJob('Exits', {}, OWN_LIMIT), newJob('ThrowsFromTimer', {}, OWN_LIMIT), newJob('EatsMemory', {}, OWN_LIMIT)],
+        jobs: [
+          jobRow({ handler: 'Exits', ...OWN_LIMIT }),
+          jobRow({ handler: 'ThrowsFromTimer', ...OWN_LIMIT }),
+          jobRow({ handler: 'EatsMemory', ...OWN_LIMIT }),
+        ],
       });
       // Spins carries its class's own timeout (300ms); Sleeps has none, so --timeout applies.
       const [spins] = await app.store.producer.enqueue({ jobs: [new Spins().toNewJob(undefined)] });
-      const [sleeps] = await app.store.producer.enqueue({ jobs: [newJob('Sleeps', { ms: 5000 })] });
-      retried = (await app.store.producer.enqueue({ jobs: [newJob('Exits', {}, { ...OWN_LIMIT, maxAttempts: 2 })] }))[0]!;
+      const [sleeps] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Sleeps', payload: { ms: 5000 } })] });
+      retried = (await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Exits', ...OWN_LIMIT, maxAttempts: 2 })] }))[0]!;
       Object.assign(ids, { exits, timer, memory, spins, sleeps });
       // 40 Ok jobs after them in claim order: they run beside the faults and on the replacement threads.
-      okIds = await app.store.producer.enqueue({ jobs: Array.from({ length: 40 }, (_, n) => newJob('Ok', { n })) });
+      okIds = await app.store.producer.enqueue({ jobs: Array.from({ length: 40 }, (_, n) => jobRow({ handler: 'Ok', payload: { n } })) });
       const t0 = Date.now();
       run = await runCli(['start', '--procs', '2', '--max-memory-mb', '64', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs], {
         cwd: app.dir,
@@ -122,8 +127,8 @@ describe("--timeout counts a job's own run, not its wait for a thread nor its co
   });
 
   test('after a burst of fast jobs, three 600 ms jobs on one thread with --timeout 1s all complete', async () => {
-    await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => newJob('Ok', { n })) });
-    const slow = await app.store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => newJob('Sleeps', { ms: 600 })) });
+    await app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, (_, n) => jobRow({ handler: 'Ok', payload: { n } })) });
+    const slow = await app.store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => jobRow({ handler: 'Sleeps', payload: { ms: 600 } })) });
     const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--quiet', '--stop-when-empty', ...app.storeArgs], {
       cwd: app.dir,
       timeoutMs: 30_000,
@@ -135,7 +140,7 @@ describe("--timeout counts a job's own run, not its wait for a thread nor its co
   });
 
   test('a job whose code takes 2.5 s to load the first time completes with --timeout 300ms', async () => {
-    const [id] = await app.store.producer.enqueue({ jobs: [newJob('SlowToLoad')] });
+    const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'SlowToLoad' })] });
     const run = await runCli(['start', '--procs', '1', '--timeout', '300ms', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', SLOW_LOAD_DIR], {
       cwd: app.dir,
       timeoutMs: 30_000,
@@ -154,7 +159,7 @@ describe("--timeout counts a job's own run, not its wait for a thread nor its co
   });
 
   test('a job whose code never finishes loading fails after the 30 s load limit, naming it', { timeout: 60_000 }, async () => {
-    const [id] = await app.store.producer.enqueue({ jobs: [newJob('NeverLoads')] });
+    const [id] = await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'NeverLoads' })] });
     const run = await runCli(['start', '--procs', '1', '--timeout', '1s', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', HANGING_LOAD_DIR], {
       cwd: app.dir,
       timeoutMs: 50_000,

@@ -16,9 +16,10 @@ import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { killAll, runCli, startCli } from './helpers/cli.ts';
 import { freePort } from './helpers/free-port.ts';
-import { JOBS_DIR, newJob } from './helpers/e2e.ts';
+import { JOBS_DIR } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
 import { sleep, waitFor } from './helpers/wait.ts';
+import { jobRow } from './helpers/job-rows.ts';
 
 const run = promisify(execFile);
 const MARIADBD = '/usr/sbin/mariadbd';
@@ -82,15 +83,23 @@ class PrivateMariaDb {
     this.child = null;
   }
 
-  kill(): void {
-    if (this.child?.pid) {
-      try {
-        process.kill(this.child.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+  /** SIGKILL, then waits (bounded) for the process to be gone, so that its files can be removed. */
+  async kill(): Promise<void> {
+    const child = this.child;
     this.child = null;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      return; // gone
+    }
+    await Promise.race([
+      exited,
+      sleep(10_000).then(() => {
+        throw new Error(`mariadbd ${child.pid} did not exit after SIGKILL`);
+      }),
+    ]);
   }
 
   remove(): void {
@@ -198,16 +207,14 @@ describe('store outage: the MariaDB server stops and starts again during a run',
   after(async () => {
     killAll();
     await store?.close().catch(() => undefined);
-    db?.kill();
-    // mariadbd exits at once on SIGKILL; its files can go then.
-    await sleep(200);
+    await db?.kill();
     db?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('one line when it goes, one when it is back; the runtime keeps running; every job runs exactly once', { timeout: 180_000 }, async () => {
     const trace = join(dir, 'runs.txt');
-    const ids = await store.producer.enqueue({ jobs: Array.from({ length: JOBS }, () => newJob('Traced', { file: trace, ms: 40 })) });
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: JOBS }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 40 } })) });
     const rt = startCli(['start', '--procs', '2', '--jobs-dir', JOBS_DIR, '--database-url', url], { cwd: dir, timeoutMs: 150_000 });
     await waitForBanner(rt);
     const runs = () => readTrace(trace).filter((l) => l.kind === 'run');
@@ -216,7 +223,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
     const downAt = Date.now();
     await db.stop();
     const doneAtStop = runs().length;
-    await sleep(5_000);
+    await sleep(5_000); // the outage itself: MariaDB stays down this long (the scenario, not a clock)
     assert.equal(rt.child.exitCode, null, 'the runtime is still running during the outage');
     assert.ok(doneAtStop < JOBS, `the outage came before the end of the run (${doneAtStop} of ${JOBS} done)`);
     await db.start();
@@ -290,7 +297,7 @@ describe('store outage: the MariaDB server stops and starts again during a run',
     try {
       const own = await openStore(direct, { maxConnections: 1 });
       const trace = join(dir, 'lost-reply.txt');
-      const ids = await own.producer.enqueue({ jobs: Array.from({ length: 40 }, () => newJob('Traced', { file: trace, ms: 20 })) });
+      const ids = await own.producer.enqueue({ jobs: Array.from({ length: 40 }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms: 20 } })) });
       const viaProxy = `mysql://root@127.0.0.1:${proxy.port}/jr_lost_reply`;
       const rt = startCli(['start', '--procs', '2', '--heartbeat', '0.5', '--dead-after', '3', '--jobs-dir', JOBS_DIR, '--database-url', viaProxy], {
         cwd: dir,

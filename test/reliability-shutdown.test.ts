@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { killAll, startCli, type RunningCli } from './helpers/cli.ts';
-import { ALL_STORE_KINDS, createApp, newJob, type E2eApp, type StoreKind } from './helpers/e2e.ts';
+import { ALL_STORE_KINDS, createApp, type E2eApp, type StoreKind } from './helpers/e2e.ts';
 import { countBy, exitWithin, readTrace, waitForBanner } from './helpers/reliability.ts';
-import { sleep, waitFor } from './helpers/wait.ts';
+import { waitFor } from './helpers/wait.ts';
+import { type JobRowFields, jobRow } from './helpers/job-rows.ts';
 
 after(() => killAll());
 
@@ -15,7 +16,7 @@ interface Ctx {
   app: E2eApp;
   trace: string;
   /** Enqueues `n` Traced jobs sleeping `ms`, recording their start; returns their ids. */
-  traced(n: number, ms: number, over?: Parameters<typeof newJob>[2]): Promise<number[]>;
+  traced(n: number, ms: number, over?: JobRowFields): Promise<number[]>;
   start(args: string[], timeoutMs?: number): RunningCli;
   /** Traced 'start' lines so far. */
   starts(): ReturnType<typeof readTrace>;
@@ -32,7 +33,9 @@ function suite(kind: StoreKind) {
       app,
       trace,
       traced: (n: number, ms: number, over = {}) =>
-        app.store.producer.enqueue({ jobs: Array.from({ length: n }, () => newJob('Traced', { file: trace, ms, traceStart: true }, over)) }),
+        app.store.producer.enqueue({
+          jobs: Array.from({ length: n }, () => jobRow({ handler: 'Traced', payload: { file: trace, ms, traceStart: true }, ...over })),
+        }),
       start: (args: string[], timeoutMs = 60_000) => startCli(['start', ...args, ...app.storeArgs], { cwd: app.dir, timeoutMs }),
       starts: () => readTrace(trace).filter((l) => l.kind === 'start'),
       runs: () => readTrace(trace).filter((l) => l.kind === 'run'),
@@ -102,7 +105,7 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
   test('SIGTERM after a burst of fast jobs: the jobs claimed ahead are given back at once and none starts after SIGTERM', async () => {
     // Fast jobs make the runtime claim ahead (claims are sized to the pace), so slow jobs that
     // follow them are claimed several at a time while only one thread runs.
-    await c.app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => newJob('Ok')) });
+    await c.app.store.producer.enqueue({ jobs: Array.from({ length: 300 }, () => jobRow({ handler: 'Ok' })) });
     const slow = await c.traced(10, 2000);
     const rt = c.start(['--procs', '1', '--quiet']);
     await waitFor('the first slow job to start', () => c.starts().length >= 1, 30_000);
@@ -314,7 +317,10 @@ for (const kind of ALL_STORE_KINDS) {
 
       process.kill(a.pid, 'SIGCONT');
       await waitFor("the first runtime's own run to finish", () => c.runs().some((r) => r.runtimeId === aId), 10_000);
-      await sleep(500); // time for its result write, which must change nothing
+      // Its result write, which must change nothing: the store refuses it (the claim is the
+      // peer's now) and the runtime says it dropped it.
+      const dropped = new RegExp(`Dropped 1 result\\(s\\) of jobs a peer took over \\(${id}\\)`);
+      await waitFor("the first runtime's late result, dropped", () => dropped.test(a.stdout() + a.stderr()), 10_000);
       const row = await c.app.store.admin.getJob({ id });
       assert.equal(row?.status, 'processing', "the first runtime's late result did not complete the job the peer now runs");
       assert.equal(row?.owner, bId);
@@ -341,7 +347,9 @@ for (const kind of ALL_STORE_KINDS) {
         const b = c.start(FAST);
         await waitForBanner(b);
         await waitFor('the job to finish', () => c.runs().length === 1, 15_000);
-        await sleep(1_000);
+        // Its result recorded: the row is gone, so no peer holds it or can take it any more (had
+        // one taken it meanwhile, the result would be ignored and the row would stay).
+        await waitFor('its result to be recorded', async () => (await c.app.count()) === 0, 10_000);
         assert.equal(c.starts().length, 1, 'it ran once, on the runtime that claimed it');
         assert.equal(await c.app.count(), 0);
         for (const rt of [a, b]) process.kill(rt.pid, 'SIGTERM');

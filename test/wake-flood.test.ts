@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { killAll, startCli } from './helpers/cli.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
-import { job } from './helpers/stores.ts';
+import { jobRow } from './helpers/job-rows.ts';
 import { startRedis, stopRedis, type PrivateRedis } from './helpers/private-redis.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -67,7 +67,7 @@ test('20,000 wake-ups in about a second cost at most a burst and one claim per 2
   // A real dispatch right after is not lost in the flood's budget (the poll would take 60 s).
   const store = await openStore(url);
   const t1 = Date.now();
-  await store.producer.enqueue({ jobs: [job({ handler: 'Ok' })] });
+  await store.producer.enqueue({ jobs: [jobRow({ handler: 'Ok' })] });
   await store.close();
   await waitFor('the dispatched job to run', () => rt.stdout().includes('✔ Job processed successfully'), 5_000);
   assert.ok(Date.now() - t1 < 2_000, `ran ${Date.now() - t1} ms after its dispatch`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/stores/open-store.ts';
-import type { JobStore, NewJob } from '../../src/stores/store.ts';
+import type { JobStore } from '../../src/stores/store.ts';
 import { runCli } from './cli.ts';
 import { createMysqlDatabase, type TestDatabase } from './mysql.ts';
 import { createRedisPrefix, type TestRedis } from './redis.ts';
@@ -136,20 +136,6 @@ export async function createApp(kind: StoreKind, suite: string, parent = tmpdir(
       await redis?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** A NewJob row for store.enqueue, with the store-level defaults of a plain dispatch. */
-export function newJob(handler: string, payload: unknown = {}, over: Partial<NewJob> = {}): NewJob {
-  return {
-    handler,
-    queue: 'default',
-    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
-    delayMs: 0,
-    maxAttempts: 1,
-    retryAfterMs: 0,
-    timeoutMs: null,
-    ...over,
   };
 }
 

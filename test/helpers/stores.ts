@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/stores/open-store.js';
-import type { ClaimedJob, JobId, JobRef, JobStore, NewJob } from '../../src/stores/store.js';
+import type { JobStore } from '../../src/stores/store.js';
+import { type Backdate, backdateFor } from './backdate.js';
 import { createMysqlDatabase } from './mysql.js';
 import { createRedisPrefix } from './redis.js';
 
@@ -12,6 +13,8 @@ export interface StoreFixture {
   kind: string;
   url: string;
   store: JobStore;
+  /** Moves stored times into the past with this store's raw access: what tests use as a clock. */
+  backdate: Backdate;
   /** Closes the store and removes its database or file. */
   cleanup(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'mysql',
+        backdate: backdateFor('mysql', db.url),
         url: db.url,
         store,
         cleanup: async () => {
@@ -45,6 +49,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'sqlite',
+        backdate: backdateFor('sqlite', url),
         url,
         store,
         cleanup: async () => {
@@ -62,6 +67,7 @@ export const STORE_FACTORIES: StoreFactory[] = [
       await store.admin.migrate({});
       return {
         kind: 'redis',
+        backdate: backdateFor('redis', redis.url),
         url: redis.url,
         store,
         cleanup: async () => {
@@ -72,25 +78,3 @@ export const STORE_FACTORIES: StoreFactory[] = [
     },
   },
 ];
-
-/** A job row with the defaults of a plain dispatch, for store-level tests. */
-export const job = (over: Partial<NewJob> = {}): NewJob => ({
-  handler: 'Ok',
-  queue: 'default',
-  payload: '{}',
-  delayMs: 0,
-  maxAttempts: 1,
-  retryAfterMs: 0,
-  timeoutMs: null,
-  ...over,
-});
-
-/** The claims (id and fencing token) of claimed jobs, by id: for results and releases in store-level tests. */
-export function claimsById(claimed: ClaimedJob[]): (id: JobId) => JobRef {
-  const tokens = new Map(claimed.map((c) => [c.id, c.token]));
-  return (id) => {
-    const token = tokens.get(id);
-    if (token === undefined) throw new Error(`job ${id} was not claimed`);
-    return { id, token };
-  };
-}
