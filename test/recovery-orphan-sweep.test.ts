@@ -68,21 +68,32 @@ for (const kind of ALL_STORE_KINDS) {
 }
 
 describe('orphan sweep: mysql, next to a result write in progress', () => {
-  test('a row lock a live runtime holds does not hold the sweep up', async () => {
+  test('a row lock a live runtime holds holds up neither the sweep nor the recovery of a dead runtime', async () => {
     const app = await createApp('mysql', 'orphan_sweep_locks');
     const locker = await mysql.createConnection(app.url);
     try {
+      // A table as production has one, mostly waiting jobs, so the optimizer reads processing
+      // rows through the claim index (status first), as it does at scale: a scan that way locks
+      // each row it passes (on a tiny table it scans the primary key, whose row locks InnoDB can
+      // skip when the committed row does not match).
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 2_000 }, () => jobRow({ queue: 'idle' })) });
+      await locker.query('ANALYZE TABLE jobs');
       // A live runtime (its heartbeat never goes stale here) with a job whose row is locked, as
-      // a result write of it in an open transaction would; and an orphan beside it.
+      // a result write of it in an open transaction would; and orphans beside it.
       await app.store.registry.registerRuntime({ runtime: { id: 'live-x', host: 'elsewhere', pid: 1, queues: null, threads: 1 } });
       await locker.query("UPDATE jobs_runtimes SET heartbeat_at = UTC_TIMESTAMP(3) + INTERVAL 1 DAY WHERE id = 'live-x'");
       const [held] = await orphans(app, 'held', 1, 'live-x');
+      // And a dead runtime (silent for an hour) with a job of its own.
+      await app.store.registry.registerRuntime({ runtime: { id: 'dead-x', host: 'elsewhere', pid: 2, queues: null, threads: 1 } });
+      const [deadJob] = await orphans(app, 'dead', 1, 'dead-x');
+      await locker.query("UPDATE jobs_runtimes SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = 'dead-x'");
       await locker.query('START TRANSACTION');
       await locker.query('UPDATE jobs SET attempts = attempts WHERE id = ?', [held]);
       const ids = await orphans(app, 'orphans', 2);
+      // Before, both UPDATEs waited on that lock (innodb_lock_wait_timeout, 50 s by default), the
+      // first of them inside the runtime's start: it did not even start.
       const rts = await startRuntimes(app, 1);
-      // Before, the sweep's UPDATE waited on that lock (innodb_lock_wait_timeout, 50 s by default).
-      await waitFor('the orphans to go back to new while the lock is held', () => allNew(app, ids), 8_000);
+      await waitFor('the orphans and the dead runtime’s job to go back to new while the lock is held', () => allNew(app, [...ids, deadJob!]), 8_000);
       await locker.query('ROLLBACK');
       const row = await app.store.admin.getJob({ id: held! });
       assert.deepEqual([row?.status, row?.owner], ['processing', 'live-x'], "the live runtime's job is left alone");

@@ -128,7 +128,7 @@ export async function recoverDead(
       // alive, and giving its jobs back would run them twice.
       const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
-        const counts = await giveBack(conn, table, 'owner = ?', [id], params.maxInterruptions);
+        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity);
         await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
         report.runtimes.push(String(id));
         report.released += counts.released;
@@ -143,33 +143,46 @@ export async function recoverDead(
   return report;
 }
 
-/** Orphans changed per statement: the sweep's locks stay few and short. */
-const ORPHAN_BATCH = 500;
-
 /**
  * Claims whose owner is not registered at all (its row was removed while it still ran, or rows
- * written by another system), given back once as old as a dead heartbeat. The candidates come
- * from a plain read, which locks nothing (an UPDATE scanning every processing row waited on,
- * and deadlocked with, the result writes of live runtimes); each batch is then changed by id,
- * with every condition checked again, so a job re-claimed or an owner registered meanwhile is
- * left alone.
+ * written by another system), given back once as old as a dead heartbeat; at most 20 batches a
+ * call, the rest at the next period.
  */
 export async function sweepOrphans(
   conn: Connection,
   table: string,
   params: { deadAfterMs: number; maxInterruptions: number },
 ): Promise<{ released: number; failed: number }> {
-  const total = { released: 0, failed: 0 };
   const orphan = `status = 'processing' AND claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`;
-  const cutoff = params.deadAfterMs * 1000;
-  for (let round = 0; round < 20; round++) {
-    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${orphan} LIMIT ?`, [cutoff, ORPHAN_BATCH]);
+  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params.maxInterruptions, 20);
+}
+
+/** Rows changed per statement: the locks a give-back takes stay few and short. */
+const GIVE_BACK_BATCH = 500;
+
+/**
+ * Gives back the jobs matching `where`, found by a plain read, which locks nothing: an UPDATE
+ * with `where` would read processing rows through the claim index and lock (or wait on) every
+ * one it passes, those of live runtimes included, and deadlock with their result writes. Each
+ * batch is then changed by id with `where` checked again, so a job recorded, re-claimed or
+ * whose owner registered meanwhile is left alone.
+ */
+async function giveBackInBatches(
+  conn: Connection,
+  table: string,
+  where: string,
+  args: unknown[],
+  maxInterruptions: number,
+  maxBatches: number,
+): Promise<{ released: number; failed: number }> {
+  const total = { released: 0, failed: 0 };
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${where} LIMIT ?`, [...args, GIVE_BACK_BATCH]);
     if (rows.length === 0) break;
-    const ids = rows.map((r) => Number(r.id));
-    const counts = await giveBack(conn, table, `id IN (?) AND ${orphan}`, [ids, cutoff], params.maxInterruptions);
+    const counts = await giveBack(conn, table, `id IN (?) AND ${where}`, [rows.map((r) => Number(r.id)), ...args], maxInterruptions);
     total.released += counts.released;
     total.failed += counts.failed;
-    if (rows.length < ORPHAN_BATCH) break;
+    if (rows.length < GIVE_BACK_BATCH) break;
   }
   return total;
 }
