@@ -1,6 +1,7 @@
 import { resolveDispatchUrl } from './config.js';
 import { openStore, type StoreConnectOptions } from './stores/open-store.js';
 import type { DispatchedClass, JobId, JobStore, NewJob, Producer } from './stores/store.js';
+import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
 
 // Where an application's dispatches go: the producer role of one store, opened on first use.
@@ -57,11 +58,20 @@ export async function close(): Promise<void> {
   if (c) await (await c).close();
 }
 
-/** Stores (or, on sync:, runs) jobs of one class; idle runtimes on this host are woken for due ones. */
+/**
+ * Stores (or, on sync:, runs) jobs of one class. For due ones, idle runtimes are woken: on this
+ * host by datagram, on others by the store (Redis publishes from its enqueue script) or by a
+ * datagram to each address in the registry (MySQL; the list is cached, read in the background).
+ */
 export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer): Promise<JobId[]> {
   if (jobs.length === 0) return [];
   const p = producer ?? (await defaultProducer());
+  const due = jobs.some((j) => j.delayMs === 0);
+  if (due) refreshWakeAddresses(p); // in the background, alongside the insert
   const ids = await p.enqueue({ jobs, jobClass });
-  if (jobs.some((j) => j.delayMs === 0)) wakeRuntimes(p.displayUrl);
+  if (due) {
+    wakeRuntimes(p.displayUrl);
+    wakeByAddress(p);
+  }
   return ids;
 }

@@ -17,20 +17,21 @@ describeEachStore('registry', (fixture) => {
   const stats = { cpuPercent: 12.5, rssBytes: 50_000_000, jobsDone: 10, jobsFailed: 2, busyThreads: 3 };
 
   test('register, heartbeat with stats, list, deregister', async () => {
-    await store.registry.registerRuntime({ runtime: info('reg-1') });
-    assert.deepEqual(await store.registry.heartbeat({ runtime: info('reg-1'), stats, timeoutMs: 5_000 }), { wasRegistered: true });
+    await store.registry.registerRuntime({ runtime: { ...info('reg-1'), slots: 12 } });
+    assert.deepEqual(await store.registry.heartbeat({ runtime: { ...info('reg-1'), slots: 12 }, stats, timeoutMs: 5_000 }), { wasRegistered: true });
     const mine = (await store.registry.listRuntimes({})).find((r) => r.id === 'reg-1')!;
     assert.deepEqual(
       {
         queues: mine.queues,
         threads: mine.threads,
+        slots: mine.slots,
         cpu: mine.cpuPercent,
         rss: mine.rssBytes,
         done: mine.jobsDone,
         failed: mine.jobsFailed,
         busy: mine.busyThreads,
       },
-      { queues: ['a', 'b'], threads: 4, cpu: 12.5, rss: 50_000_000, done: 10, failed: 2, busy: 3 },
+      { queues: ['a', 'b'], threads: 4, slots: 12, cpu: 12.5, rss: 50_000_000, done: 10, failed: 2, busy: 3 },
     );
     assert.ok(mine.silentForMs >= 0 && mine.silentForMs < 2_000, `silent for ${mine.silentForMs} ms`);
     await store.registry.deregisterRuntime({ id: 'reg-1' });
@@ -114,14 +115,44 @@ describeEachStore('registry', (fixture) => {
     }
   });
 
-  test('jobs claimed by an owner that never registered are given back once as old as a dead heartbeat', async () => {
-    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'orphan' })] });
+  // Jobs other tests here leave claimed were claimed moments ago: with deadAfterMs 60 s and
+  // this test's own claims backdated past it, the sweep's counts are this test's alone.
+  test('the orphan sweep gives back jobs claimed by an owner that never registered, once as old as a dead heartbeat', async () => {
+    await store.registry.registerRuntime({ runtime: info('o-live') });
+    const [id, live] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'orphan' }), jobRow({ queue: 'orphan-live' })] });
     await store.queue.claim({ owner: 'ghost', queues: ['orphan'], limit: 1 });
-    assert.equal((await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 })).released, 0, 'too recent');
-    await fx.backdate.jobs([id!], 120_000, 'claimed');
-    const r = await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 });
-    assert.ok(r.released >= 1);
+    await store.queue.claim({ owner: 'o-live', queues: ['orphan-live'], limit: 1 });
+    assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 0, failed: 0 }, 'too recent');
+    await fx.backdate.jobs([id!, live!], 120_000, 'claimed');
+    assert.equal(
+      (await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3 })).released,
+      0,
+      'not a dead runtime: recovery leaves orphans to the sweep',
+    );
+    assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 1, failed: 0 });
     assert.equal((await store.admin.getJob({ id: id! }))!.status, 'new');
+    assert.equal((await store.admin.getJob({ id: live! }))!.owner, 'o-live', "a registered owner's job is not an orphan, however old its claim");
+    assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 0, failed: 0 }, 'once');
+    await store.registry.deregisterRuntime({ id: 'o-live' });
+    assert.deepEqual(
+      await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }),
+      { released: 1, failed: 0 },
+      'once its owner left the registry, its old claim is an orphan too',
+    );
+    assert.equal((await store.admin.getJob({ id: live! }))!.status, 'new');
+  });
+
+  test('an orphan interrupted more than maxInterruptions times is failed by the sweep', async () => {
+    const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'orphan-poison', maxAttempts: 5 })] });
+    for (let i = 1; i <= 2; i++) {
+      await store.queue.claim({ owner: `ghost-${i}`, queues: ['orphan-poison'], limit: 1 });
+      await fx.backdate.jobs([id!], 120_000, 'claimed');
+      const r = await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 1 });
+      assert.deepEqual(r, i === 1 ? { released: 1, failed: 0 } : { released: 0, failed: 1 }, `interruption ${i}`);
+    }
+    const row = (await store.admin.getJob({ id: id! }))!;
+    assert.equal(row.status, 'failed');
+    assert.match(row.exception!, /Interrupted 2 times.*more than the 1 allowed/);
   });
 
   test('a lease has one holder at a time, renews, and passes on once expired', async () => {

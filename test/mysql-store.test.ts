@@ -132,6 +132,34 @@ describe('MySQL store', () => {
     );
   });
 
+  test('migrate adds the registry columns of later versions (slots, wake_address), keeping its rows', async () => {
+    await store.admin.migrate({});
+    // The runtimes table as earlier versions created it, with a runtime registered in it.
+    await db.query('DROP TABLE jobs_runtimes');
+    await db.query(`CREATE TABLE jobs_runtimes (
+      id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, host VARCHAR(255) NOT NULL, pid INT NOT NULL,
+      queues TEXT NULL, threads INT NOT NULL, started_at DATETIME(3) NOT NULL, heartbeat_at DATETIME(3) NOT NULL,
+      cpu_percent DOUBLE NOT NULL DEFAULT 0, rss_bytes BIGINT UNSIGNED NOT NULL DEFAULT 0, jobs_done BIGINT UNSIGNED NOT NULL DEFAULT 0,
+      jobs_failed BIGINT UNSIGNED NOT NULL DEFAULT 0, busy_threads INT NOT NULL DEFAULT 0, PRIMARY KEY (id), KEY heartbeat_at (heartbeat_at)
+    ) ENGINE=InnoDB`);
+    await db.query(
+      "INSERT INTO jobs_runtimes (id, host, pid, threads, started_at, heartbeat_at) VALUES ('old-1', 'web-1', 42, 4, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
+    );
+    const planned = await store.admin.migrate({ dryRun: true });
+    assert.deepEqual(planned.statements, [
+      'ALTER TABLE jobs_runtimes\n  ADD COLUMN slots INT NULL,\n  ADD COLUMN wake_address VARCHAR(300) CHARACTER SET ascii COLLATE ascii_bin NULL',
+    ]);
+    const refused = await runCli(['start', '--stop-when-empty', '--jobs-dir', JOBS_DIR, '--database-url', db.url], { timeoutMs: 30_000 });
+    assert.equal(refused.code, 1, 'start refuses a registry that is not upgraded');
+    assert.match(refused.stderr, /run `jobs-runtime migrate` first/);
+    await store.admin.migrate({});
+    assert.deepEqual((await store.admin.migrate({ dryRun: true })).statements, []);
+    const [old] = (await store.registry.listRuntimes({})).filter((r) => r.id === 'old-1');
+    assert.deepEqual([old?.host, old?.threads, old?.slots, old?.wakeAddress], ['web-1', 4, 4, null], 'kept; no slots recorded reads as its threads');
+    await store.registry.registerRuntime({ runtime: { id: 'new-1', host: 'w', pid: 1, queues: null, threads: 2, slots: 20, wakeAddress: '10.1.2.3:4567' } });
+    assert.deepEqual(await store.producer.wakeAddresses!({}), ['10.1.2.3:4567']);
+  });
+
   test('claims read only the rows they take, whatever else the table holds', async () => {
     await db.query('DROP TABLE IF EXISTS jobs');
     await store.admin.migrate({});

@@ -39,15 +39,29 @@ for (const factory of STORE_FACTORIES) {
       // Failed, and completed (their rows are gone; the throughput counters keep them).
       await failJobs(store, 'st-fail', ['Ok', 'Ok', 'mail/Send']);
       await completeJobs(store, 'st-done', 5);
-      // Running: a real runtime that takes only st-run, 2 threads busy with 3 long jobs.
-      await store.producer.enqueue({ jobs: Array.from({ length: 3 }, () => jobRow({ queue: 'st-run', handler: 'Sleeps', payload: '{"ms":20000}' })) });
-      const runtime = app.start(['start', '--queue', 'st-run', '--procs', '2', '--heartbeat', '0.3', '--dead-after', '120', '--grace', '1']);
+      // Running: a real runtime that takes only st-run, its 6 slots (2 threads × 3) busy with 7 long jobs.
+      await store.producer.enqueue({ jobs: Array.from({ length: 7 }, () => jobRow({ queue: 'st-run', handler: 'Sleeps', payload: '{"ms":20000}' })) });
+      const runtime = app.start([
+        'start',
+        '--queue',
+        'st-run',
+        '--procs',
+        '2',
+        '--concurrency',
+        '3',
+        '--heartbeat',
+        '0.3',
+        '--dead-after',
+        '120',
+        '--grace',
+        '1',
+      ]);
       // A runtime that stopped beating long ago and that nobody recovered yet.
       await store.registry.registerRuntime({ runtime: { id: 'ghost-1', host: 'gone-host', pid: 424242, queues: null, threads: 8 } });
       await app.backdate.heartbeat('ghost-1', 45_000);
       await waitFor(
-        'the runtime to report 2 busy threads',
-        async () => (await store.registry.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 2),
+        'the runtime to report 6 busy slots',
+        async () => (await store.registry.listRuntimes({})).some((r) => r.pid === runtime.pid && r.busyThreads === 6),
         20_000,
       );
 
@@ -71,7 +85,7 @@ for (const factory of STORE_FACTORIES) {
         queue: 'st-run',
         waiting: 1,
         delayed: 0,
-        processing: 2,
+        processing: 6,
         failed: 0,
         paused: false,
         completedLastMinute: 0,
@@ -110,8 +124,8 @@ for (const factory of STORE_FACTORIES) {
       }
       const live = s.runtimes.find((r) => r.pid === runtime.pid)!;
       assert.deepEqual(
-        { host: live.host, queues: live.queues, threads: live.threads, busy: live.busyThreads, dead: live.dead },
-        { host: hostname(), queues: ['st-run'], threads: 2, busy: 2, dead: false },
+        { host: live.host, queues: live.queues, threads: live.threads, slots: live.slots, busy: live.busyThreads, dead: live.dead },
+        { host: hostname(), queues: ['st-run'], threads: 2, slots: 6, busy: 6, dead: false },
       );
       assert.ok(live.rssBytes > 10_000_000, `rss ${live.rssBytes}`);
       assert.ok(live.lastHeartbeatMsAgo < 3_000 && live.uptimeMs > 0 && live.uptimeMs < 60_000, JSON.stringify(live));
@@ -123,15 +137,15 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /^Runtimes: 1 live, 1 dead \(silent > 30s, not yet recovered\)$/m);
       assert.deepEqual(row(text.stdout, 'st-wait'), ['st-wait', '4', '2', '0', '0', '0', '0', '0', '0', 'PAUSED']);
-      assert.deepEqual(row(text.stdout, 'st-run'), ['st-run', '1', '0', '2', '0', '0', '0', '0', '0', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-run'), ['st-run', '1', '0', '6', '0', '0', '0', '0', '0', 'active']);
       assert.deepEqual(row(text.stdout, 'st-fail'), ['st-fail', '0', '0', '0', '3', '0', '3', '0', '3', 'active']);
       assert.deepEqual(row(text.stdout, 'st-done'), ['st-done', '0', '0', '0', '0', '5', '0', '5', '0', 'active']);
       const liveRow = text.stdout.split('\n').find((l) => l.includes(` ${runtime.pid} `))!;
       assert.match(
         liveRow,
-        new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+2/2\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`),
+        new RegExp(`^  ${hostname()}\\s+${runtime.pid}\\s+st-run\\s+6/6\\s+2×3\\s+\\d+\\.\\d%\\s+\\d+ MB\\s+\\S+( \\S+)?\\s+0\\s+0\\s+\\S+ ago\\s+live$`),
       );
-      assert.match(text.stdout, /^ {2}gone-host\s+424242\s+all\s+0\/8\s+.*\s+DEAD$/m);
+      assert.match(text.stdout, /^ {2}gone-host\s+424242\s+all\s+0\/8\s+8\s+.*\s+DEAD$/m);
       // The runtimes run with another --dead-after: status judges silence by the same limit.
       const patient = await app.cli(['status', '--json', '--dead-after', '1m']);
       assert.equal(patient.code, 0, patient.stderr);

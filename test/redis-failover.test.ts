@@ -2,43 +2,16 @@
 // restart, SCRIPT FLUSH), or the primary is demoted to a replica (a failover behind the same
 // name). Two private redis-servers on ports of their own, stopped by pid at the end.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
-
-import { freePort } from './helpers/free-port.ts';
+import { startRedis, type PrivateRedis } from './helpers/private-redis.ts';
 import { waitFor } from './helpers/wait.ts';
 import { jobRow } from './helpers/job-rows.ts';
-
-interface PrivateRedis {
-  port: number;
-  child: ChildProcess;
-  admin: Redis;
-}
-
-async function startRedis(dir: string): Promise<PrivateRedis> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
-  admin.on('error', () => undefined);
-  await waitFor(
-    `redis-server on port ${port}`,
-    async () =>
-      admin.connect().then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    100,
-  );
-  return { port, child, admin };
-}
 
 const connectionsReceived = async (r: PrivateRedis) => Number(/total_connections_received:(\d+)/.exec(await r.admin.info('stats'))?.[1]);
 

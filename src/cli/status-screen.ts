@@ -14,6 +14,9 @@ export interface RuntimeView {
   /** Null = all queues. */
   queues: string[] | null;
   threads: number;
+  /** Job slots: threads × concurrency. */
+  slots: number;
+  /** Busy job slots (the name predates slots: it never counted threads). */
   busyThreads: number;
   cpuPercent: number;
   rssBytes: number;
@@ -67,6 +70,7 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS)
       pid: r.pid,
       queues: r.queues,
       threads: r.threads,
+      slots: r.slots,
       busyThreads: r.busyThreads,
       cpuPercent: r.cpuPercent,
       rssBytes: r.rssBytes,
@@ -103,12 +107,14 @@ export function renderStatus(s: StatusSnapshot): string {
     out.push(`Runtimes: ${s.runtimes.length - dead} live${dead ? `, ${dead} dead (silent > ${formatAge(s.deadAfterMs)}, not yet recovered)` : ''}`);
     out.push(
       table(
-        ['HOST', 'PID', 'QUEUES', 'BUSY/THREADS', 'CPU', 'RSS', 'UPTIME', 'DONE', 'FAILED', 'HEARTBEAT', 'STATE'],
+        ['HOST', 'PID', 'QUEUES', 'BUSY/SLOTS', 'THREADS', 'CPU', 'RSS', 'UPTIME', 'DONE', 'FAILED', 'HEARTBEAT', 'STATE'],
         s.runtimes.map((r) => [
           r.host,
           String(r.pid),
           r.queues ? r.queues.join(' > ') : 'all',
-          `${r.busyThreads}/${r.threads}`,
+          `${r.busyThreads}/${r.slots}`,
+          // threads × concurrency, when the slots say so (a runtime of an older version registered no slots)
+          r.slots > r.threads && r.slots % r.threads === 0 ? `${r.threads}×${r.slots / r.threads}` : String(r.threads),
           `${r.cpuPercent.toFixed(1)}%`,
           formatBytes(r.rssBytes),
           formatAge(r.uptimeMs),

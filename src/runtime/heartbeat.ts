@@ -104,11 +104,11 @@ export class Heartbeat {
       this.o.log.info('A heartbeat reached the store again: claiming resumed');
       this.o.onFenced?.(false);
     }
-    // In the background: a slow recovery never delays the next beat.
+    // In the background: a slow recovery never delays the next beat. One that fails while
+    // beats succeed (a lock error past its retries) says nothing about peers' heartbeats: it is
+    // tried again next beat, not suspended for a dead-after window.
     this.recovering ??= this.recover()
-      .catch(() => {
-        this.lastStoreFailure = Date.now();
-      })
+      .catch(() => undefined)
       .finally(() => (this.recovering = null));
   }
 

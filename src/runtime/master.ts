@@ -1,13 +1,15 @@
-import type { JobStore } from '../stores/store.js';
+import type { JobStore, RuntimeInfo } from '../stores/store.js';
 import { formatMs, type Logger } from './logger.js';
 import { Heartbeat } from './heartbeat.js';
 import { HOST, newRuntimeId } from './host-identity.js';
 import { Runtime, type RunSummary } from './runtime.js';
 import { ThreadPool } from './thread-pool.js';
-import { WakeListener } from '../wake/wake-listener.js';
+import { RuntimeWake } from '../wake/runtime-wake.js';
+import type { WakeBind } from '../wake/wake-address.js';
 import { notifyReady, notifyStopping, startWatchdog } from './systemd-notify.js';
 import { Metrics } from './metrics.js';
 import { Pruner } from './pruner.js';
+import { orphanSweep } from './orphan-sweep.js';
 import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
 import { startedEvent, stoppedEvent } from './run-events.js';
@@ -52,6 +54,8 @@ export interface MasterOptions {
   pruneEveryMs: number;
   /** Serve Prometheus metrics here (null: no metrics). */
   metrics: { host: string; port: number } | null;
+  /** --wake-address: where dispatchers on other hosts send wake-ups (null: the default; 'local': this host only). */
+  wakeAddress: WakeBind | 'local' | null;
 }
 
 export async function runMaster(o: MasterOptions): Promise<number> {
@@ -86,6 +90,8 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       maxJobsReached: () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`),
     },
   });
+  // A store that came back as another server (Redis: a new run_id) may have lost jobs: say which this runtime held.
+  o.store.onServerReplaced?.((message) => o.log.warn(`${message}. ${describeHeld(runtime.heldJobs())}`, { event: 'store_replaced' }));
   metrics?.watchSlots(() => ({ busy: runtime.stats().busyThreads, total: executor.slots }));
   const pruner = new Pruner({
     registry: o.store.registry,
@@ -96,6 +102,15 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     failedRetentionMs: o.failedRetentionMs,
     everyMs: o.pruneEveryMs,
   });
+  // Once per heartbeat period across all runtimes, by the lease holder.
+  const sweep = orphanSweep({
+    registry: o.store.registry,
+    log: o.log,
+    owner: id,
+    deadAfterMs: o.deadAfterMs,
+    maxInterruptions: o.maxInterruptions,
+    everyMs: o.heartbeatMs,
+  });
   let exitCode = EXIT_OK;
   const restart = (why: string) => {
     if (exitCode === EXIT_RESTART) return;
@@ -104,10 +119,12 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     notifyStopping();
     runtime.stop();
   };
+  // Its wakeAddress is set once the wake-up socket is bound, before the first registration.
+  const runtimeInfo: RuntimeInfo = { id, host: HOST, pid: process.pid, queues: o.queues, threads: o.threads, slots: executor.slots };
   const heartbeat = new Heartbeat({
     registry: o.store.registry,
     log: o.log,
-    runtime: { id, host: HOST, pid: process.pid, queues: o.queues, threads: o.threads },
+    runtime: runtimeInfo,
     intervalMs: o.heartbeatMs,
     deadAfterMs: o.deadAfterMs,
     maxInterruptions: o.maxInterruptions,
@@ -144,26 +161,31 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGHUP', onHup);
   };
-  // Dispatches on this host end the poll sleep at once; from other hosts, the poll finds them.
-  const wake = new WakeListener(o.store.displayUrl, () => runtime.wake());
+  // Dispatches end the poll sleep at once: on this host by datagram, from other hosts through
+  // the store (Redis) or by datagram to the address registered (MySQL).
+  const wake = new RuntimeWake(o.store, o.wakeAddress, () => runtime.wake());
   let cancelMaxTime: (() => void) | null = null;
   /** Everything started here, stopped: after the run, or when the start itself fails. */
   const stopAll = async () => {
     cancelMaxTime?.();
-    wake.close();
+    await wake.close();
     await executor.close();
     await heartbeat.stop();
     await pruner.stop();
+    await sweep.stop();
     await metrics?.close();
     removeSignalHandlers();
     stopWatchdog(); // last: the drain above may take up to --grace, under the watchdog
   };
-  let wakeable: boolean;
+  let wakeText = '';
   try {
+    const paths = await wake.start();
+    for (const w of paths.warnings) o.log.warn(w);
+    if (paths.local || paths.remote.length > 0) wakeText = ` + wake-up${paths.remote.length ? ` (${paths.remote.join(', ')})` : ''}`;
+    runtimeInfo.wakeAddress = wake.registeredAddress;
     await heartbeat.start();
     pruner.start();
-    wakeable = await wake.start();
-    if (wake.unavailableBecause) o.log.warn(`Same-host wake-up off (${wake.unavailableBecause}): new jobs are found by the next poll`);
+    sweep.start();
   } catch (e) {
     // The store went away while registering: nothing was claimed; leave nothing running.
     await stopAll();
@@ -174,9 +196,9 @@ export async function runMaster(o: MasterOptions): Promise<number> {
 
   o.log.info(
     `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
-      `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, poll ${formatMs(o.pollMs)}${wakeable ? ' + wake-up' : ''}, ` +
+      `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, poll ${formatMs(o.pollMs)}${wakeText}, ` +
       `pid ${process.pid}, id ${id}`,
-    startedEvent(o, { wake: wakeable, pid: process.pid, runtimeId: id }),
+    startedEvent(o, { wake: wakeText !== '', wakeAddress: wake.registeredAddress, pid: process.pid, runtimeId: id }),
   );
   if (metrics) o.log.info(`Prometheus metrics on ${metrics.url}`);
   if (o.keepCompleted || o.failedRetentionMs !== null) {
@@ -199,4 +221,17 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     stoppedEvent(summary, exitCode),
   );
   return exitCode;
+}
+
+/** "This runtime held …", naming ids (the first 20 of each kind), for a store that may have lost them. */
+function describeHeld(h: { running: number[]; waiting: number[]; unwritten: number[] }): string {
+  const ids = (list: number[]) => `id${list.length > 1 ? 's' : ''} ${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … ${list.length - 20} more` : ''}`;
+  const parts = [
+    h.running.length ? `${h.running.length} running (${ids(h.running)})` : '',
+    h.waiting.length ? `${h.waiting.length} claimed, not started (${ids(h.waiting)})` : '',
+    h.unwritten.length ? `${h.unwritten.length} finished, result not written yet (${ids(h.unwritten)})` : '',
+  ].filter(Boolean);
+  return parts.length
+    ? `This runtime held ${parts.join('; ')}: where their rows are gone, they run on here but their results are ignored, and they will not run again`
+    : 'This runtime held no job at that moment';
 }

@@ -6,7 +6,7 @@ import type { RunSummary } from './runtime.js';
 
 export function startedEvent(
   o: Pick<MasterOptions, 'version' | 'store' | 'storeSource' | 'queues' | 'threads' | 'concurrency' | 'jobsDir' | 'pollMs'>,
-  run: { wake: boolean; pid: number; runtimeId: string },
+  run: { wake: boolean; wakeAddress: string | null; pid: number; runtimeId: string },
 ): Record<string, unknown> {
   return {
     event: 'started',

@@ -82,6 +82,11 @@ export class Runtime {
     };
   }
 
+  /** Jobs this runtime holds now: running, claimed and not started, finished with the result not yet written. */
+  heldJobs(): { running: JobId[]; waiting: JobId[]; unwritten: JobId[] } {
+    return { running: [...this.running.keys()], waiting: this.waiting.map((j) => j.id), unwritten: this.writer.pendingRefs().map((r) => r.id) };
+  }
+
   get inFlight(): number {
     return this.running.size + this.waiting.length;
   }

@@ -97,6 +97,13 @@ export interface RuntimeInfo {
   /** Null = all queues. */
   queues: string[] | null;
   threads: number;
+  /** Job slots: threads × concurrency. Absent when an older version registered it: read as `threads`. */
+  slots?: number;
+  /**
+   * Where dispatchers on other hosts send its wake-up datagram, `host:port` (UDP), on stores whose
+   * capabilities say `crossHostWake: 'address'`; absent or null: it listens on this host only.
+   */
+  wakeAddress?: string | null;
 }
 
 /** Figures a runtime reports with each heartbeat. */
@@ -110,6 +117,8 @@ export interface RuntimeStats {
 }
 
 export interface RuntimeRecord extends RuntimeInfo, RuntimeStats {
+  slots: number;
+  wakeAddress: string | null;
   startedAt: Date;
   heartbeatAt: Date;
   /** Milliseconds since the last heartbeat, by the store's clock. */

@@ -43,6 +43,20 @@ export interface Producer {
   maxPayloadBytes(params?: Record<string, never>): Promise<number>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */
   close(): Promise<void>;
+  /**
+   * The wake-up addresses (`host:port`, UDP) runtimes registered, for a dispatch to signal them
+   * on any host; only on stores whose capabilities say `crossHostWake: 'address'`. One plain read.
+   */
+  wakeAddresses?(params?: Record<string, never>): Promise<string[]>;
+}
+
+/**
+ * Wake-ups carried by the store itself (Redis: pub/sub), for stores whose capabilities say
+ * `crossHostWake: 'channel'`: every due dispatch signals it, on any host.
+ */
+export interface WakeChannel {
+  /** Calls `onWake` for each signal until the returned function is called; reconnects by itself. */
+  listen(params: { onWake: () => void }): Promise<() => Promise<void>>;
 }
 
 /** The runtime's hot path: claim due jobs, record what became of them, give back what did not run. */
@@ -84,12 +98,19 @@ export interface Registry {
   listRuntimes(params?: Record<string, never>): Promise<RuntimeRecord[]>;
   /**
    * Gives back the claimed jobs of dead runtimes: those silent for longer than `deadAfterMs`
-   * (store clock), those named in `alsoDead` (known dead by their host), and jobs claimed
-   * longer than `deadAfterMs` ago by an owner that is not registered at all. The attempt is not
+   * (store clock) and those named in `alsoDead` (known dead by their host). The attempt is not
    * charged; a job interrupted more than `maxInterruptions` times is failed instead. Exactly one
    * caller recovers each dead runtime, however many try at once.
    */
   recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
+  /**
+   * The orphan sweep: gives back (or fails, as recoverDeadRuntimes does) jobs claimed longer than
+   * `deadAfterMs` ago by an owner that is not registered at all (its registration was removed
+   * while it ran, or another system wrote the row). Finds them with a plain read, then changes
+   * them by id with the conditions checked again, so it locks no other claimed job. One runtime
+   * at a time runs it, under a lease (see runtime/orphan-sweep.ts).
+   */
+  sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }>;
   /**
    * Takes or renews a named lease for `owner` for `ttlMs` (store clock): true when `owner` holds
    * it now. One holder at a time across every runtime and host; a holder that stops renewing
@@ -150,6 +171,12 @@ export interface Admin {
 export interface StoreCapabilities {
   /** Its schema must be created with `jobs-runtime migrate` before a runtime starts (MySQL). */
   needsMigrate: boolean;
+  /**
+   * How a dispatch on another host reaches idle runtimes: 'channel' through the store itself
+   * (JobStore.wakeChannel), 'address' by a datagram to the address each runtime registers
+   * (Producer.wakeAddresses), 'none' (one host by nature: the same-host wake-up only).
+   */
+  crossHostWake: 'channel' | 'address' | 'none';
 }
 
 /** A store that keeps jobs: every role, over one set of connections. */
@@ -163,6 +190,13 @@ export interface JobStore {
   readonly queue: Queue;
   readonly registry: Registry;
   readonly admin: Admin;
+  /** Present when capabilities.crossHostWake is 'channel'. */
+  readonly wakeChannel?: WakeChannel;
+  /**
+   * Calls `listener` when the store's server came back as a different server (Redis: a new
+   * run_id, so jobs may be gone), with a message saying so; the runtime adds what it held.
+   */
+  onServerReplaced?(listener: (message: string) => void): void;
   /** Closes connections (every role's). Optional: idle connections never keep the process alive. */
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadJobClass } from '../../execution/job-loader.js';
 import { Job, MAX_ATTEMPTS, type DispatchOptions } from '../../job.js';
 import { dispatchJobs } from '../../dispatcher.js';
+import { wakeUpsSent } from '../../wake/address-sender.js';
 import type { JsonValue } from '../../values/json.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
@@ -56,6 +57,7 @@ export function registerDispatch(program: Command): void {
       else
         process.stdout.write(`${id}
 `);
+      await wakeUpsSent(store.producer); // this process exits next: the wake-ups must be out first
     } finally {
       await store.close();
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { assertQueueName } from '../../values/names.js';
+import { wakeByAddress, wakeUpsSent } from '../../wake/address-sender.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
@@ -12,7 +13,12 @@ export function registerResume(program: Command): void {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       const changed = await store.admin.setQueuePaused({ queue, paused: false });
-      if (changed) wakeRuntimes(store.displayUrl); // its due jobs start now on this host's runtimes
+      if (changed) {
+        // Its due jobs start now: on this host's runtimes, and on others' that registered an address.
+        wakeRuntimes(store.displayUrl);
+        wakeByAddress(store.producer);
+        await wakeUpsSent(store.producer);
+      }
       if (opts.json) return printJson({ queue, paused: false, changed });
       process.stdout.write(changed ? `✔ Queue ${queue} resumed\n` : `Queue ${queue} was not paused\n`);
     } finally {

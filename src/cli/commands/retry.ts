@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
+import { wakeByAddress, wakeUpsSent } from '../../wake/address-sender.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { parseJobIds, plural, printJson } from '../format.js';
@@ -35,7 +36,12 @@ export function registerRetry(program: Command): void {
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       const retried = await store.admin.retryFailed(ids.length > 0 ? { ids } : filters);
-      if (retried > 0) wakeRuntimes(store.displayUrl); // runtimes on this host claim them at once
+      if (retried > 0) {
+        // Claimed at once: by this host's runtimes, and by others' that registered an address.
+        wakeRuntimes(store.displayUrl);
+        wakeByAddress(store.producer);
+        await wakeUpsSent(store.producer);
+      }
       if (opts.json) return printJson(ids.length > 0 ? { retried, requested: ids.length } : { retried });
       const skipped = ids.length - retried;
       process.stdout.write(

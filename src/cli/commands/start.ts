@@ -6,6 +6,7 @@ import { runMaster } from '../../runtime/master.js';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, durationAtLeast, port, positiveInt, queueList, retention } from '../options.js';
+import { parseWakeAddress, type WakeBind } from '../../wake/wake-address.js';
 
 interface StartOptions {
   procs: number;
@@ -30,6 +31,7 @@ interface StartOptions {
   pruneEvery: number;
   metricsPort?: number;
   metricsHost: string;
+  wakeAddress?: WakeBind | 'local';
   log?: string;
   quiet?: boolean;
   json?: boolean;
@@ -84,6 +86,11 @@ export function registerStart(program: Command, version: string): void {
       .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60', [1000, '1 s']))
       .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics', port('--metrics-port'))
       .option('--metrics-host <host>', 'address the metrics server binds to', '127.0.0.1')
+      .option(
+        '--wake-address <host[:port]>',
+        "where dispatches on other hosts wake this runtime, by UDP (MySQL; default: this host's address towards the store, any free port; 'local': this host only)",
+        parseWakeAddress,
+      )
       .option('--log <file>', 'also append plain log lines to this file (SIGHUP reopens it)')
       .option('--quiet', 'leave out the per-job success lines')
       .option('--json', 'print one JSON object per event');
@@ -142,6 +149,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
       failedRetentionMs: keepFailed !== undefined && Number.isFinite(keepFailed) ? keepFailed : null,
       pruneEveryMs: opts.pruneEvery,
       metrics: opts.metricsPort ? { host: opts.metricsHost, port: opts.metricsPort } : null,
+      wakeAddress: opts.wakeAddress ?? null,
       heartbeatMs: opts.heartbeat,
       deadAfterMs: opts.deadAfter,
       maxInterruptions: opts.maxInterruptions,

@@ -24,6 +24,13 @@ export class MySqlProducer implements Producer {
     return this.db.close();
   }
 
+  async wakeAddresses(): Promise<string[]> {
+    const [rows] = await this.db.run((conn) =>
+      conn.query<RowDataPacket[]>(`SELECT wake_address FROM ${this.db.table}_runtimes WHERE wake_address IS NOT NULL`),
+    );
+    return rows.map((r) => String(r.wake_address));
+  }
+
   async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
     const { jobs } = params;
     if (jobs.length === 0) return [];

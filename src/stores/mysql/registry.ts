@@ -37,6 +37,8 @@ export class MySqlRegistry implements Registry {
         pid: Number(r.pid),
         queues: r.queues === null ? null : String(r.queues).split(','),
         threads: Number(r.threads),
+        slots: r.slots === null || r.slots === undefined ? Number(r.threads) : Number(r.slots),
+        wakeAddress: r.wake_address ?? null,
         startedAt: r.started_at,
         heartbeatAt: r.heartbeat_at,
         silentForMs: Number(r.silent_ms),
@@ -51,6 +53,10 @@ export class MySqlRegistry implements Registry {
 
   async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
     return this.db.run((conn) => recoverDead(conn, this.db.table, params));
+  }
+
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    return this.db.run((conn) => sweepOrphans(conn, this.db.table, params));
   }
 
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
@@ -80,8 +86,8 @@ export class MySqlRegistry implements Registry {
 async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<boolean> {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   const [res] = await conn.query<ResultSetHeader>(
-    `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
-     VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
+    `INSERT INTO ${table}_runtimes (id, host, pid, queues, threads, slots, wake_address, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
+     VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)
      ON DUPLICATE KEY UPDATE heartbeat_at = UTC_TIMESTAMP(3), cpu_percent = VALUES(cpu_percent), rss_bytes = VALUES(rss_bytes),
        jobs_done = VALUES(jobs_done), jobs_failed = VALUES(jobs_failed), busy_threads = VALUES(busy_threads)`,
     [
@@ -90,6 +96,8 @@ async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeIn
       runtime.pid,
       runtime.queues ? runtime.queues.join(',') : null,
       runtime.threads,
+      runtime.slots ?? runtime.threads,
+      runtime.wakeAddress ?? null,
       s.cpuPercent,
       s.rssBytes,
       s.jobsDone,
@@ -120,7 +128,7 @@ export async function recoverDead(
       // alive, and giving its jobs back would run them twice.
       const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
-        const counts = await giveBack(conn, table, 'owner = ?', [id], params.maxInterruptions);
+        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity);
         await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
         report.runtimes.push(String(id));
         report.released += counts.released;
@@ -132,18 +140,51 @@ export async function recoverDead(
       throw e;
     }
   }
-  // Claims whose owner is not registered at all (its row was removed while it still ran, or
-  // rows written by another system): given back once they are as old as a dead heartbeat.
-  const orphans = await giveBack(
-    conn,
-    table,
-    `claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`,
-    [params.deadAfterMs * 1000],
-    params.maxInterruptions,
-  );
-  report.released += orphans.released;
-  report.failed += orphans.failed;
   return report;
+}
+
+/**
+ * Claims whose owner is not registered at all (its row was removed while it still ran, or rows
+ * written by another system), given back once as old as a dead heartbeat; at most 20 batches a
+ * call, the rest at the next period.
+ */
+export async function sweepOrphans(
+  conn: Connection,
+  table: string,
+  params: { deadAfterMs: number; maxInterruptions: number },
+): Promise<{ released: number; failed: number }> {
+  const orphan = `status = 'processing' AND claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`;
+  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params.maxInterruptions, 20);
+}
+
+/** Rows changed per statement: the locks a give-back takes stay few and short. */
+const GIVE_BACK_BATCH = 500;
+
+/**
+ * Gives back the jobs matching `where`, found by a plain read, which locks nothing: an UPDATE
+ * with `where` would read processing rows through the claim index and lock (or wait on) every
+ * one it passes, those of live runtimes included, and deadlock with their result writes. Each
+ * batch is then changed by id with `where` checked again, so a job recorded, re-claimed or
+ * whose owner registered meanwhile is left alone.
+ */
+async function giveBackInBatches(
+  conn: Connection,
+  table: string,
+  where: string,
+  args: unknown[],
+  maxInterruptions: number,
+  maxBatches: number,
+): Promise<{ released: number; failed: number }> {
+  const total = { released: 0, failed: 0 };
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${where} LIMIT ?`, [...args, GIVE_BACK_BATCH]);
+    if (rows.length === 0) break;
+    const counts = await giveBack(conn, table, `id IN (?) AND ${where}`, [rows.map((r) => Number(r.id)), ...args], maxInterruptions);
+    total.released += counts.released;
+    total.failed += counts.failed;
+    if (rows.length < GIVE_BACK_BATCH) break;
+  }
+  return total;
 }
 
 async function giveBack(

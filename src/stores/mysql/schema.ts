@@ -95,7 +95,7 @@ export function createRuntimesTableSql(table: string): string {
   jobs_done BIGINT UNSIGNED NOT NULL DEFAULT 0,
   jobs_failed BIGINT UNSIGNED NOT NULL DEFAULT 0,
   busy_threads INT NOT NULL DEFAULT 0,
-  PRIMARY KEY (id),
+${RUNTIME_ADDED_COLUMNS.map((c) => `  ${c.name} ${c.ddl},\n`).join('')}  PRIMARY KEY (id),
   KEY heartbeat_at (heartbeat_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
 }
@@ -151,8 +151,30 @@ export async function planMigration(conn: Connection, table: string): Promise<st
   );
   const existing = new Set(have.map((r) => String(r.name)));
   const missing = beside.filter(([name]) => !existing.has(name)).map(([, sql]) => sql(table));
-  return [...(await planJobsTable(conn, table)), ...missing];
+  const runtimes = existing.has(`${table}_runtimes`) ? await planRuntimesColumns(conn, table) : [];
+  return [...(await planJobsTable(conn, table)), ...missing, ...runtimes];
 }
+
+// ---- Registry columns added after the runtimes table first shipped (issue 12) ----------------
+// Kept in a block of their own: new tables get them from createRuntimesTableSql, and `migrate`
+// adds the missing ones to an existing table in one ALTER, keeping its rows.
+const RUNTIME_ADDED_COLUMNS: Array<{ name: string; ddl: string }> = [
+  // Job slots (threads × concurrency): what `status` shows busy slots against.
+  { name: 'slots', ddl: 'INT NULL' },
+  // host:port of the runtime's UDP wake-up socket, read (cached) by dispatchers on any host.
+  { name: 'wake_address', ddl: 'VARCHAR(300) CHARACTER SET ascii COLLATE ascii_bin NULL' },
+];
+
+async function planRuntimesColumns(conn: Connection, table: string): Promise<string[]> {
+  const [cols] = await conn.query<RowDataPacket[]>(
+    'SELECT COLUMN_NAME AS name FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [`${table}_runtimes`],
+  );
+  const have = new Set(cols.map((c) => String(c.name).toLowerCase()));
+  const add = RUNTIME_ADDED_COLUMNS.filter((c) => !have.has(c.name)).map((c) => `ADD COLUMN ${c.name} ${c.ddl}`);
+  return add.length ? [`ALTER TABLE ${table}_runtimes\n  ${add.join(',\n  ')}`] : [];
+}
+// ---- end of the registry columns block ------------------------------------------------------
 
 async function planJobsTable(conn: Connection, table: string): Promise<string[]> {
   const [cols] = await conn.query<ColumnInfo[]>(

@@ -13,6 +13,7 @@ import {
   type QueueThroughput,
 } from '../store.js';
 import type { RedisDatabase } from './database.js';
+import { persistsNothingNotice } from './server-check.js';
 import { changeFailed, listFailedIds } from './failed-selection.js';
 import { jobKey } from './keys.js';
 import { runScript } from './scripts.js';
@@ -28,7 +29,8 @@ export class RedisAdmin implements Admin {
     await this.db.run(async (client) => {
       if (!params.dryRun) await client.ping();
     });
-    return { statements: [] };
+    // `start` prints notices as warnings: a server that keeps nothing is said up front.
+    return { statements: [], ...(this.db.server?.persistsNothing ? { notices: [persistsNothingNotice(this.db.displayUrl)] } : {}) };
   }
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     const queues = [...new Set(params.queues ?? [])];

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { CALL_DEADLINE_MS, withDeadline } from '../deadline.js';
 import { RedisConnection } from './connection.js';
 import { explainRedisError } from './explain.js';
-import { checkRedisServer } from './server-check.js';
+import { checkRedisServer, serverReplacedNotice, type RedisServerFacts } from './server-check.js';
 import { parseRedisUrl } from './url.js';
 
 // The connection every role of the Redis store shares: the URL parsed once, the key prefix,
@@ -18,6 +18,9 @@ export class RedisDatabase {
   /** Every key of this store starts with it. */
   readonly prefix: string;
   private readonly conn: RedisConnection;
+  /** What the last connect found out about the server (null before the first). */
+  server: RedisServerFacts | null = null;
+  private readonly replacedListeners: Array<(message: string) => void> = [];
   private readonly connect: () => RedisConnection;
   /** The heartbeat's own connection, opened on its first beat: a stuck claim never delays a beat. */
   private beats: RedisConnection | null = null;
@@ -29,8 +32,23 @@ export class RedisDatabase {
     const parsed = parseRedisUrl(options.url);
     this.displayUrl = parsed.displayUrl;
     this.prefix = parsed.prefix;
-    this.connect = () => new RedisConnection(parsed.options, (client) => checkRedisServer(client, this.displayUrl));
+    this.connect = () => new RedisConnection(parsed.options, async (client) => this.noteServer(await checkRedisServer(client, this.displayUrl)));
     this.conn = this.connect();
+  }
+
+  /** Calls `listener` when a reconnect finds another server process (a new run_id). */
+  onServerReplaced(listener: (message: string) => void): void {
+    this.replacedListeners.push(listener);
+  }
+
+  /** Every connection (the store's, the heartbeat's) reports what it found; the first to see a new run_id tells. */
+  private noteServer(facts: RedisServerFacts): void {
+    const before = this.server;
+    this.server = facts;
+    if (before && before.runId !== facts.runId) {
+      const message = serverReplacedNotice(this.displayUrl, before, facts);
+      for (const l of this.replacedListeners) l(message);
+    }
   }
 
   /**

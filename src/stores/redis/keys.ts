@@ -26,6 +26,8 @@
 //                                 record script, expires 48 h after (the only expiring keys
 //                                 besides leases: a volatile-* eviction may drop them, never jobs)
 //   <p>lease:<name>       string  holder of a named lease (the pruner's), with a TTL
+//   <p>wake               channel (pub/sub, not a key) a due dispatch publishes on it; idle
+//                                 runtimes subscribe (wake-channel.ts)
 //
 // Sorted-set members are ids zero-padded to 16 digits: jobs due in the same millisecond then
 // sort by id (Redis orders equal scores by member bytes, and '10' < '9' but '…10' > '…09').

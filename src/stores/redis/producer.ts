@@ -1,6 +1,7 @@
 import { assertPayloadSize } from '../../values/payload.js';
 import { chunkJobs } from '../chunk-jobs.js';
 import type { JobId, NewJob, Producer } from '../store.js';
+import { wakeEnabled } from '../../wake/wake-dir.js';
 import type { RedisDatabase } from './database.js';
 import { loadScript, queueScript, runScript, type ScriptArg } from './scripts.js';
 
@@ -34,8 +35,9 @@ export class RedisProducer implements Producer {
     for (const j of params.jobs) assertPayloadSize(j.payload, MAX_PAYLOAD_BYTES, 'redis');
     const chunks = chunkJobs(params.jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
     if (chunks.length === 0) return [];
+    const wake = wakeEnabled() ? '1' : '0'; // JOBS_WAKE=0 in this process: announce nothing
     const argsOf = (jobs: NewJob[]): ScriptArg[] => {
-      const args: ScriptArg[] = [this.db.prefix];
+      const args: ScriptArg[] = [this.db.prefix, wake];
       // The field order of lua/enqueue.ts.
       for (const j of jobs) args.push(j.handler, j.queue, j.payload, j.delayMs, j.maxAttempts, j.retryAfterMs, j.timeoutMs ?? '');
       return args;

@@ -4,6 +4,8 @@ import { RedisDatabase } from './database.js';
 import { RedisProducer } from './producer.js';
 import { RedisQueue } from './queue.js';
 import { RedisRegistry } from './registry.js';
+import { parseRedisUrl } from './url.js';
+import { RedisWakeChannel } from './wake-channel.js';
 
 // Jobs in Redis: each job a hash, due jobs in sorted sets scored by due time (layout in keys.ts),
 // every state change one Lua script (lua/), all times from Redis's own clock. Every role shares
@@ -12,7 +14,7 @@ import { RedisRegistry } from './registry.js';
 export class RedisStore implements JobStore {
   readonly kind = 'redis';
   /** Nothing to create: keys appear with the first job. */
-  readonly capabilities: StoreCapabilities = { needsMigrate: false };
+  readonly capabilities: StoreCapabilities = { needsMigrate: false, crossHostWake: 'channel' };
   readonly displayUrl: string;
   /** Every key of this store starts with it. */
   readonly prefix: string;
@@ -20,6 +22,7 @@ export class RedisStore implements JobStore {
   readonly queue: RedisQueue;
   readonly registry: RedisRegistry;
   readonly admin: RedisAdmin;
+  readonly wakeChannel: RedisWakeChannel;
   private readonly db: RedisDatabase;
 
   constructor(options: { url: string; callTimeoutMs?: number }) {
@@ -30,6 +33,11 @@ export class RedisStore implements JobStore {
     this.queue = new RedisQueue(this.db);
     this.registry = new RedisRegistry(this.db);
     this.admin = new RedisAdmin(this.db);
+    this.wakeChannel = new RedisWakeChannel(parseRedisUrl(options.url).options, this.prefix);
+  }
+
+  onServerReplaced(listener: (message: string) => void): void {
+    this.db.onServerReplaced(listener);
   }
 
   close(): Promise<void> {

@@ -28,6 +28,7 @@ export class RedisRegistry implements Registry {
       s.jobsDone,
       s.jobsFailed,
       s.busyThreads,
+      r.slots ?? r.threads,
     ];
     return Number(await this.db.run((client) => runScript(client, 'jobsUpsertRuntime', args), lane)) === 1;
   }
@@ -47,6 +48,8 @@ export class RedisRegistry implements Registry {
           pid: Number(h.pid),
           queues: h.queues ? h.queues.split(',') : null,
           threads: Number(h.threads),
+          slots: Number(h.slots ?? h.threads),
+          wakeAddress: null, // Redis carries wake-ups itself (pub/sub)
           startedAt: new Date(Number(h.started_at)),
           heartbeatAt: new Date(heartbeatAt),
           silentForMs: Number(now) - heartbeatAt,
@@ -63,6 +66,11 @@ export class RedisRegistry implements Registry {
     const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions, ...(params.alsoDead ?? [])];
     const [released, failed, ...runtimes] = (await this.db.run((client) => runScript(client, 'jobsRecover', args))) as [number, number, ...string[]];
     return { runtimes, released, failed };
+  }
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions];
+    const [released, failed] = (await this.db.run((client) => runScript(client, 'jobsSweepOrphans', args))) as [number, number];
+    return { released, failed };
   }
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
     const held = await this.db.run((client) =>

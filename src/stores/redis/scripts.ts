@@ -3,7 +3,7 @@ import { CLAIM_LUA } from './lua/claim.js';
 import { COUNTS_LUA } from './lua/counts.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { RECORD_LUA } from './lua/record.js';
-import { RECOVER_LUA } from './lua/recover.js';
+import { RECOVER_LUA, SWEEP_ORPHANS_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { DELETE_FAILED_LUA, RETRY_FAILED_LUA } from './lua/failed.js';
@@ -24,6 +24,7 @@ const SCRIPTS = {
   jobsListRuntimes: LIST_RUNTIMES_LUA,
   jobsDeregisterRuntime: DEREGISTER_RUNTIME_LUA,
   jobsRecover: RECOVER_LUA,
+  jobsSweepOrphans: SWEEP_ORPHANS_LUA,
   jobsRetryFailed: RETRY_FAILED_LUA,
   jobsDeleteFailed: DELETE_FAILED_LUA,
   jobsSetPaused: SET_PAUSED_LUA,

@@ -5,7 +5,17 @@ import { StoreUnavailableError } from '../../errors.js';
 // - Redis 6.2+: claims read due jobs with ZRANGE … BYSCORE LIMIT.
 // - No allkeys-* eviction: it would drop job keys silently under memory pressure. The volatile-*
 //   policies are safe, as job keys never expire.
-export async function checkRedisServer(client: Redis, displayUrl: string): Promise<void> {
+// And read, for honesty about what Redis keeps (see RedisServerFacts).
+
+/** What the store says about its server, beyond refusing an unusable one. */
+export interface RedisServerFacts {
+  /** INFO's run_id: a new one means another process (a restart, or a failover to another server). */
+  runId: string;
+  /** True when the server keeps nothing on disk (appendonly no and an empty `save`): a restart loses every job. Null: CONFIG is not allowed here. */
+  persistsNothing: boolean | null;
+}
+
+export async function checkRedisServer(client: Redis, displayUrl: string): Promise<RedisServerFacts> {
   const info = await client.info();
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
   const version = field('redis_version') ?? '';
@@ -20,4 +30,32 @@ export async function checkRedisServer(client: Redis, displayUrl: string): Promi
         `set it to noeviction (CONFIG SET maxmemory-policy noeviction) or use a Redis of its own for jobs`,
     );
   }
+  return { runId: field('run_id') ?? '', persistsNothing: field('aof_enabled') === '1' ? false : await snapshotsOff(client) };
+}
+
+/** RDB snapshots: `save ""` turns them off. Managed services often refuse CONFIG: then unknown. */
+async function snapshotsOff(client: Redis): Promise<boolean | null> {
+  try {
+    const reply = (await client.config('GET', 'save')) as string[];
+    return (reply[1] ?? '').trim() === '';
+  } catch {
+    return null;
+  }
+}
+
+/** The start warning for a server that keeps nothing. */
+export function persistsNothingNotice(displayUrl: string): string {
+  return (
+    `Redis at ${displayUrl} persists nothing (appendonly no, save ""): if it restarts, every job in it is lost. ` +
+    'Turn on AOF (CONFIG SET appendonly yes, and in redis.conf) unless losing jobs is acceptable'
+  );
+}
+
+/** The warning for a server that came back as another process: what may be gone depends on what it persists. */
+export function serverReplacedNotice(displayUrl: string, before: RedisServerFacts, now: RedisServerFacts): string {
+  const lost =
+    now.persistsNothing === true
+      ? 'it persists nothing, so every job it held is gone'
+      : 'jobs written since its last save may be gone (or, after a failover, those the replica had not received)';
+  return `Redis at ${displayUrl} came back as a different server (run_id ${before.runId.slice(0, 8)} → ${now.runId.slice(0, 8)}: restarted, or another took its place): ${lost}`;
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../errors.js';
-import { ADDED_COLUMNS, SCHEMA } from './schema.js';
+import { ADDED_COLUMNS, RUNTIMES_ADDED_COLUMNS, SCHEMA } from './schema.js';
 
 // The file every role of the SQLite store shares: one file, shared safely by every process on
 // the host (WAL mode; a writer waits for the lock instead of failing). Times are integer ms
@@ -39,14 +39,19 @@ export class SqliteDatabase {
   private addMissingColumns(): void {
     this.handle
       .transaction(() => {
-        const have = new Set(
-          this.handle
-            .prepare<[], { name: string }>('PRAGMA table_info(jobs)')
-            .all()
-            .map((c) => c.name),
-        );
-        for (const [name, ddl] of Object.entries(ADDED_COLUMNS)) {
-          if (!have.has(name)) this.handle.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${ddl}`);
+        for (const [table, added] of [
+          ['jobs', ADDED_COLUMNS],
+          ['jobs_runtimes', RUNTIMES_ADDED_COLUMNS],
+        ] as const) {
+          const have = new Set(
+            this.handle
+              .prepare<[], { name: string }>(`PRAGMA table_info(${table})`)
+              .all()
+              .map((c) => c.name),
+          );
+          for (const [name, ddl] of Object.entries(added)) {
+            if (!have.has(name)) this.handle.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${ddl}`);
+          }
         }
       })
       .immediate();

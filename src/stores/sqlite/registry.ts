@@ -42,6 +42,8 @@ export class SqliteRegistry implements Registry {
         pid: r.pid,
         queues: r.queues === null ? null : r.queues.split(','),
         threads: r.threads,
+        slots: r.slots ?? r.threads,
+        wakeAddress: null, // one host: the same-host wake-up reaches every runtime
         startedAt: new Date(r.started_at),
         heartbeatAt: new Date(r.heartbeat_at),
         silentForMs: now - r.heartbeat_at,
@@ -64,29 +66,22 @@ export class SqliteRegistry implements Registry {
           .all(cutoff, JSON.stringify(also))
           .map((r) => r.id);
         const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
-        const failStmt = (where: string) =>
-          db.prepare(
-            `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
-           exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
-         WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
-          );
-        const releaseStmt = (where: string) =>
-          db.prepare(
-            `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
-         WHERE status = 'processing' AND ${where}`,
-          );
-        const now = Date.now();
         for (const id of dead) {
-          report.failed += failStmt('owner = ?').run(now, params.maxInterruptions, params.maxInterruptions, id).changes;
-          report.released += releaseStmt('owner = ?').run(id).changes;
+          const counts = giveBack(db, 'owner = ?', [id], params.maxInterruptions);
+          report.failed += counts.failed;
+          report.released += counts.released;
           db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
         }
-        const orphanWhere = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-        report.failed += failStmt(orphanWhere).run(now, params.maxInterruptions, params.maxInterruptions, cutoff).changes;
-        report.released += releaseStmt(orphanWhere).run(cutoff).changes;
         return report;
       })
       .immediate();
+  }
+
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+    // One writer at a time holds the file, so there are no row locks to storm: one transaction.
+    const db = this.db.handle;
+    const where = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
+    return db.transaction(() => giveBack(db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions)).immediate();
   }
 
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
@@ -116,6 +111,7 @@ interface RuntimeRow {
   pid: number;
   queues: string | null;
   threads: number;
+  slots: number | null;
   started_at: number;
   heartbeat_at: number;
   cpu_percent: number;
@@ -125,12 +121,30 @@ interface RuntimeRow {
   busy_threads: number;
 }
 
+/** Fails the jobs matching `where` that this interruption makes one too many, gives back the rest. */
+function giveBack(db: Database.Database, where: string, args: unknown[], maxInterruptions: number): { released: number; failed: number } {
+  const failed = db
+    .prepare(
+      `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
+         exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
+       WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
+    )
+    .run(Date.now(), maxInterruptions, maxInterruptions, ...args).changes;
+  const released = db
+    .prepare(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
+       WHERE status = 'processing' AND ${where}`,
+    )
+    .run(...args).changes;
+  return { released, failed };
+}
+
 function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {
   const s = stats ?? { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 };
   const now = Date.now();
   db.prepare(
-    `INSERT INTO jobs_runtimes (id, host, pid, queues, threads, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO jobs_runtimes (id, host, pid, queues, threads, slots, started_at, heartbeat_at, cpu_percent, rss_bytes, jobs_done, jobs_failed, busy_threads)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, cpu_percent = excluded.cpu_percent, rss_bytes = excluded.rss_bytes,
        jobs_done = excluded.jobs_done, jobs_failed = excluded.jobs_failed, busy_threads = excluded.busy_threads`,
   ).run(
@@ -139,6 +153,7 @@ function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: Runti
     runtime.pid,
     runtime.queues ? runtime.queues.join(',') : null,
     runtime.threads,
+    runtime.slots ?? runtime.threads,
     now,
     now,
     s.cpuPercent,

@@ -66,3 +66,11 @@ export const ADDED_COLUMNS: Record<string, string> = {
   completed_at: 'INTEGER',
   claim_token: 'TEXT',
 };
+
+// ---- Registry columns added after jobs_runtimes first shipped (issue 12) -------------------
+/** Columns of jobs_runtimes added later, for files created before them: name → definition. */
+export const RUNTIMES_ADDED_COLUMNS: Record<string, string> = {
+  // Job slots (threads × concurrency): what `status` shows busy slots against.
+  slots: 'INTEGER',
+};
+// ---- end of the registry columns block ------------------------------------------------------

@@ -6,10 +6,11 @@ import { LUA_PRELUDE } from '../keys.js';
 // Dead: heartbeat older than dead_after_ms (Redis clock), or registered and named in also_dead.
 // Their claimed jobs go back to 'new' at their old due time, the attempt not charged; a job
 // interrupted more than max_interruptions times is failed instead (it likely kills its runtime).
-// Then jobs held by an owner that is not registered at all (owners set, see keys.ts) are given
-// back once claimed longer than dead_after_ms ago.
 // ARGV: prefix, dead_after_ms, max_interruptions, also_dead ids. Returns { released, failed, dead ids… }.
-export const RECOVER_LUA = `${LUA_PRELUDE}
+// SWEEP_ORPHANS_LUA (same ARGV, no ids) gives back jobs held by an owner that is not registered
+// at all (owners set, see keys.ts) once claimed longer than dead_after_ms ago; one runtime at a
+// time runs it, under a lease. Returns { released, failed }.
+const GIVE_BACK = `${LUA_PRELUDE}
 local now = now_ms()
 local cutoff = now - tonumber(ARGV[2])
 local max_interruptions = tonumber(ARGV[3])
@@ -45,7 +46,9 @@ local function give_back(owner, only_claimed_before)
   end
   if redis.call('SCARD', owner_key) == 0 then redis.call('ZREM', P .. 'owners', owner) end
 end
+`;
 
+export const RECOVER_LUA = `${GIVE_BACK}
 local dead, seen = {}, {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'runtimes', '-inf', '(' .. ms(cutoff), 'BYSCORE')) do
   dead[#dead + 1] = id
@@ -63,11 +66,14 @@ for _, id in ipairs(dead) do
   redis.call('DEL', P .. 'runtime:' .. id)
   redis.call('ZREM', P .. 'runtimes', id)
 end
-for _, owner in ipairs(redis.call('ZRANGE', P .. 'owners', 0, -1)) do
-  if not redis.call('ZSCORE', P .. 'runtimes', owner) then give_back(owner, cutoff) end
-end
-
 local out = { released, failed }
 for _, id in ipairs(dead) do out[#out + 1] = id end
 return out
+`;
+
+export const SWEEP_ORPHANS_LUA = `${GIVE_BACK}
+for _, owner in ipairs(redis.call('ZRANGE', P .. 'owners', 0, -1)) do
+  if not redis.call('ZSCORE', P .. 'runtimes', owner) then give_back(owner, cutoff) end
+end
+return { released, failed }
 `;

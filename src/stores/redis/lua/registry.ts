@@ -6,14 +6,15 @@ import { LUA_PRELUDE } from '../keys.js';
 // Registers or refreshes a runtime; a heartbeat from a runtime a peer removed registers it again.
 // started_at is kept from the first registration.
 // ARGV: prefix, id, host, pid, queues ('' = all), threads, cpu_percent, rss_bytes, jobs_done,
-// jobs_failed, busy_threads.
+// jobs_failed, busy_threads, slots.
 export const UPSERT_RUNTIME_LUA = `${LUA_PRELUDE}
 local id = ARGV[2]
 local key = P .. 'runtime:' .. id
 local now = ms(now_ms())
 local created = redis.call('HSETNX', key, 'started_at', now)
 redis.call('HSET', key, 'host', ARGV[3], 'pid', ARGV[4], 'queues', ARGV[5], 'threads', ARGV[6], 'heartbeat_at', now,
-  'cpu_percent', ARGV[7], 'rss_bytes', ARGV[8], 'jobs_done', ARGV[9], 'jobs_failed', ARGV[10], 'busy_threads', ARGV[11])
+  'cpu_percent', ARGV[7], 'rss_bytes', ARGV[8], 'jobs_done', ARGV[9], 'jobs_failed', ARGV[10], 'busy_threads', ARGV[11],
+  'slots', ARGV[12])
 redis.call('ZADD', P .. 'runtimes', now, id)
 return created
 `;
