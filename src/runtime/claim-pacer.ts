@@ -20,13 +20,13 @@ export class ClaimPacer {
   private foundSincePoll = false;
   /** How long claims take to come back, smoothed (ms): the link to the store is part of the lookahead. */
   private claimMs = 0;
-  /** Jobs finished since the last claim came back. */
-  private finishedSinceClaim = 0;
+  /** Jobs finished while the claim in flight was out: what the link's latency cost. */
+  private finishedDuringClaim = 0;
   /**
-   * Slow start: after a full claim whose jobs were done before the next could come back, hold
-   * SLOW_START_FACTOR times as many as finished meanwhile. The smoothed rate alone needs many round trips
-   * to catch up when each takes 100 ms or more; slow jobs (none done within a round trip) never
-   * grow it, so they are not hoarded.
+   * Slow start: after a full claim, hold SLOW_START_FACTOR times as many jobs as finished while
+   * it was out. The smoothed rate alone needs many round trips to catch up when each takes 100 ms
+   * or more (a distant store); a claim that comes back in a millisecond, or slow jobs (none done
+   * within a round trip), leave it at nothing, so nearby stores and slow jobs are never hoarded.
    */
   private slowStart = 0;
 
@@ -39,7 +39,11 @@ export class ClaimPacer {
 
   jobFinished(): void {
     this.meter.tick();
-    this.finishedSinceClaim++;
+    this.finishedDuringClaim++;
+  }
+
+  claimSent(): void {
+    this.finishedDuringClaim = 0;
   }
 
   /**
@@ -57,8 +61,7 @@ export class ClaimPacer {
     if (count > 0) this.foundSincePoll = true;
     this.claimMs = this.claimMs === 0 ? tookMs : this.claimMs * 0.8 + tookMs * 0.2;
     // A short claim: nothing more is due, so there is nothing to ramp up to.
-    this.slowStart = count < asked ? 0 : Math.min(this.batch, Math.max(this.slowStart, SLOW_START_FACTOR * this.finishedSinceClaim));
-    this.finishedSinceClaim = 0;
+    this.slowStart = count < asked ? 0 : Math.min(this.batch, SLOW_START_FACTOR * this.finishedDuringClaim);
   }
 
   /**

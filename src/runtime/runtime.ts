@@ -119,6 +119,7 @@ export class Runtime {
       let jobs: ClaimedJob[];
       const limit = Math.min(want, this.o.batch, budget);
       const claimStart = performance.now();
+      this.pacer.claimSent();
       try {
         jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit });
         this.claimedTotal += jobs.length;
