@@ -14,4 +14,4 @@ after(async () => {
   await rig?.close();
 });
 
-test(`MySQL at +50 ms RTT: ${RTT_JOBS} no-op jobs within 3× of the direct throughput`, () => rttCase(rig, 'mysql'));
+test(`MySQL at +50 ms RTT: ${RTT_JOBS} no-op jobs within 5× of the direct throughput (the 3× target is the bench's)`, () => rttCase(rig, 'mysql'));

@@ -61,7 +61,8 @@ export class ClaimPacer {
     if (count > 0) this.foundSincePoll = true;
     this.claimMs = this.claimMs === 0 ? tookMs : this.claimMs * 0.8 + tookMs * 0.2;
     // A short claim: nothing more is due, so there is nothing to ramp up to.
-    this.slowStart = count < asked ? 0 : Math.min(this.batch, SLOW_START_FACTOR * this.finishedDuringClaim);
+    // Halved when a claim finds fewer done meanwhile, so a turn to slow jobs ends it in a few claims.
+    this.slowStart = count < asked ? 0 : Math.min(this.batch, Math.max(Math.floor(this.slowStart / 2), SLOW_START_FACTOR * this.finishedDuringClaim));
   }
 
   /**
