@@ -79,6 +79,9 @@ for (const kind of ALL_STORE_KINDS) {
       assert.match(run.stdout, /jobs-runtime stopped: 300 completed, 1 failed, 0 retried/);
     });
 
+    // The backlog is there when the runtime starts, so this also covers its first seconds: a
+    // thread still loading job code is not free either, and a job sent to it must not wait there
+    // while threads that are ready run jobs dispatched after it.
     test('4 jobs of 3 s among 1,000 of 1 ms (--procs 4): no short job starts > 1 s after a later-dispatched short job', { timeout: 120_000 }, async () => {
       const file = join(app.dir, 'mixed.txt');
       const LONG_AT = new Set([100, 350, 600, 850]);
