@@ -201,9 +201,8 @@ export class Runtime {
     if (this.running.get(job.id) !== job) return;
     this.running.delete(job.id);
     if (r.skipped) {
+      // Not started before the shutdown: given back, uncharged, once the pool has handed back all such.
       this.unrun.push(job);
-      // Outside a shutdown (a batch whose thread died), give them back now, uncharged.
-      if (!this.stopping) void this.releaseUnrun();
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }

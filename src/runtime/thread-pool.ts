@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
-import { timerMs } from './long-timers.js';
+import { armJobTimeout } from './job-timeout.js';
 import { formatMs } from './logger.js';
 import type { JobTask, JobTaskResult, ThreadData, ThreadInput, ThreadReply } from '../execution/thread-protocol.js';
 import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../execution/task-slots.js';
@@ -48,6 +48,8 @@ interface Entry {
   task: JobTask;
   /** Handed to the pool: its order among all jobs. */
   order: number;
+  /** Its --timeout: such a job travels alone, under its own timer. */
+  timeoutMs: number | null;
   submitted: number;
   slot: number | undefined;
   settled: boolean;
@@ -123,9 +125,9 @@ export class ThreadPool implements JobExecutor {
 
   run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
     return new Promise((resolve) => {
-      const entry: Entry = { task, order: this.nextOrder++, submitted: performance.now(), slot: undefined, settled: false, resolve };
+      const entry: Entry = { task, order: this.nextOrder++, timeoutMs, submitted: performance.now(), slot: undefined, settled: false, resolve };
       if (this.refusing) this.resolve(entry, SKIPPED);
-      else if (timeoutMs !== null) this.submit([entry], timeoutMs);
+      else if (timeoutMs !== null) this.submit([entry]);
       else {
         // Gathered for a turn: the jobs handed over together are cut into batches together.
         this.pending.push(entry);
@@ -148,18 +150,21 @@ export class ThreadPool implements JobExecutor {
       for (const e of entries) this.resolve(e, SKIPPED);
       return;
     }
-    const batches = this.batching ? this.planner.cut(entries, this.threads) : entries.map((e) => [e]);
-    for (const batch of batches) this.submit(batch, null, front);
+    const untimed = entries.filter((e) => e.timeoutMs === null);
+    for (const e of entries) if (e.timeoutMs !== null) this.submit([e], front);
+    const batches = this.batching ? this.planner.cut(untimed, this.threads) : untimed.map((e) => [e]);
+    for (const batch of batches) this.submit(batch, front);
   }
 
-  private submit(entries: Entry[], timeoutMs: number | null, front = false): void {
+  private submit(entries: Entry[], front = false): void {
     const slots = entries.map((e) => (e.slot = this.takeSlot()));
+    const timeoutMs = entries[0]!.timeoutMs;
     const sub: Submission = { entries, slots, timed: timeoutMs !== null };
     this.inFlight.add(sub);
     const tasks = entries.map((e, i) => ({ ...e.task, startSlot: slots[i] }));
     const input: ThreadInput = tasks.length === 1 ? tasks[0]! : { batch: tasks };
     if (front) inFront(input, entries[0]!.order);
-    const timeout = timeoutMs === null ? null : this.armTimeout(entries[0]!, timeoutMs);
+    const timeout = timeoutMs === null ? null : armJobTimeout(this.taskSlots, entries[0]!, timeoutMs, this.loadLimitMs);
     this.pool
       .run(input, timeout ? { signal: timeout.signal } : {})
       .then(
@@ -241,38 +246,6 @@ export class ThreadPool implements JobExecutor {
 
   private giveBackSlots(slots: Array<number | undefined>): void {
     for (const slot of slots) if (slot !== undefined) this.freeSlots.push(slot);
-  }
-
-  /**
-   * A job's time limit counts from when its thread starts running it, not from when it was
-   * queued in the pool nor while its code first loads (which has a limit of its own): the
-   * thread writes each phase into its slot and the timer re-arms until the phase's limit is
-   * spent. Aborting a running task terminates its thread (Piscina), which stops synchronous code.
-   */
-  private armTimeout(entry: Entry, limitMs: number) {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | null = null;
-    let expired: ThreadEnd | null = null;
-    const check = () => {
-      const { phase, forMs } =
-        entry.slot === undefined ? { phase: Phase.RUNNING, forMs: performance.now() - entry.submitted } : this.taskSlots.read(entry.slot);
-      if (phase === Phase.FINISHED || phase === Phase.SUCCEEDED) return; // its result is on its way
-      if (phase === Phase.QUEUED) {
-        timer = setTimeout(check, Math.min(limitMs, 25));
-        return;
-      }
-      const loading = phase === Phase.LOADING;
-      const limit = loading ? Math.max(limitMs, this.loadLimitMs) : limitMs;
-      if (forMs >= limit) {
-        expired = loading ? { kind: 'load-timeout', limitMs: limit } : { kind: 'timeout', limitMs: limit };
-        controller.abort();
-      } else {
-        // While loading, look again within the run's limit: the run may start any moment.
-        timer = setTimeout(check, timerMs(loading ? Math.min(limit - forMs, limitMs) : limit - forMs));
-      }
-    };
-    timer = setTimeout(check, timerMs(limitMs));
-    return { signal: controller.signal, expired: () => expired, cancel: () => timer && clearTimeout(timer) };
   }
 
   refuseNewTasks(): void {
