@@ -3,19 +3,31 @@
 // another on the thread that took it, so a batch holds only a few milliseconds of expected work,
 // judged from each handler's measured run time. A handler not measured yet goes alone, and a job
 // that runs far longer than its handler's estimate has the rest of its batch taken back (pool-watch).
+// A batch ends at a job whose result has details (a failure, warnings), and the rest is sent
+// again: so a handler whose runs often end that way travels alone too.
 
 /** The expected work one batch may hold. */
 export const BATCH_WORK_MS = 2;
 export const MAX_BATCH = 64;
+/** Above this share of runs with details, a handler's jobs travel alone. */
+const DETAILED_ALONE = 0.1;
 
 export class BatchPlanner {
-  /** Smoothed run time per handler, in ms. */
-  private readonly estimates = new Map<string, number>();
+  /** Smoothed run time per handler, in ms, and how often its runs end with details (0 to 1). */
+  private readonly handlers = new Map<string, { ms: number; detailed: number }>();
 
-  observe(handler: string, durationMs: number): void {
-    const old = this.estimates.get(handler);
+  /** A run of `handler` took `durationMs`; `plain`: a success without warnings. */
+  observe(handler: string, durationMs: number, plain: boolean): void {
+    const old = this.handlers.get(handler);
+    if (!old) return void this.handlers.set(handler, { ms: durationMs, detailed: plain ? 0 : 1 });
     // Up at once (a handler that became slow must stop sharing batches), down gradually.
-    this.estimates.set(handler, old === undefined || durationMs > old ? durationMs : old * 0.8 + durationMs * 0.2);
+    old.ms = durationMs > old.ms ? durationMs : old.ms * 0.8 + durationMs * 0.2;
+    old.detailed = old.detailed * 0.8 + (plain ? 0 : 0.2);
+  }
+
+  private expected(handler: string): number {
+    const h = this.handlers.get(handler);
+    return h === undefined || h.detailed > DETAILED_ALONE ? Number.POSITIVE_INFINITY : h.ms;
   }
 
   /**
@@ -28,7 +40,7 @@ export class BatchPlanner {
     let batch: T[] = [];
     let work = 0;
     for (const job of jobs) {
-      const expected = this.estimates.get(job.task.handler) ?? Number.POSITIVE_INFINITY;
+      const expected = this.expected(job.task.handler);
       if (batch.length > 0 && (batch.length >= share || work + expected > BATCH_WORK_MS)) {
         batches.push(batch);
         batch = [];

@@ -226,7 +226,7 @@ export class ThreadPool implements JobExecutor {
   private resolve(entry: Entry, result: JobTaskResult): void {
     if (entry.settled) return;
     entry.settled = true;
-    if (!result.skipped) this.planner.observe(entry.task.handler, result.durationMs);
+    if (!result.skipped) this.planner.observe(entry.task.handler, result.durationMs, result.ok && result.warnings.length === 0);
     entry.resolve(result);
   }
 
