@@ -6,11 +6,13 @@ import { PERMANENT_ERROR_NAMES } from '../src/errors.js';
 import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/execution/thread-protocol.js';
 import { Phase, TaskSlots } from '../src/execution/task-slots.js';
 import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
+import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const slots = new TaskSlots(slotsBuffer, slotsEpoch);
+useCompiledJobs((workerData as ThreadData).compiledJobs);
 // Every job file, TypeScript loader included, in the background: tasks run meanwhile, and one
 // whose class is still loading waits for it only.
 void preloadJobClasses(jobsDir);

@@ -23,6 +23,8 @@ export interface ThreadData {
   /** Where each task stands and since when (`TaskSlots`), for timeouts. */
   slots: SharedArrayBuffer;
   slotsEpoch: number;
+  /** Job file → the JavaScript the master compiled it to (TypeScript job files; none for a .js app). */
+  compiledJobs?: Record<string, string>;
 }
 
 export type JobTaskResult =

@@ -22,6 +22,8 @@ export interface ThreadPoolOptions {
   jobsDir: string;
   /** Heap limit per thread, in MB. */
   maxMemoryMb?: number;
+  /** TypeScript job files the master compiled: job file → compiled file. */
+  compiledJobs?: Record<string, string>;
 }
 
 export interface JobExecutor {
@@ -55,6 +57,7 @@ export class ThreadPool implements JobExecutor {
       stopFlag: this.stopFlag,
       slots: this.taskSlots.buffer,
       slotsEpoch: this.taskSlots.epoch,
+      ...(options.compiledJobs ? { compiledJobs: options.compiledJobs } : {}),
     };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
