@@ -12,7 +12,18 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     encoding: 'utf8',
     timeout: 180_000,
   });
-  for (const workload of ['w1-enqueue', 'w1', 'w2-p50', 'w2-nowake-p50', 'w3', 'w4-dispatch-p50', 'idle-cpu', 'w5-rss-idle', 'w5-rss-after-2k']) {
+  for (const workload of [
+    'w1-enqueue',
+    'w1',
+    'w2-p50',
+    'w2-nowake-p50',
+    'w3',
+    'w4-dispatch-p50',
+    'idle-cpu',
+    'w5-rss-idle',
+    'w5-rss-after-2k',
+    'w5-rss-idle-ts',
+  ]) {
     const m = new RegExp(`^RESULT jobs-runtime sqlite ${workload} ([\\d.]+) \\S+$`, 'm').exec(out);
     assert.ok(m, `no RESULT line for ${workload}:\n${out}`);
     // Idle CPU over the quick run's 2 s can round to 0 (the kernel counts in 10 ms ticks).

@@ -1,15 +1,20 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { listJobFiles } from '../execution/job-files.js';
 import type { Logger } from '../runtime/logger.js';
-import { cacheDepthDir, cacheRoot, keepAlive, pruneCache, writeCacheDir } from './compile-cache.js';
-import { compileTypeScript } from './esbuild-compile.js';
+import { cacheRoot, keepAlive } from './compile-cache.js';
+import type { CompileReply, CompileRequest } from './compile-child.js';
 import { isTypeScriptSource } from './module-format.js';
 
 // The master compiles the jobs directory's TypeScript files once, before the threads start, so
 // that threads import plain JavaScript instead of each loading tsx (about 20 MB a thread). A
-// .js-only app never gets here past the file listing. Whatever goes wrong here, the threads
-// still run every job: a file missing from the manifest is loaded with tsx, as before.
+// .js-only app never gets past the file listing. Whatever goes wrong here, the threads still
+// run every job: a file missing from the manifest is loaded with tsx, as before.
+
+const CHILD = fileURLToPath(new URL('./compile-child.js', import.meta.url));
+/** A compile that takes longer is given up: the threads use tsx. */
+const CHILD_LIMIT_MS = 60_000;
 
 export interface CompiledJobs {
   /** Job file (absolute) → its compiled file, for the threads. */
@@ -30,32 +35,45 @@ export async function compileTypeScriptJobs(jobsDir: string, log: Logger): Promi
   }
   const started = performance.now();
   try {
-    const set = await compileTypeScript(sources, { outDir: cacheDepthDir(root), ...tsxTsconfig() });
-    const { dir, reused } = writeCacheDir(root, set.files);
-    pruneCache(root, dir);
-    for (const message of set.errors.values()) log.warn(`${message} (the jobs that import it fail until it is fixed and the runtime restarted)`);
+    const reply = await runChild({ sources, root });
+    for (const message of reply.errors) log.warn(`${message} (the jobs that import it fail until it is fixed and the runtime restarted)`);
     log.info(
-      `Compiled ${sources.length} TypeScript job file(s) for the threads in ${Math.round(performance.now() - started)} ms (${reused ? 'unchanged since' : 'new in'} ${dir})`,
+      `Compiled ${sources.length} TypeScript job file(s) for the threads in ${Math.round(performance.now() - started)} ms (${reply.reused ? 'unchanged since' : 'new in'} ${reply.dir})`,
     );
-    const manifest = Object.fromEntries([...set.compiled].map(([source, name]) => [source, join(dir, name)]));
-    return { manifest, close: keepAlive(dir) };
+    return { manifest: reply.compiled, close: keepAlive(reply.dir) };
   } catch (e) {
     log.warn(`Could not compile the TypeScript job files (${(e as Error)?.message ?? String(e)}): each thread loads them with tsx`);
     return null;
   }
 }
 
-/**
- * The tsconfig.json tsx would use: $TSX_TSCONFIG_PATH, else the nearest one above the working
- * directory. With none, no tsconfig applies (as with tsx), not one found next to the sources.
- */
-function tsxTsconfig(): { tsconfig: string } | { tsconfigRaw: string } {
-  if (process.env.TSX_TSCONFIG_PATH) return { tsconfig: resolve(process.env.TSX_TSCONFIG_PATH) };
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
-    const file = join(dir, 'tsconfig.json');
-    if (existsSync(file)) return { tsconfig: file };
-    if (dirname(dir) === dir) return { tsconfigRaw: '{}' };
-  }
+function runChild(request: CompileRequest): Promise<CompileReply> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no answer from the compiler within ${CHILD_LIMIT_MS / 1000} s`));
+    }, CHILD_LIMIT_MS);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(err.trim() || `the compiler exited with code ${code}`));
+      try {
+        resolve(JSON.parse(out) as CompileReply);
+      } catch (e) {
+        reject(e);
+      }
+    });
+    child.stdin.on('error', () => undefined); // a child that died first: its exit says why
+    child.stdin.end(JSON.stringify(request));
+  });
 }
 
 function isFile(path: string): boolean {
