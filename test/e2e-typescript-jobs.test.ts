@@ -3,7 +3,7 @@
 // picked up at the next start, one instance of a shared helper per thread, and the memory of a
 // .js app.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
@@ -110,11 +110,25 @@ describe('TypeScript job files, compiled once by the master: sqlite', () => {
       assert.equal(second.last, 'v1');
       assert.match(second.log, /\(unchanged since /, 'same content: the same cache directory');
       assert.equal(cacheDirs(app).length, 1);
+      // What another runtime left: a directory unused for 4 days, a write it died in 2 hours ago.
+      const root = join(app.dir, 'node_modules', '.cache', 'jobs-runtime');
+      const daysAgo = (dir: string, hours: number) => {
+        mkdirSync(dir);
+        const then = new Date(Date.now() - hours * 3600_000);
+        utimesSync(dir, then, then);
+      };
+      daysAgo(join(root, '0123456789abcdef'), 96);
+      daysAgo(join(root, '.tmp-dead'), 2);
       writeFiles(jobsDir, { 'Version.ts': version('v2') });
       const third = await runVersion();
       assert.equal(third.last, 'v2', 'the edited file runs');
       assert.match(third.log, /\(new in /);
-      assert.equal(cacheDirs(app).length, 2, 'the old directory stays (a peer may still run it) until it is days old');
+      assert.equal(cacheDirs(app).length, 2, "v1's directory stays (a peer may still run it); the stale one is pruned");
+      assert.deepEqual(
+        readdirSync(root).filter((n) => n.startsWith('.')),
+        [],
+        'no leftover of a dead write',
+      );
     });
   });
 
