@@ -34,7 +34,7 @@ async function runOnce(app: E2eApp, jobsDir: string, extra: string[] = []): Prom
   return r.stdout + r.stderr;
 }
 
-const cacheDirs = (app: E2eApp) => readdirSync(join(app.dir, 'node_modules', '.cache', 'jobs-runtime')).filter((n) => !n.startsWith('.'));
+const cacheDirs = (app: E2eApp) => readdirSync(join(app.dir, 'node_modules', '.cache', 'jobs-runtime')).filter((n) => /^[0-9a-f]{16}$/.test(n));
 
 // Line 11 throws; types above it vanish when compiled, so a right line number needs the source map.
 const FAILS_TS = `import { Job } from 'jobs-runtime';
@@ -96,19 +96,22 @@ describe('TypeScript job files, compiled once by the master: sqlite', () => {
     await withTsApp('sqlite', 'ts_edit', async (app, jobsDir) => {
       const out = join(app.dir, 'out.txt');
       const version = (v: string) =>
-        `import { Job } from 'jobs-runtime';\nimport { appendFileSync } from 'node:fs';\nexport default class Version extends Job<{ out: string }> {\n  async run(p: { out: string }): Promise<void> {\n    appendFileSync(p.out, '${v}\\n');\n  }\n}\n`;
+        `import { Job } from 'jobs-runtime';\nimport { appendFileSync } from 'node:fs';\nimport { suffix } from '../lib/suffix.js';\nexport default class Version extends Job<{ out: string }> {\n  async run(p: { out: string }): Promise<void> {\n    appendFileSync(p.out, \`${v}\${suffix}\\n\`);\n  }\n}\n`;
+      const suffix = (text: string) => ({ 'lib/suffix.ts': `export const suffix: string = '${text}';\n` });
       const runVersion = async () => {
         await app.store.producer.enqueue({ jobs: [jobFor('Version', { out })] });
         const log = await runOnce(app, jobsDir);
         return { log, last: readFileSync(out, 'utf8').trim().split('\n').at(-1) };
       };
       writeFiles(jobsDir, { 'Version.ts': version('v1') });
+      writeFiles(app.dir, suffix(''));
       const first = await runVersion();
       assert.equal(first.last, 'v1');
       assert.match(first.log, /for the threads in \d+ ms \(new in /);
       const second = await runVersion();
       assert.equal(second.last, 'v1');
-      assert.match(second.log, /\(unchanged since /, 'same content: the same cache directory');
+      assert.match(second.log, /unchanged since .*: not compiled again/, 'same content: the same cache directory, no compiler run');
+      assert.doesNotMatch(second.log, /Compiled/);
       assert.equal(cacheDirs(app).length, 1);
       // What another runtime left: a directory unused for 4 days, a write it died in 2 hours ago.
       const root = join(app.dir, 'node_modules', '.cache', 'jobs-runtime');
@@ -129,6 +132,9 @@ describe('TypeScript job files, compiled once by the master: sqlite', () => {
         [],
         'no leftover of a dead write',
       );
+      // An edit of a helper alone is an edit too.
+      writeFiles(app.dir, suffix('+helper'));
+      assert.equal((await runVersion()).last, 'v2+helper');
     });
   });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { INDEX_PREFIX } from './compile-index.js';
 
 // Where compiled job files live: <the app's node_modules>/.cache/jobs-runtime/<key>/, the key a
 // hash of the compiled files, so an edited job file gets a new directory at the next start and
@@ -72,6 +73,8 @@ export function pruneCache(root: string, keep: string, now = Date.now()): void {
       const age = now - statSync(path).mtimeMs;
       if (name.startsWith('.tmp-') || name.startsWith('.trash-')) {
         if (age > LEFTOVER_MS) rmSync(path, { recursive: true, force: true });
+      } else if (name.startsWith(INDEX_PREFIX) && age > STALE_MS) {
+        rmSync(path, { force: true }); // at worst, the next start of those files compiles again
       } else if (KEY.test(name) && age > STALE_MS) {
         // Renamed first, so it disappears whole: a peer sees it complete or not at all.
         const trash = join(root, `.trash-${randomBytes(6).toString('hex')}`);
@@ -91,7 +94,7 @@ export function keepAlive(dir: string): () => void {
   return () => clearInterval(timer);
 }
 
-function touch(dir: string): void {
+export function touch(dir: string): void {
   try {
     const now = new Date();
     utimesSync(dir, now, now);

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { cacheDepthDir, pruneCache, writeCacheDir } from './compile-cache.js';
+import { hashFile, writeIndex } from './compile-index.js';
 import { compileTypeScript } from './esbuild-compile.js';
+import { tsxTsconfig } from './tsx-tsconfig.js';
 
 // Run by the master as `node compile-child.js` with a CompileRequest on stdin; prints a
 // CompileReply. A process of its own, because loading esbuild's API costs about 10 MB of RSS
@@ -22,25 +23,17 @@ export interface CompileReply {
   errors: string[];
 }
 
-/**
- * The tsconfig.json tsx would use: $TSX_TSCONFIG_PATH, else the nearest one above the working
- * directory. With none, no tsconfig applies (as with tsx), not one found next to the sources.
- */
-function tsxTsconfig(): { tsconfig: string } | { tsconfigRaw: string } {
-  if (process.env.TSX_TSCONFIG_PATH) return { tsconfig: resolve(process.env.TSX_TSCONFIG_PATH) };
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
-    const file = join(dir, 'tsconfig.json');
-    if (existsSync(file)) return { tsconfig: file };
-    if (dirname(dir) === dir) return { tsconfigRaw: '{}' };
-  }
-}
-
 async function main(request: CompileRequest): Promise<CompileReply> {
-  const set = await compileTypeScript(request.sources, { outDir: cacheDepthDir(request.root), ...tsxTsconfig() });
+  const tsconfig = tsxTsconfig();
+  const set = await compileTypeScript(request.sources, { outDir: cacheDepthDir(request.root), ...(tsconfig ? { tsconfig } : { tsconfigRaw: '{}' }) });
   const { dir, reused } = writeCacheDir(request.root, set.files);
   pruneCache(request.root, dir);
   const compiled = Object.fromEntries([...set.compiled].map(([source, name]) => [source, join(dir, name)]));
-  return { dir, reused, compiled, errors: [...set.errors.values()] };
+  // Hashed after the compile: an edit made meanwhile makes the next start compile again.
+  const inputs = Object.fromEntries([...set.inputs, ...(tsconfig ? [tsconfig] : [])].map((f) => [f, hashFile(f) ?? '']));
+  const errors = [...set.errors.values()];
+  writeIndex(request.root, request.sources, { dir, compiled, tsconfig, inputs, errors });
+  return { dir, reused, compiled, errors };
 }
 
 let input = '';

@@ -3,9 +3,11 @@ import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listJobFiles } from '../execution/job-files.js';
 import type { Logger } from '../runtime/logger.js';
-import { cacheRoot, keepAlive } from './compile-cache.js';
+import { cacheRoot, keepAlive, touch } from './compile-cache.js';
 import type { CompileReply, CompileRequest } from './compile-child.js';
+import { readValidIndex } from './compile-index.js';
 import { isTypeScriptSource } from './module-format.js';
+import { tsxTsconfig } from './tsx-tsconfig.js';
 
 // The master compiles the jobs directory's TypeScript files once, before the threads start, so
 // that threads import plain JavaScript instead of each loading tsx (about 20 MB a thread). A
@@ -34,9 +36,17 @@ export async function compileTypeScriptJobs(jobsDir: string, log: Logger): Promi
     return null;
   }
   const started = performance.now();
+  // No input changed since the last compile: nothing to run (a file that failed fails the same way).
+  const current = readValidIndex(root, sources, tsxTsconfig());
+  if (current) {
+    touch(current.dir);
+    warnNotCompiling(log, current.errors);
+    log.info(`${sources.length} TypeScript job file(s) unchanged since ${current.dir}: not compiled again`);
+    return { manifest: current.compiled, close: keepAlive(current.dir) };
+  }
   try {
     const reply = await runChild({ sources, root });
-    for (const message of reply.errors) log.warn(`${message} (the jobs that import it fail until it is fixed and the runtime restarted)`);
+    warnNotCompiling(log, reply.errors);
     log.info(
       `Compiled ${sources.length} TypeScript job file(s) for the threads in ${Math.round(performance.now() - started)} ms (${reply.reused ? 'unchanged since' : 'new in'} ${reply.dir})`,
     );
@@ -45,6 +55,10 @@ export async function compileTypeScriptJobs(jobsDir: string, log: Logger): Promi
     log.warn(`Could not compile the TypeScript job files (${(e as Error)?.message ?? String(e)}): each thread loads them with tsx`);
     return null;
   }
+}
+
+function warnNotCompiling(log: Logger, errors: string[]): void {
+  for (const message of errors) log.warn(`${message} (the jobs that import it fail until it is fixed and the runtime restarted)`);
 }
 
 function runChild(request: CompileRequest): Promise<CompileReply> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, OnResolveArgs, OnResolveResult, Plugin, PluginBuild } from 'esbuild';
-import { isTypeScriptSource, type ModuleFormat, moduleFormat } from './module-format.js';
+import { isTypeScriptSource, type ModuleFormat, moduleFormat, scopePackageJson } from './module-format.js';
 
 // Compiles TypeScript files with esbuild, in memory, one output file per source file (as tsx
 // does when it loads them), so every module stays one instance per thread: an import of another
@@ -18,6 +18,8 @@ export interface CompiledSet {
   compiled: Map<string, string>;
   /** Source file → why it does not compile, naming file and line (its compiled file throws that when imported). */
   errors: Map<string, string>;
+  /** Every file the output depends on: sources, inlined JSON, the package.json giving each source its format. */
+  inputs: Set<string>;
 }
 
 export interface CompileOptions {
@@ -39,7 +41,7 @@ export function compiledName(source: string): string {
 
 export async function compileTypeScript(sources: string[], options: CompileOptions): Promise<CompiledSet> {
   const esbuild = await import('esbuild');
-  const set: CompiledSet = { files: new Map(), compiled: new Map(), errors: new Map() };
+  const set: CompiledSet = { files: new Map(), compiled: new Map(), errors: new Map(), inputs: new Set() };
   const seen = new Set<string>(sources);
   let wave = [...seen];
   try {
@@ -60,6 +62,9 @@ export async function compileTypeScript(sources: string[], options: CompileOptio
 async function compileOne(build: typeof import('esbuild').build, source: string, options: CompileOptions, set: CompiledSet, found: Set<string>): Promise<void> {
   const format = moduleFormat(source);
   const name = compiledName(source);
+  set.inputs.add(source);
+  const scope = scopePackageJson(source);
+  if (scope) set.inputs.add(scope);
   const url = pathToFileURL(source).href;
   try {
     const result = await build({
@@ -77,6 +82,7 @@ async function compileOne(build: typeof import('esbuild').build, source: string,
       conditions: [],
       mainFields: ['main'],
       logLevel: 'silent',
+      metafile: true,
       ...(options.tsconfig ? { tsconfig: options.tsconfig } : { tsconfigRaw: options.tsconfigRaw ?? '{}' }),
       define: {
         'import.meta.url': JSON.stringify(url),
@@ -88,6 +94,7 @@ async function compileOne(build: typeof import('esbuild').build, source: string,
       plugins: [keepImportsOutside(format, found)],
     });
     for (const out of result.outputFiles) set.files.set(basename(out.path), out.text);
+    for (const input of Object.keys(result.metafile.inputs)) set.inputs.add(resolve(input));
   } catch (e) {
     // The import fails with the compiler's words, as it did under tsx: `TypeScript error at <file>:<line>:<col>: …`.
     const message = `TypeScript error${describeFailure(e)}`;

@@ -12,26 +12,31 @@ export const TYPESCRIPT_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx'];
 
 export const isTypeScriptSource = (path: string): boolean => TYPESCRIPT_EXTENSIONS.includes(extname(path)) && !/\.d\.[cm]?ts$/.test(path);
 
-const scopeTypes = new Map<string, ModuleFormat>();
+/** Package scope of each directory: its package.json (null: none) and the format it gives. */
+const scopes = new Map<string, { file: string | null; format: ModuleFormat }>();
 
 export function moduleFormat(file: string): ModuleFormat {
   const ext = extname(file);
   if (ext === '.mts') return 'esm';
   if (ext === '.cts') return 'cjs';
-  return packageScopeFormat(dirname(file));
+  return packageScope(dirname(file)).format;
 }
 
+/** The package.json that decides a file's format (its "type"), if any: an input of its compile. */
+export const scopePackageJson = (file: string): string | null => packageScope(dirname(file)).file;
+
 /** Node's package scope lookup: the nearest package.json, never past a node_modules folder. */
-function packageScopeFormat(dir: string): ModuleFormat {
-  const known = scopeTypes.get(dir);
+function packageScope(dir: string): { file: string | null; format: ModuleFormat } {
+  const known = scopes.get(dir);
   if (known) return known;
-  let format: ModuleFormat;
-  const text = readIfExists(join(dir, 'package.json'));
-  if (text !== null) format = typeOf(text);
-  else if (basename(dir) === 'node_modules' || dirname(dir) === dir) format = 'cjs';
-  else format = packageScopeFormat(dirname(dir));
-  scopeTypes.set(dir, format);
-  return format;
+  let scope: { file: string | null; format: ModuleFormat };
+  const file = join(dir, 'package.json');
+  const text = readIfExists(file);
+  if (text !== null) scope = { file, format: typeOf(text) };
+  else if (basename(dir) === 'node_modules' || dirname(dir) === dir) scope = { file: null, format: 'cjs' };
+  else scope = packageScope(dirname(dir));
+  scopes.set(dir, scope);
+  return scope;
 }
 
 function typeOf(packageJson: string): ModuleFormat {
