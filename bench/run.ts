@@ -1,7 +1,9 @@
 // npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,xhost]
-// Runs W1–W5 (see the README's Performance section) against the real runtime and prints one
+// Runs W1–W6 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
+// W6 (mixed job lengths, about a minute at --concurrency 1) runs once per invocation, at
+// --concurrency 1 and 4, whatever --runs says.
 // `xhost` (once per invocation, MySQL and Redis whatever --store says): W2 with the dispatcher
 // on another host and W1 at +50 ms RTT, on the multi-host rig; it needs root and is skipped,
 // saying why, without it. BullMQ's W2 runs on the rig too (its packages from ../shared/peers).
@@ -11,6 +13,7 @@ import { idleCpu, w2, type Latency } from './workloads/w2-latency.ts';
 import { w3 } from './workloads/w3-cpu.ts';
 import { w4 } from './workloads/w4-dispatch.ts';
 import { w5, w5TypeScriptIdle } from './workloads/w5-memory.ts';
+import { w6 } from './workloads/w6-mixed.ts';
 import { preparePeers, runPeer } from './peers.ts';
 import { crossHost, crossHostUnavailable } from './workloads/cross-host.ts';
 
@@ -24,16 +27,16 @@ const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
 // xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
-const only = new Set(value('--only', quick ? 'w1,w2,w3,w4,w5' : 'w1,w2,w3,w4,w5,xhost').split(','));
+const only = new Set(value('--only', quick ? 'w1,w2,w3,w4,w5,w6' : 'w1,w2,w3,w4,w5,w6,xhost').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
-  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], idleSeconds: 2 }
-  : { w1: 20_000, w2: 200, w3: 400, w4: 1_000, w5: [100_000, 1_000_000], idleSeconds: 30 };
+  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], w6: { jobs: 200, longMs: 200 }, idleSeconds: 2 }
+  : { w1: 20_000, w2: 200, w3: 400, w4: 1_000, w5: [100_000, 1_000_000], w6: { jobs: 5_000, longMs: 2_000 }, idleSeconds: 30 };
 
 const watchdog = setTimeout(() => {
-  console.error('bench: exceeded 15 minutes, aborting');
+  console.error('bench: exceeded 20 minutes, aborting');
   process.exit(124);
-}, 15 * 60_000);
+}, 20 * 60_000);
 watchdog.unref();
 
 const figures = new Map<string, number[]>();
@@ -68,6 +71,17 @@ if (only.has('w5')) {
   const rss = await w5(store, sizes.w5);
   rss.forEach((r, i) => void add(`w5-rss-${i === 0 ? 'idle' : `after-${sizes.w5[i - 1]}`} MB`, r / 1048576));
   add('w5-rss-idle-ts MB', (await w5TypeScriptIdle(store)) / 1048576);
+}
+if (only.has('w6')) {
+  for (const concurrency of [1, 4]) {
+    const name = concurrency === 1 ? 'w6' : `w6-c${concurrency}`;
+    const f = await w6(store, sizes.w6, concurrency);
+    add(`${name}-wall s`, f.wallS);
+    add(`${name}-ideal s`, f.idealS);
+    add(`${name}-wall/ideal x`, f.ratio);
+    add(`${name}-overtaken jobs`, f.overtaken);
+    add(`${name}-worst-overtake ms`, f.worstOvertakeMs);
+  }
 }
 
 if (only.has('xhost')) {
@@ -130,6 +144,12 @@ if (flag('--compare')) {
   if (figures.has('w5-rss-idle MB')) plain('W5 idle RSS (MB)', m('w5-rss-idle MB'), '≤ 120');
   if (figures.has('w5-rss-idle-ts MB')) plain('W5 idle RSS, .ts job files (MB)', m('w5-rss-idle-ts MB'), '≤ 120');
   if (figures.has('w5-rss-after-1000000 MB')) plain('W5 RSS after 1M / after 100k', m('w5-rss-after-1000000 MB') / m('w5-rss-after-100000 MB'), '≤ 1.10');
+  for (const name of ['w6', 'w6-c4']) {
+    if (!figures.has(`${name}-wall s`)) continue;
+    const label = name === 'w6' ? 'W6 mixed (--procs 4)' : 'W6 mixed (--procs 4 --concurrency 4)';
+    plain(`${label} wall / ideal (lower is better)`, m(`${name}-wall/ideal x`), '≤ 1.1');
+    plain(`${label} jobs overtaken by > 100 ms`, m(`${name}-overtaken jobs`), '0');
+  }
   // Not a target: the same CPU work on a bare pool, no store, shows what this machine allows today.
   console.log(`${'W3 / bare Piscina, same work, no store'.padEnd(58)} ${(m('w3 s') / p('piscina w3')).toFixed(2).padStart(6)}   (this machine's floor)`);
 }

@@ -11,6 +11,7 @@ import Spins from './fixtures/jobs/Spins.ts';
 import { jobRow } from './helpers/job-rows.ts';
 
 const SLOW_LOAD_DIR = fileURLToPath(new URL('./fixtures/slow-load-jobs', import.meta.url));
+const FROZEN_PRELOAD_DIR = fileURLToPath(new URL('./fixtures/frozen-preload-jobs', import.meta.url));
 const HANGING_LOAD_DIR = fileURLToPath(new URL('./fixtures/hanging-load-jobs', import.meta.url));
 
 after(() => killAll());
@@ -177,3 +178,47 @@ describe("--timeout counts a job's own run, not its wait for a thread nor its co
     assert.match(row?.exception ?? '', /^timed out loading its code after 30 s/);
   });
 });
+
+// Every thread imports every job file when it starts. One whose top level never returns (an
+// endless loop) froze every thread that way, before any job named it: now only the jobs that
+// name it fail. The 30 s load limit is waited for on SQLite only; the others check the good jobs.
+for (const kind of ALL_STORE_KINDS) {
+  describe(`a job file that blocks its thread when imported (${kind})`, () => {
+    let app: E2eApp;
+    before(async () => {
+      app = await createApp(kind, `rel_frozen_${kind}`);
+    });
+    after(async () => {
+      killAll();
+      await app?.close();
+    });
+
+    test('the other jobs run; the jobs that name it fail after the load limit', { timeout: 90_000 }, async () => {
+      const good = await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => jobRow({ handler: 'Good', payload: { n } })) });
+      const frozen = kind === 'sqlite' ? await app.store.producer.enqueue({ jobs: [jobRow({ handler: 'Freezes' })] }) : [];
+      const t0 = Date.now();
+      const run = await runCli(['start', '--procs', '2', '--stop-when-empty', ...app.storeArgs, '--jobs-dir', FROZEN_PRELOAD_DIR], {
+        cwd: app.dir,
+        timeoutMs: 80_000,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const lines = parseJobLines(run.stdout + run.stderr);
+      assert.deepEqual(
+        [...tally(lines.ok).keys()].sort((a, b) => a - b),
+        good,
+        'every good job completed',
+      );
+      for (const id of good) assert.equal(await app.store.admin.getJob({ id }), null);
+      if (frozen.length > 0) {
+        assert.deepEqual(
+          lines.failed.map((f) => [f.id, f.message]),
+          [[frozen[0], 'timed out loading its code after 30 s: its thread was terminated (Freezes, attempt 1/1, failed)']],
+        );
+        assert.equal((await app.store.admin.getJob({ id: frozen[0]! }))?.status, 'failed');
+      } else {
+        assert.deepEqual(lines.failed, []);
+        assert.ok(Date.now() - t0 < 30_000, `the good jobs did not wait for a load limit (${Date.now() - t0} ms)`);
+      }
+    });
+  });
+}

@@ -1,36 +1,67 @@
 // The Piscina thread entry: loads a job's class, runs it by run-one-job's rules, reports the
 // outcome as plain data. It never touches a store: the master claims jobs and records results.
 import { performance } from 'node:perf_hooks';
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { PERMANENT_ERROR_NAMES } from '../src/errors.js';
-import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../src/execution/thread-protocol.js';
+import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData, type ThreadInput, type ThreadReply } from '../src/execution/thread-protocol.js';
+import { ALIVE_STAMP_MS, PreloadBoard } from '../src/execution/preload-board.js';
 import { Phase, TaskSlots } from '../src/execution/task-slots.js';
 import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
 import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
 
-const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch } = workerData as ThreadData;
+const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const slots = new TaskSlots(slotsBuffer, slotsEpoch);
 useCompiledJobs((workerData as ThreadData).compiledJobs);
-// Every job file, TypeScript loader included, in the background: tasks run meanwhile, and one
-// whose class is still loading waits for it only.
-void preloadJobClasses(jobsDir);
+const preloadBoard = new PreloadBoard(preload, preloadEpoch);
+let preloadStarted = false;
 
-/**
- * One job, or a batch of jobs run one after another: when many fast jobs wait, the master
- * sends them in batches, since a message per job would cost more than the jobs.
- */
-export default async function run(input: JobTask | { batch: JobTask[] }): Promise<JobTaskResult | JobTaskResult[]> {
-  if (!('batch' in input)) return finish(input, await runJob(input));
-  const results: JobTaskResult[] = [];
-  for (const task of input.batch) results.push(finish(task, await runJob(task)));
+/** One job, a batch of short jobs, or the warm-up (see ThreadInput). */
+export default async function run(input: ThreadInput): Promise<ThreadReply> {
+  // Every job file, in the background: tasks run meanwhile, and one whose class is still
+  // loading waits for it only. Begun from a task, once the pool counts this thread as started.
+  if (!preloadStarted) {
+    preloadStarted = true;
+    void preloadJobClasses(jobsDir, preloadWatch());
+  }
+  if ('warmUp' in input) return null;
+  if (!('batch' in input)) return runTask(input);
+  const results: Array<JobTaskResult | null> = [];
+  for (const task of input.batch) {
+    const result = await runTask(task);
+    results.push(result);
+    // Details travel only in this reply: send it now rather than behind (or lost with) a later job.
+    if (result && !(result.ok && result.warnings.length === 0)) break;
+  }
   return results;
 }
 
-/** Marks the task done in its slot: if the thread dies later in a batch, the master knows this one ran. */
-function finish(task: JobTask, result: JobTaskResult): JobTaskResult {
-  if (!result.skipped) mark(task, Phase.FINISHED);
+/** Lets the master see which file the preload is importing, and whether this thread is frozen by it. */
+function preloadWatch() {
+  const entry = preloadBoard.entryFor(threadId);
+  let stamps: NodeJS.Timeout | undefined;
+  return {
+    skip: (handler: string) => preloadBoard.isSkipped(handler),
+    begin: (handler: string) => {
+      preloadBoard.begin(entry, handler);
+      stamps ??= setInterval(() => preloadBoard.stamp(entry), ALIVE_STAMP_MS).unref();
+    },
+    end: () => preloadBoard.end(entry),
+    done: () => clearInterval(stamps),
+  };
+}
+
+/** Null when it did not start: the runtime is stopping, or the master took it back for another thread. */
+async function runTask(task: JobTask): Promise<JobTaskResult | null> {
+  if (Atomics.load(stopping, 0) === 1) return null;
+  const slot = task.startSlot;
+  if (slot !== undefined && !slots.take(slot, threadId)) return null;
+  const result = await runJob(task);
+  if (slot !== undefined) {
+    if (result.ok && result.warnings.length === 0) slots.succeed(slot, result.durationMs);
+    else slots.mark(slot, Phase.FINISHED);
+  }
   return result;
 }
 
@@ -39,10 +70,7 @@ function mark(task: JobTask, phase: Phase): void {
 }
 
 async function runJob(task: JobTask): Promise<JobTaskResult> {
-  // Queued before a shutdown began: hand it back unrun rather than start it now.
-  if (Atomics.load(stopping, 0) === 1) return { ok: false, skipped: true, durationMs: 0, warnings: [] };
-  // First its code loads (once per thread), under a limit of its own.
-  mark(task, Phase.LOADING);
+  // First its code loads (once per thread), under a limit of its own (the slot says LOADING).
   let JobClass: RunnableJobClass;
   try {
     JobClass = await loadJobClass(jobsDir, task.handler);

@@ -17,6 +17,8 @@ const cache = new Map<string, JobClass>();
 let preloading: Promise<void> | null = null;
 // Bounded: a job file whose import never ends must not turn an unknown handler into a load timeout.
 const HINT_WAIT_MS = 5_000;
+/** How long the preload waits for one file's import before going on to the next. */
+export const PRELOAD_WAIT_MS = 5_000;
 
 /** Finds and imports `<jobsDir>/<handler>.{ts,js,…}` and returns its job class. */
 export async function loadJobClass(jobsDir: string, handler: string): Promise<JobClass> {
@@ -59,15 +61,37 @@ async function load(jobsDir: string, handler: string, hint: boolean): Promise<Jo
   return cls;
 }
 
+/** Lets the pool see which file a thread's preload is importing, and skip one that froze a thread. */
+export interface PreloadWatch {
+  skip(handler: string): boolean;
+  begin(handler: string): void;
+  end(): void;
+  /** The preload is over. */
+  done(): void;
+}
+
 /**
  * Imports every job file in `jobsDir` ahead of its first job, so no job waits for its code to
  * load (tens of ms, more for TypeScript). Files that fail to load are skipped here: the job
  * that names one gets the error. Declarations (.d.ts) and non-job names are never imported.
  */
-export async function preloadJobClasses(jobsDir: string): Promise<void> {
+export async function preloadJobClasses(jobsDir: string, watch?: PreloadWatch): Promise<void> {
   const handlers = listJobFiles(jobsDir).map((j) => j.handler);
   preloading = (async () => {
-    for (const handler of handlers) await load(jobsDir, handler, false).catch(() => undefined);
+    for (const handler of handlers) {
+      if (watch?.skip(handler)) continue;
+      watch?.begin(handler);
+      // One that awaits something that never comes is left pending: the preload moves on.
+      await waitAtMost(
+        load(jobsDir, handler, false).then(
+          () => undefined,
+          () => undefined,
+        ),
+        PRELOAD_WAIT_MS,
+      );
+      watch?.end();
+    }
+    watch?.done();
   })();
   await preloading;
   preloading = null;

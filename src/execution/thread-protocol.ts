@@ -20,15 +20,32 @@ export interface ThreadData {
   jobsDir: string;
   /** One Int32 the master sets to 1 on shutdown: tasks not yet started then come back unrun. */
   stopFlag: SharedArrayBuffer;
-  /** Where each task stands and since when (`TaskSlots`), for timeouts. */
+  /** Where each task stands (`TaskSlots`): how a thread takes a job, and the master follows it. */
   slots: SharedArrayBuffer;
   slotsEpoch: number;
+  /** Which job file each thread is importing at start (`PreloadBoard`). */
+  preload: SharedArrayBuffer;
+  preloadEpoch: number;
   /** Job file → the JavaScript the master compiled it to (TypeScript job files; none for a .js app). */
   compiledJobs?: Record<string, string>;
 }
 
+/**
+ * What the pool sends a thread: one job; a batch of short jobs run one after another (a message
+ * per job would cost more than such jobs); or, once per thread at start, a warm-up that begins
+ * the import of every job file.
+ */
+export type ThreadInput = JobTask | { batch: JobTask[] } | { warmUp: true };
+
+/**
+ * What comes back, in the input's shape: null for a job the thread did not start (the master
+ * took it back, or the runtime is stopping). A batch ends early after a job whose result has
+ * details (a failure, warnings), so that they are never held behind, or lost with, a later job.
+ */
+export type ThreadReply = JobTaskResult | null | Array<JobTaskResult | null>;
+
 export type JobTaskResult =
-  /** Not run: the runtime is stopping and it had not started, or its batch's thread died first. It goes back to the store uncharged. */
+  /** Not run: the runtime is stopping and it had not started. It goes back to the store uncharged. */
   | { ok: false; skipped: true; durationMs: 0; warnings: [] }
   | { ok: true; durationMs: number; warnings: string[]; skipped?: undefined }
   | {

@@ -1,19 +1,28 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
-import { formatMs } from './logger.js';
 import { timerMs } from './long-timers.js';
-import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData } from '../execution/thread-protocol.js';
+import { formatMs } from './logger.js';
+import type { JobTask, JobTaskResult, ThreadData, ThreadInput, ThreadReply } from '../execution/thread-protocol.js';
 import { LOAD_LIMIT_MS, Phase, TaskSlots } from '../execution/task-slots.js';
+import { PreloadBoard } from '../execution/preload-board.js';
+import { BatchPlanner } from './batch-planner.js';
+import { inFront, OrderedTaskQueue } from './ordered-task-queue.js';
+import { PoolWatch } from './pool-watch.js';
+import { threadEndResult, type ThreadEnd } from './thread-death.js';
 
-// The Piscina pool that runs jobs. A job can end its thread (process.exit, an uncaught error
-// from a timer, running out of heap, a hard timeout): Piscina replaces the thread, and the job
-// gets a failed attempt whose message says what happened. The master never sees a throw from here.
+// The Piscina pool that runs jobs. Threads take work from one shared queue when they are free:
+// a job is never assigned to a busy thread. Short jobs share a message (batch-planner); a job
+// of a batch is taken by its thread only as it starts, so the pool can take back the jobs behind
+// one that runs long (pool-watch), and each success is known as it happens. A job can end its
+// thread (process.exit, an uncaught error from a timer, running out of heap, a hard timeout):
+// Piscina replaces the thread, that job gets a failed attempt saying what happened, and the
+// jobs that had finished or not started on it are not affected. The master never sees a throw.
 
 // More than the tasks that can be in the pool at once (claims are capped by --batch ≤ 10,000);
-// a slot is reused only once its task has settled.
+// a slot is reused only once the submission that held it has settled.
 const TASK_SLOTS = 1 << 16;
-const MAX_BATCH = 64;
 const THREAD_ENTRY = fileURLToPath(new URL('../../workers/job-thread.js', import.meta.url));
+const SKIPPED: JobTaskResult = { ok: false, skipped: true, durationMs: 0, warnings: [] };
 
 export interface ThreadPoolOptions {
   threads: number;
@@ -22,6 +31,8 @@ export interface ThreadPoolOptions {
   jobsDir: string;
   /** Heap limit per thread, in MB. */
   maxMemoryMb?: number;
+  /** How long a job's code may take to load (default LOAD_LIMIT_MS). */
+  loadLimitMs?: number;
   /** TypeScript job files the master compiled: job file → compiled file. */
   compiledJobs?: Record<string, string>;
 }
@@ -35,28 +46,56 @@ export interface JobExecutor {
   close(): Promise<void>;
 }
 
+interface Entry {
+  task: JobTask;
+  /** Handed to the pool: its order among all jobs. */
+  order: number;
+  submitted: number;
+  slot: number | undefined;
+  settled: boolean;
+  resolve: (r: JobTaskResult) => void;
+}
+
+interface Submission {
+  entries: Entry[];
+  /** Each entry's slot in this submission (an entry taken back moves to a new one). */
+  slots: Array<number | undefined>;
+  timed: boolean;
+}
+
 export class ThreadPool implements JobExecutor {
   readonly slots: number;
   private readonly pool: Piscina;
   private readonly stopFlag = new SharedArrayBuffer(4);
-  /** Where each task in the pool stands, written by the threads. */
   private readonly taskSlots = TaskSlots.allocate(TASK_SLOTS);
-  /** Slots no task holds: taken when a task is submitted, given back once it has settled. */
+  private readonly preload = PreloadBoard.allocate();
+  /** Slots no submission holds. */
   private readonly freeSlots = Array.from({ length: TASK_SLOTS }, (_, i) => TASK_SLOTS - 1 - i);
   private readonly threads: number;
   /** Batches only make sense when a thread runs one job at a time anyway. */
   private readonly batching: boolean;
-  private pending: Array<{ task: JobTask; resolve: (r: JobTaskResult) => void }> = [];
+  private readonly planner = new BatchPlanner();
+  private readonly watch: PoolWatch;
+  private readonly inFlight = new Set<Submission>();
+  /** Threads the pool terminated, and why: the jobs on them fail with that reason. */
+  private readonly ended = new Map<number, ThreadEnd>();
+  private pending: Entry[] = [];
+  private nextOrder = 0;
+  private refusing = false;
+  private readonly loadLimitMs: number;
 
   constructor(options: ThreadPoolOptions) {
     this.slots = options.threads * options.concurrency;
     this.threads = options.threads;
     this.batching = options.concurrency === 1;
+    this.loadLimitMs = options.loadLimitMs ?? LOAD_LIMIT_MS;
     const workerData: ThreadData = {
       jobsDir: options.jobsDir,
       stopFlag: this.stopFlag,
       slots: this.taskSlots.buffer,
       slotsEpoch: this.taskSlots.epoch,
+      preload: this.preload.buffer,
+      preloadEpoch: this.preload.epoch,
       ...(options.compiledJobs ? { compiledJobs: options.compiledJobs } : {}),
     };
     this.pool = new Piscina({
@@ -65,6 +104,9 @@ export class ThreadPool implements JobExecutor {
       maxThreads: options.threads,
       concurrentTasksPerWorker: options.concurrency,
       idleTimeout: Number.POSITIVE_INFINITY,
+      taskQueue: new OrderedTaskQueue(),
+      // A task Piscina could not place yet keeps its place at the head of the queue.
+      stricterFIFO: true,
       // Jobs may keep handles open (sockets, timers): let each thread's event loop run between tasks.
       atomics: 'async',
       workerData,
@@ -72,127 +114,160 @@ export class ThreadPool implements JobExecutor {
     });
     // Thread errors surface as task rejections; the pool-level event must not crash the master.
     this.pool.on('error', () => undefined);
+    this.watch = new PoolWatch(this.taskSlots, this.preload, this.loadLimitMs, {
+      inFlight: () => this.inFlight,
+      succeeded: (entry, durationMs) => this.resolve(entry as Entry, { ok: true, durationMs, warnings: [] }),
+      takenBack: (entries) => this.sendAgain(entries as Entry[]),
+      terminate: (threadId, end) => this.terminate(threadId, end),
+    });
+    // Each thread begins importing the job files as soon as it is up, before any job names one.
+    for (let i = 0; i < options.threads; i++) this.pool.run({ warmUp: true } satisfies ThreadInput).catch(() => undefined);
   }
 
-  async run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
-    // Jobs without a time limit, on threads that run one job at a time, may share a message.
-    if (timeoutMs === null && this.batching) {
-      return new Promise((resolve) => {
-        this.pending.push({ task, resolve });
+  run(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
+    return new Promise((resolve) => {
+      const entry: Entry = { task, order: this.nextOrder++, submitted: performance.now(), slot: undefined, settled: false, resolve };
+      if (this.refusing) this.resolve(entry, SKIPPED);
+      else if (timeoutMs !== null) this.submit([entry], timeoutMs);
+      else {
+        // Gathered for a turn: the jobs handed over together are cut into batches together.
+        this.pending.push(entry);
         if (this.pending.length === 1) setImmediate(() => this.flush());
-      });
+      }
+    });
+  }
+
+  private flush(): void {
+    this.send(this.pending.splice(0), false);
+  }
+
+  /** Jobs not started where they were sent go to the front of the queue: they were claimed before anything there. */
+  private sendAgain(entries: Entry[]): void {
+    this.send(entries, true);
+  }
+
+  private send(entries: Entry[], front: boolean): void {
+    if (this.refusing) {
+      for (const e of entries) this.resolve(e, SKIPPED);
+      return;
     }
-    return this.runOne(task, timeoutMs);
+    const batches = this.batching ? this.planner.cut(entries, this.threads) : entries.map((e) => [e]);
+    for (const batch of batches) this.submit(batch, null, front);
+  }
+
+  private submit(entries: Entry[], timeoutMs: number | null, front = false): void {
+    const slots = entries.map((e) => (e.slot = this.takeSlot()));
+    const sub: Submission = { entries, slots, timed: timeoutMs !== null };
+    this.inFlight.add(sub);
+    const tasks = entries.map((e, i) => ({ ...e.task, startSlot: slots[i] }));
+    const input: ThreadInput = tasks.length === 1 ? tasks[0]! : { batch: tasks };
+    if (front) inFront(input, entries[0]!.order);
+    const timeout = timeoutMs === null ? null : this.armTimeout(entries[0]!, timeoutMs);
+    this.pool
+      .run(input, timeout ? { signal: timeout.signal } : {})
+      .then(
+        (reply: ThreadReply) => this.settle(sub, reply, null),
+        (e: unknown) => this.settle(sub, null, timeout?.expired() ?? { kind: 'crash', error: e }),
+      )
+      .finally(() => timeout?.cancel());
+    if (entries.length > 1) this.watch.batchSent();
+  }
+
+  /** The thread replied (`end` null) or ended (`end` says how). Each entry of the submission is settled or sent again. */
+  private settle(sub: Submission, reply: ThreadReply, end: ThreadEnd | null): void {
+    this.inFlight.delete(sub);
+    const replies = Array.isArray(reply) ? reply : [reply];
+    const again: Entry[] = [];
+    for (const [i, entry] of sub.entries.entries()) {
+      const slot = sub.slots[i];
+      // Taken back earlier: it runs from its new submission.
+      if (entry.settled || entry.slot !== slot) continue;
+      const outcome = this.outcome(entry, slot, end ? null : (replies[i] ?? null), end);
+      if (outcome === 'again') again.push(entry);
+      else this.resolve(entry, outcome);
+    }
+    // A thread being terminated might still write its slots for a moment: not reused until it is surely gone.
+    if (end) setTimeout(() => this.giveBackSlots(sub.slots), 1_000).unref();
+    else this.giveBackSlots(sub.slots);
+    if (again.length > 0) this.sendAgain(again);
+  }
+
+  /** A job's result from the reply, from its slot, or from how its thread ended; 'again' if it did not start. */
+  private outcome(entry: Entry, slot: number | undefined, result: JobTaskResult | null, end: ThreadEnd | null): JobTaskResult | 'again' {
+    if (result) return result;
+    const state = slot === undefined ? null : this.taskSlots.read(slot);
+    if (state?.phase === Phase.SUCCEEDED) return { ok: true, durationMs: state.durationMs, warnings: [] };
+    // Not started (the batch ended early, the runtime is stopping, or its thread died first).
+    if (slot !== undefined && this.taskSlots.takeBack(slot)) return 'again';
+    if (!end) return SKIPPED; // no slot to take it back by: not started, as the reply says
+    const verdict = this.verdict(end, state);
+    return verdict === 'again' ? 'again' : threadEndResult(entry.task, verdict, performance.now() - entry.submitted);
   }
 
   /**
-   * Sends the jobs gathered this turn: one message per job while there are few, batches when
-   * many wait (a message costs more than a no-op job), at least two batches per thread so the
-   * work still spreads evenly.
+   * What a job on a thread that ended gets: its own fault, or, on a thread the pool terminated,
+   * the pool's reason; a job whose code was still loading there, for another job's fault, runs
+   * again elsewhere (none of its code had run).
    */
-  private flush(): void {
-    const waiting = this.pending.splice(0);
-    const size = waiting.length <= this.threads ? 1 : Math.min(MAX_BATCH, Math.ceil(waiting.length / (this.threads * 2)));
-    for (let i = 0; i < waiting.length; i += size) {
-      const chunk = waiting.slice(i, i + size);
-      if (chunk.length === 1) this.runOne(chunk[0]!.task, null).then(chunk[0]!.resolve);
-      else this.runBatch(chunk);
+  private verdict(end: ThreadEnd, state: ReturnType<TaskSlots['read']> | null): ThreadEnd | 'again' {
+    const terminated = state ? this.ended.get(state.threadId) : undefined;
+    if (end.kind !== 'crash' || !terminated) return end;
+    const loading = state?.phase === Phase.LOADING;
+    if (terminated.kind === 'load-timeout') {
+      if (loading && state.forMs >= terminated.limitMs) return terminated;
+      if (loading) return 'again';
+      return { kind: 'terminated', reason: `another job's code froze it while loading (load limit ${formatMs(terminated.limitMs)})` };
     }
+    return loading ? 'again' : terminated;
   }
 
-  private async runBatch(chunk: Array<{ task: JobTask; resolve: (r: JobTaskResult) => void }>): Promise<void> {
-    const submitted = performance.now();
-    const tasks = chunk.map(({ task }) => ({ ...task, startSlot: this.takeSlot() }));
-    try {
-      const results = (await this.pool.run({ batch: tasks })) as JobTaskResult[];
-      for (const [i, { resolve }] of chunk.entries()) resolve(results[i]!);
-    } catch (e) {
-      // The thread died inside the batch. The job it was running gets the failed attempt;
-      // the others go back unrun (those that had finished too: their results died with the
-      // thread, so they run again, as jobs of a dead runtime would).
-      chunk.forEach(({ resolve }, i) => {
-        const phase = this.phaseOf(tasks[i]!.startSlot);
-        const wasRunning = phase === Phase.LOADING || phase === Phase.RUNNING;
-        resolve(wasRunning ? this.crashResult(tasks[i]!, e, submitted, null) : { ok: false, skipped: true, durationMs: 0, warnings: [] });
-      });
-    } finally {
-      for (const t of tasks) this.giveBackSlot(t.startSlot);
-    }
+  private resolve(entry: Entry, result: JobTaskResult): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (!result.skipped) this.planner.observe(entry.task.handler, result.durationMs);
+    entry.resolve(result);
   }
 
-  /** A free slot, marked queued; undefined in the unlikely case that every slot is taken. */
+  private terminate(threadId: number, end: ThreadEnd): void {
+    if (this.ended.has(threadId)) return;
+    const worker = this.pool.threads.find((t) => t.threadId === threadId);
+    if (!worker) return;
+    this.ended.set(threadId, end);
+    void worker.terminate();
+  }
+
   private takeSlot(): number | undefined {
     const slot = this.freeSlots.pop();
     if (slot !== undefined) this.taskSlots.mark(slot, Phase.QUEUED);
     return slot;
   }
 
-  private giveBackSlot(slot: number | undefined): void {
-    if (slot !== undefined) this.freeSlots.push(slot);
-  }
-
-  /** A task without a slot counts as running from its submission (the safe side for a limit). */
-  private phaseOf(slot: number | undefined): Phase {
-    return slot === undefined ? Phase.RUNNING : this.taskSlots.read(slot).phase;
-  }
-
-  private async runOne(task: JobTask, timeoutMs: number | null): Promise<JobTaskResult> {
-    const submitted = performance.now();
-    const slot = this.takeSlot();
-    const timeout = timeoutMs ? this.armTimeout(slot, timeoutMs, submitted) : null;
-    try {
-      return (await this.pool.run({ ...task, startSlot: slot }, timeout ? { signal: timeout.signal } : {})) as JobTaskResult;
-    } catch (e) {
-      return this.crashResult(task, e, submitted, timeout?.expired() ?? null);
-    } finally {
-      timeout?.cancel();
-      // A thread being terminated might still write its slot for a moment: not reused until it is surely gone.
-      if (timeout?.expired()) setTimeout(() => this.giveBackSlot(slot), 1_000).unref();
-      else this.giveBackSlot(slot);
-    }
-  }
-
-  private crashResult(task: JobTask, e: unknown, submitted: number, timedOut: { limitMs: number; loading: boolean } | null): JobTaskResult {
-    const err = e as Error;
-    const message = !timedOut
-      ? describeThreadDeath(err)
-      : timedOut.loading
-        ? `timed out loading its code after ${formatMs(timedOut.limitMs)}: its thread was terminated`
-        : `timed out after ${formatMs(timedOut.limitMs)}: its thread was terminated`;
-    return {
-      ok: false,
-      durationMs: performance.now() - submitted,
-      warnings: [],
-      errorName: timedOut ? 'JobTimeoutError' : 'ThreadCrashError',
-      message,
-      detail: timedOut || !err?.stack ? message : `${message}\n${err.stack}`,
-      permanent: false,
-      final: isFinalFailure(task, false),
-    };
+  private giveBackSlots(slots: Array<number | undefined>): void {
+    for (const slot of slots) if (slot !== undefined) this.freeSlots.push(slot);
   }
 
   /**
    * A job's time limit counts from when its thread starts running it, not from when it was
-   * queued in the pool nor while its code first loads (which has a limit of its own): the thread
-   * writes each phase into its slot (`TaskSlots`) and the timer re-arms until the phase's limit is
-   * spent. Aborting a running task terminates its thread (Piscina), which is what stops
-   * synchronous code.
+   * queued in the pool nor while its code first loads (which has a limit of its own): the
+   * thread writes each phase into its slot and the timer re-arms until the phase's limit is
+   * spent. Aborting a running task terminates its thread (Piscina), which stops synchronous code.
    */
-  private armTimeout(slot: number | undefined, limitMs: number, submitted: number) {
+  private armTimeout(entry: Entry, limitMs: number) {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | null = null;
-    let expired: { limitMs: number; loading: boolean } | null = null;
+    let expired: ThreadEnd | null = null;
     const check = () => {
-      const { phase, forMs } = slot === undefined ? { phase: Phase.RUNNING, forMs: performance.now() - submitted } : this.taskSlots.read(slot);
-      if (phase === Phase.FINISHED) return; // its result is on its way
+      const { phase, forMs } =
+        entry.slot === undefined ? { phase: Phase.RUNNING, forMs: performance.now() - entry.submitted } : this.taskSlots.read(entry.slot);
+      if (phase === Phase.FINISHED || phase === Phase.SUCCEEDED) return; // its result is on its way
       if (phase === Phase.QUEUED) {
         timer = setTimeout(check, Math.min(limitMs, 25));
         return;
       }
       const loading = phase === Phase.LOADING;
-      const limit = loading ? Math.max(limitMs, LOAD_LIMIT_MS) : limitMs;
+      const limit = loading ? Math.max(limitMs, this.loadLimitMs) : limitMs;
       if (forMs >= limit) {
-        expired = { limitMs: limit, loading };
+        expired = loading ? { kind: 'load-timeout', limitMs: limit } : { kind: 'timeout', limitMs: limit };
         controller.abort();
       } else {
         // While loading, look again within the run's limit: the run may start any moment.
@@ -204,19 +279,13 @@ export class ThreadPool implements JobExecutor {
   }
 
   refuseNewTasks(): void {
+    this.refusing = true;
     Atomics.store(new Int32Array(this.stopFlag), 0, 1);
   }
 
   async close(): Promise<void> {
+    this.refusing = true;
+    this.watch.close();
     await this.pool.destroy();
   }
-}
-
-/** What a job did to end its thread, in words an operator can act on. */
-function describeThreadDeath(err: Error | undefined): string {
-  const text = err?.message ?? String(err);
-  if (/memory limit|heap out of memory/i.test(text)) return `ran out of memory: its worker thread reached its heap limit (${text})`;
-  const exit = /worker exited with code:?\s*(-?\d+)/i.exec(text);
-  if (exit) return `ended its worker thread with exit code ${exit[1]} (process.exit() in a job ends only its thread)`;
-  return `uncaught error in its worker thread: ${text}`;
 }
