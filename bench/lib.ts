@@ -121,7 +121,7 @@ export function startRuntime(url: string, args: string[], env: NodeJS.ProcessEnv
   const ready = (async () => {
     for (let i = 0; i < 400; i++) {
       if (readFileSync(logFile, 'utf8').includes(' started: ')) {
-        await sleep(1500); // threads start and load the TypeScript loader
+        await sleep(1500); // threads start and import the job files
         return;
       }
       if (child.exitCode !== null) throw new Error(`the runtime exited early:\n${readFileSync(logFile, 'utf8')}`);

@@ -22,6 +22,7 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     'idle-cpu',
     'w5-rss-idle',
     'w5-rss-after-2k',
+    'w5-rss-idle-ts',
     'w6-wall',
     'w6-ideal',
     'w6-ratio',

@@ -7,11 +7,13 @@ import { isFinalFailure, type JobTask, type JobTaskResult, type ThreadData, type
 import { ALIVE_STAMP_MS, PreloadBoard } from '../src/execution/preload-board.js';
 import { Phase, TaskSlots } from '../src/execution/task-slots.js';
 import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
+import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const slots = new TaskSlots(slotsBuffer, slotsEpoch);
+useCompiledJobs((workerData as ThreadData).compiledJobs);
 const preloadBoard = new PreloadBoard(preload, preloadEpoch);
 let preloadStarted = false;
 

@@ -2,7 +2,8 @@
 // shows as growth between the last two.
 import { wakeRuntimes } from '../../dist/src/wake/wake-sender.js';
 import Noop from '../jobs/Noop.mjs';
-import { freshStore, result, rssOf, sleep, startRuntime, waitUntilDone, type StoreKind } from '../lib.ts';
+import { freshStore, ROOT, result, rssOf, sleep, startRuntime, waitUntilDone, type StoreKind } from '../lib.ts';
+import { join } from 'node:path';
 
 export async function w5(kind: StoreKind, marks: number[]): Promise<number[]> {
   const b = await freshStore(kind, 'w5');
@@ -26,6 +27,21 @@ export async function w5(kind: StoreKind, marks: number[]): Promise<number[]> {
       rss.push(r);
       result(kind, `w5-rss-after-${mark >= 1_000_000 ? `${mark / 1_000_000}M` : `${mark / 1000}k`}`, r / 1048576, 'MB');
     }
+    return rss;
+  } finally {
+    await runtime.stop();
+    await b.drop();
+  }
+}
+
+/** W5's TypeScript line: idle RSS with 4 threads and the same no-op job as a .ts file. */
+export async function w5TypeScriptIdle(kind: StoreKind): Promise<number> {
+  const b = await freshStore(kind, 'w5ts');
+  const runtime = startRuntime(b.url, ['--procs', '4', '--quiet', '--jobs-dir', join(ROOT, 'bench/ts-jobs')]);
+  try {
+    await runtime.ready;
+    const rss = rssOf(runtime.pid);
+    result(kind, 'w5-rss-idle-ts', rss / 1048576, 'MB');
     return rss;
   } finally {
     await runtime.stop();

@@ -1,14 +1,15 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HandlerNotFoundError } from '../errors.js';
 import { assertHandlerName } from '../values/names.js';
 import { isTypeScriptFile, registerTypeScript } from './typescript-loader.js';
 import { hasRunMethod, type RunnableJobClass } from './run-one-job.js';
+import { JOB_FILE_EXTENSIONS as EXTENSIONS, listJobFiles } from './job-files.js';
+import { compiledFileFor } from './compiled-jobs.js';
 
 type JobClass = RunnableJobClass;
 
-const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.cts'];
 // Only successes are cached: a file deployed after a failed lookup is found on the next job.
 const cache = new Map<string, JobClass>();
 // The thread's preload of every job file, while it runs: a lookup that finds no file waits for
@@ -43,8 +44,11 @@ async function load(jobsDir: string, handler: string, hint: boolean): Promise<Jo
   }
   let mod: Record<string, unknown>;
   try {
-    if (isTypeScriptFile(file)) await registerTypeScript();
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // A TypeScript file the master compiled is imported as JavaScript; one it did not (added
+    // since the start, or no cache) is loaded with tsx, as it always was.
+    const compiled = isTypeScriptFile(file) ? compiledFileFor(file) : null;
+    if (isTypeScriptFile(file) && !compiled) await registerTypeScript();
+    mod = (await import(pathToFileURL(compiled ?? file).href)) as Record<string, unknown>;
   } catch (e) {
     const err = e as Error;
     throw new HandlerNotFoundError(`Job handler '${handler}' failed to load from ${file}: ${err?.message ?? String(e)}`);
@@ -72,16 +76,7 @@ export interface PreloadWatch {
  * that names one gets the error. Declarations (.d.ts) and non-job names are never imported.
  */
 export async function preloadJobClasses(jobsDir: string, watch?: PreloadWatch): Promise<void> {
-  let files: string[];
-  try {
-    files = readdirSync(jobsDir, { recursive: true, encoding: 'utf8' });
-  } catch {
-    return; // a missing directory is reported by the CLI
-  }
-  const handlers = files
-    .filter((f) => EXTENSIONS.includes(extname(f)) && !/\.d\.[cm]?ts$/.test(f))
-    .map((f) => f.slice(0, -extname(f).length).split('\\').join('/'))
-    .filter((h) => !h.split('/').includes('node_modules'));
+  const handlers = listJobFiles(jobsDir).map((j) => j.handler);
   preloading = (async () => {
     for (const handler of handlers) {
       if (watch?.skip(handler)) continue;

@@ -26,6 +26,8 @@ export interface ThreadData {
   /** Which job file each thread is importing at start (`PreloadBoard`). */
   preload: SharedArrayBuffer;
   preloadEpoch: number;
+  /** Job file → the JavaScript the master compiled it to (TypeScript job files; none for a .js app). */
+  compiledJobs?: Record<string, string>;
 }
 
 /**

@@ -13,6 +13,7 @@ import { orphanSweep } from './orphan-sweep.js';
 import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
 import { startedEvent, stoppedEvent } from './run-events.js';
+import { compileTypeScriptJobs } from '../typescript/compile-jobs.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -64,11 +65,14 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   const id = newRuntimeId();
   const metrics = o.metrics ? new Metrics({ admin: o.store.admin, ...o.metrics }) : null;
   await metrics?.start(); // before the threads start: a port in use ends the start cleanly
+  // Once here, not in every thread; null for a .js app, or when it cannot (threads then use tsx).
+  const compiled = await compileTypeScriptJobs(o.jobsDir, o.log);
   const executor = new ThreadPool({
     threads: o.threads,
     concurrency: o.concurrency,
     jobsDir: o.jobsDir,
     ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}),
+    ...(compiled ? { compiledJobs: compiled.manifest } : {}),
   });
   const runtime = new Runtime({
     queue: o.store.queue,
@@ -170,6 +174,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     cancelMaxTime?.();
     await wake.close();
     await executor.close();
+    compiled?.close();
     await heartbeat.stop();
     await pruner.stop();
     await sweep.stop();

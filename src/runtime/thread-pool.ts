@@ -33,6 +33,8 @@ export interface ThreadPoolOptions {
   maxMemoryMb?: number;
   /** How long a job's code may take to load (default LOAD_LIMIT_MS). */
   loadLimitMs?: number;
+  /** TypeScript job files the master compiled: job file → compiled file. */
+  compiledJobs?: Record<string, string>;
 }
 
 export interface JobExecutor {
@@ -96,6 +98,7 @@ export class ThreadPool implements JobExecutor {
       slotsEpoch: this.taskSlots.epoch,
       preload: this.preload.buffer,
       preloadEpoch: this.preload.epoch,
+      ...(options.compiledJobs ? { compiledJobs: options.compiledJobs } : {}),
     };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
