@@ -75,6 +75,8 @@ async function stackNamesTheTsLine(app: E2eApp, jobsDir: string): Promise<void> 
   assert.match(fails.exception ?? '', /^Error: failed: no mail\n/);
   const top = (fails.exception ?? '').split('\n')[1] ?? '';
   assert.ok(top.includes(`${join(jobsDir, 'Fails.ts')}:11:`), `the stack's first frame is Fails.ts line 11: ${fails.exception}`);
+  const failsLine = parseJobLines(out).failed.find((f) => f.id === failsId);
+  assert.match(failsLine?.message ?? out, /\(Fails, attempt 1\/1, failed\) at (\S*\/)?Fails\.ts:11:\d+$/, 'the ✖ line says where it threw');
   // A file that does not compile fails its own jobs, saying where; the others run.
   const broken = parseJobLines(out).failed.find((f) => f.id === brokenId);
   assert.ok(broken, out);

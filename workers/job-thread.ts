@@ -9,6 +9,7 @@ import { Phase, TaskSlots } from '../src/execution/task-slots.js';
 import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
 import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
+import { throwSite } from '../src/execution/throw-site.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
@@ -99,7 +100,13 @@ function failure(error: Error, permanent: boolean, final: boolean, warnings: str
     errorName: error.name,
     message: error.message,
     detail: error.stack ?? `${error.name}: ${error.message}`,
+    ...optional('thrownAt', throwSite(error.stack)),
     permanent,
     final,
   };
+}
+
+/** `{ [key]: value }`, or nothing when there is no value (the protocol's optional fields are left out, not undefined). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

@@ -56,6 +56,8 @@ export type JobTaskResult =
       message: string;
       /** Stack trace (falls back to name: message). Stored in the job's `exception`. */
       detail: string;
+      /** The app's file and line it was thrown from (throw-site), for the ✖ line. */
+      thrownAt?: string;
       /** failPermanently(), unknown handler, unreadable payload: no retry can help. */
       permanent: boolean;
       /** No run follows (permanent, or the last attempt): decided in the thread, where onFailure ran. */

@@ -27,13 +27,13 @@ export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary:
     result = { ...claim, outcome: 'failed', error: capErrorText(r.detail) };
     report = () => {
       summary.failed++;
-      log.jobFailed(line, r.message, null, r.warnings);
+      log.jobFailed(line, r.message, null, r.warnings, r.thrownAt);
     };
   } else {
     result = { ...claim, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
     report = () => {
       summary.retried++;
-      log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings);
+      log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings, r.thrownAt);
     };
   }
   return { result, report };

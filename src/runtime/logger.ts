@@ -65,18 +65,19 @@ export class Logger {
     this.emit('INFO', text, detail, { event: 'job.completed', ...job }, this.options.quiet === true);
   }
 
-  jobFailed(job: JobLine, message: string, next: { retryInMs: number } | null, warnings: string[]): void {
+  jobFailed(job: JobLine, message: string, next: { retryInMs: number } | null, warnings: string[], thrownAt?: string): void {
     for (const w of warnings) this.warn(`Job ${job.id} (${job.handler}): ${w}`);
     // One line per failure, of a readable length, whatever the job threw.
     const line = message.split('\n', 1)[0] ?? '';
     const firstLine = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
     const text = `✖ Error dispatching job: ${job.id} - ${firstLine}`;
     const fate = next ? (next.retryInMs < 1 ? 'retrying now' : `retrying in ${formatMs(next.retryInMs)}`) : 'failed';
-    const detail = ` (${job.handler}, attempt ${job.attempts}/${job.maxAttempts}, ${fate})`;
+    const detail = ` (${job.handler}, attempt ${job.attempts}/${job.maxAttempts}, ${fate})${thrownAt ? ` at ${thrownAt}` : ''}`;
     this.emit('ERROR', text, detail, {
       event: next ? 'job.retrying' : 'job.failed',
       ...job,
       error: message,
+      ...(thrownAt ? { thrownAt } : {}),
       ...(next ? { retryInMs: next.retryInMs } : {}),
     });
   }
