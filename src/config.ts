@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseEnv } from 'node:util';
 import { InvalidInputError } from './errors.js';
 import { DEFAULT_DATABASE_URL } from './stores/open-store.js';
+import { parsePoolSize } from './stores/url-params.js';
 import { registerTypeScript } from './execution/typescript-loader.js';
 
 /** What `jobs.config.{ts,js,json}` may hold. */
@@ -14,6 +15,11 @@ export interface JobsConfig {
   keepCompleted?: string;
   /** Runtime retention of failed jobs ('30d'); `start --keep-failed` overrides it. */
   keepFailed?: string;
+  /**
+   * MySQL connections a dispatching application may open, used with this file's databaseUrl
+   * (JOBS_DISPATCH_POOL wins over it, the URL's ?pool= over both).
+   */
+  dispatchPool?: number | string;
 }
 
 export const CONFIG_FILES = ['jobs.config.ts', 'jobs.config.mts', 'jobs.config.js', 'jobs.config.mjs', 'jobs.config.json'];
@@ -65,15 +71,32 @@ export async function resolveConfig(options: ConfigOptions = {}): Promise<Resolv
   return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}) };
 }
 
+/** What an application's dispatches go to. */
+export interface DispatchSettings {
+  databaseUrl: string;
+  /** JOBS_DISPATCH_POOL, else the config file's dispatchPool (when the URL is the file's), when set. */
+  pool?: number;
+}
+
 /**
- * The store URL an application dispatches to, read without changing the process: the
- * environment's JOBS_DATABASE_URL, else `.env`'s, else a jobs.config file's (read only when
- * needed), else the embedded SQLite file.
+ * The store URL an application dispatches to, and its pool setting, read without changing the
+ * process: the environment's JOBS_DATABASE_URL / JOBS_DISPATCH_POOL, else `.env`'s, else a
+ * jobs.config file's (read only when needed), else the embedded SQLite file.
  */
-export async function resolveDispatchUrl(cwd = process.cwd()): Promise<string> {
-  const fromEnv = readEnv(cwd, false).JOBS_DATABASE_URL?.trim();
-  if (fromEnv) return fromEnv;
-  return (await loadConfigFile(cwd, false))?.config.databaseUrl ?? DEFAULT_DATABASE_URL;
+export async function resolveDispatchSettings(cwd = process.cwd()): Promise<DispatchSettings> {
+  const env = readEnv(cwd, false);
+  const urlFromEnv = env.JOBS_DATABASE_URL?.trim();
+  const poolFromEnv = env.JOBS_DISPATCH_POOL?.trim();
+  // The config file is read only when the URL comes from it, as before the pool setting: an app
+  // whose URL is in the environment never loads it (a jobs.config.ts needs a loader it may lack).
+  const file = urlFromEnv ? null : await loadConfigFile(cwd, false);
+  const databaseUrl = urlFromEnv || file?.config.databaseUrl || DEFAULT_DATABASE_URL;
+  const pool = poolFromEnv
+    ? parsePoolSize(poolFromEnv, 'JOBS_DISPATCH_POOL')
+    : file?.config.dispatchPool !== undefined
+      ? parsePoolSize(String(file.config.dispatchPool), `${file.name}'s dispatchPool`)
+      : undefined;
+  return { databaseUrl, ...(pool !== undefined ? { pool } : {}) };
 }
 
 /** The environment, with `.env` values under it (never over it, as with dotenv). */
@@ -119,9 +142,13 @@ async function loadConfigFile(cwd: string, mayRegisterLoader: boolean): Promise<
 
 function validateConfig(value: unknown, path: string): JobsConfig {
   if (typeof value !== 'object' || value === null) throw new InvalidInputError(`${path} must export an object like { databaseUrl: 'mysql://…' }`);
-  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed']);
+  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed', 'dispatchPool']);
   for (const [k, v] of Object.entries(value)) {
     if (!known.has(k)) throw new InvalidInputError(`${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`);
+    if (k === 'dispatchPool') {
+      parsePoolSize(String(v), `${path}'s dispatchPool`);
+      continue;
+    }
     if (typeof v !== 'string' || v.trim() === '') throw new InvalidInputError(`${path}: '${k}' must be a non-empty string`);
   }
   return value as JobsConfig;

@@ -1,4 +1,4 @@
-import { resolveDispatchUrl } from './config.js';
+import { type DispatchSettings, resolveDispatchSettings } from './config.js';
 import { openStore, type StoreConnectOptions } from './stores/open-store.js';
 import type { DispatchedClass, JobId, JobStore, NewJob, Producer } from './stores/store.js';
 import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
@@ -7,6 +7,15 @@ import { wakeRuntimes } from './wake/wake-sender.js';
 // Where an application's dispatches go: the producer role of one store, opened on first use.
 // Reading the settings changes nothing in the process (no loader, no process.env writes), and
 // only the one store driver in use is loaded.
+
+/**
+ * MySQL connections a dispatching process may open unless JOBS_DISPATCH_POOL, the config file's
+ * dispatchPool or the URL's ?pool= says otherwise; as many INSERTs may be in flight at once, and
+ * dispatches made while all are busy gather into the next one. Sized for a web server under
+ * load: one slow commit does not hold up every request, and more connections would only split
+ * the same dispatches into more statements. A script opens only the connections it uses.
+ */
+export const DEFAULT_DISPATCH_POOL = 4;
 
 let current: Promise<Producer> | null = null;
 let configuredUrl: string | null = null;
@@ -42,7 +51,8 @@ export function useStore(store: JobStore | Producer): void {
 
 export function defaultProducer(): Promise<Producer> {
   if (!current) {
-    const opening = (configuredUrl !== null ? Promise.resolve(configuredUrl) : resolveDispatchUrl()).then((url) => openProducer(url, { maxConnections: 2 }));
+    const settings: Promise<DispatchSettings> = configuredUrl !== null ? Promise.resolve({ databaseUrl: configuredUrl }) : resolveDispatchSettings();
+    const opening = settings.then((s) => openProducer(s.databaseUrl, { maxConnections: s.pool ?? DEFAULT_DISPATCH_POOL }));
     opening.catch(() => {
       if (current === opening) current = null; // a failed open is retried on the next dispatch
     });

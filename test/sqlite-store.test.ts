@@ -33,7 +33,7 @@ describe('SQLite store', () => {
     const cases: Array<[string, RegExp]> = [
       ['sqlite://data/jobs.sqlite', /has a host part \('data'\): use sqlite:\.\/data\/jobs\.sqlite for a relative path, or sqlite:\/\/\/abs\/path/],
       ['sqlite://./jobs.sqlite', /has a host part \('\.'\): use sqlite:\.\/jobs\.sqlite/],
-      ['sqlite:./jobs.sqlite?mode=ro', /has parameters, which are not supported/],
+      ['sqlite:./jobs.sqlite?mode=ro', /Unknown parameter 'mode' in the SQLite URL 'sqlite:\.\/jobs\.sqlite\?mode=ro': it takes none/],
     ];
     for (const [url, message] of cases) {
       await assert.rejects(openStore(url), (e: Error) => e instanceof InvalidInputError && message.test(e.message), url);

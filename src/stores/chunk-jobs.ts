@@ -19,9 +19,14 @@ export function chunkBySize<T>(items: T[], maxItems: number, maxBytes: number, s
   return chunks;
 }
 
+/** A job's room in an insert statement: its payload as worst-case UTF-8, and the rest of its row. */
+export function jobBytes(j: NewJob): number {
+  return j.payload.length * 3 + j.handler.length + 200;
+}
+
 /** Splits jobs for bulk inserts: at most `maxRows` per chunk and about `maxBytes` (worst-case UTF-8). */
 export function chunkJobs(jobs: NewJob[], maxRows: number, maxBytes: number): NewJob[][] {
-  return chunkBySize(jobs, maxRows, maxBytes, (j) => j.payload.length * 3 + j.handler.length + 200);
+  return chunkBySize(jobs, maxRows, maxBytes, jobBytes);
 }
 
 /** Splits results for writes of about `maxBytes` each (their error texts, worst-case UTF-8). */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from './store.js';
 import { maskUrlPassword } from './url-in-messages.js';
+import { assertKnownParams, POOL_PARAM } from './url-params.js';
 
 // Store drivers load lazily: an app on MySQL never loads better-sqlite3 or ioredis, and so on.
 // The sync: and null: engines are producers only (see dispatcher.ts).
@@ -62,8 +63,15 @@ function sqlitePath(url: string): string {
     }
     path = path.slice(2 + host.length);
   }
-  if (path.includes('?')) {
-    throw new InvalidInputError(`The SQLite URL '${url}' has parameters, which are not supported: use sqlite:./path/jobs.sqlite`);
+  const query = path.indexOf('?');
+  if (query >= 0) {
+    assertKnownParams(new URLSearchParams(path.slice(query)).keys(), {
+      store: 'SQLite',
+      url,
+      known: [],
+      notes: { [POOL_PARAM]: 'the SQLite store writes through one handle per process, so there is no pool to size (?pool= is for MySQL)' },
+    });
+    path = path.slice(0, query); // only '?' with nothing after it is left
   }
   path = decodeURIComponent(path);
   if (path === ':memory:') return path;

@@ -48,6 +48,11 @@ export interface Producer {
    * on any host; only on stores whose capabilities say `crossHostWake: 'address'`. One plain read.
    */
   wakeAddresses?(params?: Record<string, never>): Promise<string[]>;
+  /**
+   * Stores that gather concurrent enqueues into shared writes count them here (writes, and jobs
+   * they carried), for tests and benchmarks.
+   */
+  readonly enqueueStats?: { readonly writes: number; readonly jobs: number };
 }
 
 /**

@@ -6,6 +6,7 @@ import { CALL_DEADLINE_MS, KEEPALIVE_MS } from '../deadline.js';
 import { ConnectionPool } from './connection-pool.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
+import { assertKnownParams, parsePoolSize, POOL_PARAM } from '../url-params.js';
 
 // The connections every role of the MySQL store shares: the URL parsed once, a small pool of
 // UTC, READ COMMITTED sessions, the server checked on first use, errors translated into ones
@@ -13,7 +14,10 @@ import { assertSkipLockedSupport } from './server-version.js';
 
 export interface MySqlStoreOptions {
   url: string;
-  /** Connections this process may open (claims, results and dispatches run side by side). */
+  /**
+   * Connections this process may open (claims, results and dispatches run side by side), unless
+   * the URL says `?pool=`: what the user wrote wins over a caller's default.
+   */
   maxConnections?: number;
   /** Deadline of each call, ms (default CALL_DEADLINE_MS). */
   callTimeoutMs?: number;
@@ -25,6 +29,8 @@ export class MySqlDatabase {
   readonly url: string;
   /** The jobs table; the registry, pause, stats and lease tables are named after it. */
   readonly table: string;
+  /** Connections this process may open: the URL's ?pool=, else the caller's default. */
+  readonly maxConnections: number;
   private readonly pool: ConnectionPool;
   private readonly beatPool: ConnectionPool;
   private readonly callTimeoutMs: number;
@@ -40,6 +46,16 @@ export class MySqlDatabase {
     const shown = new URL(src);
     if (shown.password) shown.password = '***';
     this.displayUrl = shown.toString();
+    assertKnownParams(src.searchParams.keys(), {
+      store: 'MySQL',
+      url: options.url,
+      known: [
+        { name: 'table', means: 'the jobs table, default jobs' },
+        { name: POOL_PARAM, means: 'connections each process may open, default 4' },
+      ],
+    });
+    const pool = src.searchParams.get(POOL_PARAM);
+    this.maxConnections = pool !== null ? parsePoolSize(pool, `the MySQL URL '${this.displayUrl}'`) : (options.maxConnections ?? 4);
     this.table = src.searchParams.get('table') ?? 'jobs';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(this.table)) {
       throw new InvalidInputError(`Invalid table name '${this.table}' in the database URL: use letters, digits and '_'`);
@@ -70,7 +86,7 @@ export class MySqlDatabase {
       await conn.query("SET time_zone = '+00:00'");
       await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
     };
-    this.pool = new ConnectionPool(connection, options.maxConnections ?? 4, init);
+    this.pool = new ConnectionPool(connection, this.maxConnections, init);
     // Heartbeats have a connection of their own: a stuck claim or result write never delays one.
     this.beatPool = new ConnectionPool(connection, 1, init);
   }
@@ -84,15 +100,20 @@ export class MySqlDatabase {
     const deadlineMs = o.deadlineMs === undefined ? this.callTimeoutMs : o.deadlineMs;
     const pool = o.lane === 'beat' ? this.beatPool : this.pool;
     try {
-      if (!this.serverChecked) this.serverChecked = this.pool.use((c) => this.checkServer(c), CALL_DEADLINE_MS);
-      await this.serverChecked.catch((e) => {
-        this.serverChecked = null;
-        throw e;
-      });
+      await this.checked();
       return await retryOnLockErrors(() => pool.use(fn, deadlineMs));
     } catch (e) {
       throw this.explain(e);
     }
+  }
+
+  /** The server checked once (retried after a failure): concurrent first calls share the check. */
+  private async checked(): Promise<void> {
+    if (!this.serverChecked) this.serverChecked = this.pool.use((c) => this.checkServer(c), CALL_DEADLINE_MS);
+    await this.serverChecked.catch((e) => {
+      this.serverChecked = null;
+      throw e;
+    });
   }
 
   private async checkServer(conn: Connection): Promise<void> {
@@ -121,7 +142,13 @@ export class MySqlDatabase {
   }
 
   async maxPayloadBytes(): Promise<number> {
-    if (this.packetLimit === null) await this.run(async () => undefined);
+    if (this.packetLimit === null) {
+      try {
+        await this.checked();
+      } catch (e) {
+        throw this.explain(e);
+      }
+    }
     // The statement around one payload needs some room within max_allowed_packet, and escaping
     // can double a payload in it (JSON is full of quotes): a payload of quotes 16.7 MB long
     // passed a check at the full limit and was then refused by the server.

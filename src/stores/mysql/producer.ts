@@ -1,6 +1,6 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { assertPayloadSize } from '../../values/payload.js';
 import { chunkJobs } from '../chunk-jobs.js';
+import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
 import type { JobId, NewJob, Producer } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 
@@ -8,9 +8,33 @@ import type { MySqlDatabase } from './database.js';
 // max_allowed_packet for small payloads (a byte budget applies as well).
 const ENQUEUE_ROWS_PER_STATEMENT = 2000;
 
-/** Dispatch: multi-row INSERTs, one transaction per dispatchMany. */
+/** The bytes one INSERT may carry: half of what a payload may be, and at least 1 MB. */
+function statementBytes(maxPayloadBytes: number): number {
+  return Math.max(1024 * 1024, maxPayloadBytes / 2);
+}
+
+/**
+ * Dispatch: multi-row INSERTs, one transaction per dispatchMany; concurrent dispatches gather
+ * into one INSERT while another is in flight (enqueue-coalescer.ts).
+ */
 export class MySqlProducer implements Producer {
-  constructor(private readonly db: MySqlDatabase) {}
+  private readonly coalescer: EnqueueCoalescer;
+
+  constructor(private readonly db: MySqlDatabase) {
+    this.coalescer = new EnqueueCoalescer({
+      store: 'mysql',
+      maxPayloadBytes: () => this.maxPayloadBytes(),
+      statementLimit: (max) => ({ rows: ENQUEUE_ROWS_PER_STATEMENT, bytes: statementBytes(max) }),
+      write: (jobs) => this.insert(jobs),
+      // One INSERT per connection at most: a slow commit holds up only the dispatches in it, and
+      // the rest gather while every connection is busy.
+      maxInFlight: db.maxConnections,
+    });
+  }
+
+  get enqueueStats(): EnqueueStats {
+    return this.coalescer.stats;
+  }
 
   get displayUrl(): string {
     return this.db.displayUrl;
@@ -31,13 +55,13 @@ export class MySqlProducer implements Producer {
     return rows.map((r) => String(r.wake_address));
   }
 
-  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
-    const { jobs } = params;
-    if (jobs.length === 0) return [];
-    const max = await this.maxPayloadBytes();
-    for (const j of jobs) assertPayloadSize(j.payload, max, 'mysql');
-    const budget = Math.max(1024 * 1024, max / 2);
-    const chunks = chunkJobs(jobs, ENQUEUE_ROWS_PER_STATEMENT, budget);
+  enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    return this.coalescer.enqueue(params.jobs);
+  }
+
+  /** Jobs whose payloads were checked, all or nothing: one INSERT, or several in one transaction. */
+  private async insert(jobs: NewJob[]): Promise<JobId[]> {
+    const chunks = chunkJobs(jobs, ENQUEUE_ROWS_PER_STATEMENT, statementBytes(await this.maxPayloadBytes()));
     return this.db.run(async (conn) => {
       // Several statements are one transaction: a dispatchMany is all or nothing.
       if (chunks.length > 1) await conn.query('START TRANSACTION');

@@ -1,5 +1,5 @@
-import { assertPayloadSize } from '../../values/payload.js';
 import { chunkJobs } from '../chunk-jobs.js';
+import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
 import type { JobId, NewJob, Producer } from '../store.js';
 import { wakeEnabled } from '../../wake/wake-dir.js';
 import type { RedisDatabase } from './database.js';
@@ -15,9 +15,25 @@ const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 const ENQUEUE_JOBS_PER_SCRIPT = 1000;
 const ENQUEUE_BYTES_PER_SCRIPT = 16 * 1024 * 1024;
 
-/** Dispatch: one enqueue script per chunk, the chunks of a dispatchMany in one MULTI. */
+/**
+ * Dispatch: one enqueue script per chunk, the chunks of a dispatchMany in one MULTI; concurrent
+ * dispatches gather into one script while another is in flight (enqueue-coalescer.ts).
+ */
 export class RedisProducer implements Producer {
-  constructor(private readonly db: RedisDatabase) {}
+  private readonly coalescer: EnqueueCoalescer;
+
+  constructor(private readonly db: RedisDatabase) {
+    this.coalescer = new EnqueueCoalescer({
+      store: 'redis',
+      maxPayloadBytes: () => this.maxPayloadBytes(),
+      statementLimit: () => ({ rows: ENQUEUE_JOBS_PER_SCRIPT, bytes: ENQUEUE_BYTES_PER_SCRIPT }),
+      write: (jobs) => this.insert(jobs),
+    });
+  }
+
+  get enqueueStats(): EnqueueStats {
+    return this.coalescer.stats;
+  }
 
   get displayUrl(): string {
     return this.db.displayUrl;
@@ -31,9 +47,13 @@ export class RedisProducer implements Producer {
     return this.db.close();
   }
 
-  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
-    for (const j of params.jobs) assertPayloadSize(j.payload, MAX_PAYLOAD_BYTES, 'redis');
-    const chunks = chunkJobs(params.jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
+  enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    return this.coalescer.enqueue(params.jobs);
+  }
+
+  /** Jobs whose payloads were checked, all or nothing: one script, or several in one MULTI. */
+  private async insert(jobs: NewJob[]): Promise<JobId[]> {
+    const chunks = chunkJobs(jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
     if (chunks.length === 0) return [];
     const wake = wakeEnabled() ? '1' : '0'; // JOBS_WAKE=0 in this process: announce nothing
     const argsOf = (jobs: NewJob[]): ScriptArg[] => {

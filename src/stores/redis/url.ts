@@ -1,6 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import { InvalidInputError } from '../../errors.js';
 import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
+import { assertKnownParams, POOL_PARAM } from '../url-params.js';
 
 // redis://[user:password@]host[:port][/db][?prefix=myapp:]   (rediss:// for TLS)
 // Parsed here rather than by ioredis, which would copy unknown query parameters into its
@@ -8,7 +9,6 @@ import { maskUrlPassword, URL_ENCODING_HINT } from '../url-in-messages.js';
 // applications' jobs under one prefix.
 
 export const DEFAULT_PREFIX = 'jobs:';
-const KNOWN_PARAMS = new Set(['prefix']);
 
 export interface RedisUrl {
   options: RedisOptions;
@@ -26,13 +26,12 @@ export function parseRedisUrl(text: string): RedisUrl {
     );
   }
   const tls = url.protocol === 'rediss:';
-  for (const key of url.searchParams.keys()) {
-    if (!KNOWN_PARAMS.has(key)) {
-      throw new InvalidInputError(
-        `Unknown parameter '${key}' in the Redis URL '${maskUrlPassword(text)}': the only one is ?prefix= (default ${DEFAULT_PREFIX})`,
-      );
-    }
-  }
+  assertKnownParams(url.searchParams.keys(), {
+    store: 'Redis',
+    url: text,
+    known: [{ name: 'prefix', means: `the key prefix, default ${DEFAULT_PREFIX}` }],
+    notes: { [POOL_PARAM]: 'the Redis store pipelines every call over one connection, so there is no pool to size (?pool= is for MySQL)' },
+  });
   const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
   // Printable ASCII without spaces: the prefix shows up in redis-cli, and in SCAN patterns.
   if (!/^[\x21-\x7e]{1,100}$/.test(prefix)) {

@@ -1,0 +1,114 @@
+import { assertPayloadSize } from '../values/payload.js';
+import { jobBytes } from './chunk-jobs.js';
+import type { JobId, NewJob } from './store.js';
+
+// Concurrent dispatches from one process share a round trip: while a write is in flight, the
+// enqueues that arrive gather, and go together as one write (one multi-row INSERT, one script)
+// as soon as a write slot is free. A lone dispatch goes at once: nothing waits on a timer.
+//
+// Each caller's jobs stay together in one write (a dispatchMany is all or nothing, as alone) and
+// get their own ids, in order. Payload limits are checked per caller before gathering, so an
+// oversized payload is refused alone and never reaches a shared statement. A failed write fails
+// every caller whose jobs were in it, and none is retried here: a write is all or nothing, so
+// nothing is half-written, and nothing is written twice.
+
+/** What a store's producer gives the coalescer. */
+export interface EnqueueWriter {
+  /** The store's name in messages ('mysql'). */
+  store: string;
+  maxPayloadBytes(): Promise<number>;
+  /** Rows and bytes (chunk-jobs' estimate) one statement holds: a gathered write stays within them. */
+  statementLimit(maxPayloadBytes: number): { rows: number; bytes: number };
+  /** Inserts the jobs all or nothing; their ids in order. */
+  write(jobs: NewJob[]): Promise<JobId[]>;
+  /**
+   * Writes that finish inside the call (SQLite's driver blocks until its commit): the write slot
+   * stays taken until the event loop's next turn, so the dispatches made meanwhile gather.
+   */
+  synchronous?: boolean;
+  /** Writes in flight at once (default 1). */
+  maxInFlight?: number;
+}
+
+/** How many writes carried how many jobs: for tests and benchmarks. */
+export interface EnqueueStats {
+  writes: number;
+  jobs: number;
+}
+
+interface Caller {
+  jobs: NewJob[];
+  resolve(ids: JobId[]): void;
+  reject(e: unknown): void;
+}
+
+interface Batch {
+  callers: Caller[];
+  rows: number;
+  bytes: number;
+}
+
+export class EnqueueCoalescer {
+  readonly stats: EnqueueStats = { writes: 0, jobs: 0 };
+  private inFlight = 0;
+  private readonly waiting: Batch[] = [];
+
+  constructor(private readonly writer: EnqueueWriter) {}
+
+  async enqueue(jobs: NewJob[]): Promise<JobId[]> {
+    if (jobs.length === 0) return [];
+    const max = await this.writer.maxPayloadBytes();
+    for (const j of jobs) assertPayloadSize(j.payload, max, this.writer.store);
+    const bytes = jobs.reduce((sum, j) => sum + jobBytes(j), 0);
+    return new Promise<JobId[]>((resolve, reject) => {
+      const caller = { jobs, resolve, reject };
+      if (this.waiting.length === 0 && this.inFlight < (this.writer.maxInFlight ?? 1)) {
+        this.launch({ callers: [caller], rows: jobs.length, bytes });
+        return;
+      }
+      const limit = this.writer.statementLimit(max);
+      const last = this.waiting.at(-1);
+      if (last && last.rows + jobs.length <= limit.rows && last.bytes + bytes <= limit.bytes) {
+        last.callers.push(caller);
+        last.rows += jobs.length;
+        last.bytes += bytes;
+      } else {
+        // A caller larger than one statement goes alone; the store splits it in one transaction.
+        this.waiting.push({ callers: [caller], rows: jobs.length, bytes });
+      }
+    });
+  }
+
+  private launch(batch: Batch): void {
+    this.inFlight++;
+    this.stats.writes++;
+    this.stats.jobs += batch.rows;
+    const jobs = batch.callers.length === 1 ? batch.callers[0]!.jobs : batch.callers.flatMap((c) => c.jobs);
+    let written: Promise<JobId[]>;
+    try {
+      written = this.writer.write(jobs);
+    } catch (e) {
+      written = Promise.reject(e);
+    }
+    if (this.writer.synchronous) setImmediate(() => this.done());
+    written.then(
+      (ids) => {
+        let at = 0;
+        for (const c of batch.callers) {
+          c.resolve(ids.slice(at, at + c.jobs.length));
+          at += c.jobs.length;
+        }
+        if (!this.writer.synchronous) this.done();
+      },
+      (e: unknown) => {
+        for (const c of batch.callers) c.reject(e);
+        if (!this.writer.synchronous) this.done();
+      },
+    );
+  }
+
+  private done(): void {
+    this.inFlight--;
+    while (this.waiting.length > 0 && this.inFlight < (this.writer.maxInFlight ?? 1)) this.launch(this.waiting.shift()!);
+  }
+}
