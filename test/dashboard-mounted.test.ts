@@ -1,12 +1,14 @@
 // The dashboard as a package entry (`jobs-runtime/dashboard`, resolved through the package's
-// own exports map, so dist/ as an app gets it), mounted in Express under a sub-path and under
-// node:http with basePath, driven by a real browser: assets load, links and actions stay under
-// the sub-path, authorize() decides who gets in.
+// own exports map, so dist/ as an app gets it), mounted under a sub-path in Express, in Fastify
+// (through @fastify/middie) and under node:http with basePath, driven by a real browser: assets
+// load, links and actions stay under the sub-path, authorize() decides who gets in.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import middie from '@fastify/middie';
 import express from 'express';
+import Fastify from 'fastify';
 import { dashboard } from 'jobs-runtime/dashboard';
 import { type Browser, launchBrowser } from './helpers/browser.ts';
 import { jobRow } from './helpers/job-rows.ts';
@@ -15,6 +17,7 @@ import { STORE_FACTORIES, type StoreFixture } from './helpers/stores.ts';
 let browser: Browser;
 let fx: StoreFixture;
 const servers: Server[] = [];
+const closers: Array<() => Promise<unknown>> = [];
 
 before(async () => {
   browser = await launchBrowser();
@@ -26,6 +29,7 @@ after(async () => {
     s.closeAllConnections();
     s.close();
   }
+  await Promise.all(closers.map((c) => c()));
   await browser?.close();
   await fx?.cleanup();
 });
@@ -43,7 +47,7 @@ describe('dashboard mounted', () => {
     assert.throws(() => dashboard({ store: fx.store } as never), /dashboard\(\) needs an authorize\(req\) function/);
   });
 
-  for (const how of ['Express app.use', 'node:http with basePath'] as const) {
+  for (const how of ['Express app.use', 'Fastify with @fastify/middie', 'node:http with basePath'] as const) {
     test(`${how} under /ops/jobs: assets load, links and actions stay under it, unauthorised is refused`, async () => {
       let origin: string;
       if (how === 'Express app.use') {
@@ -51,6 +55,12 @@ describe('dashboard mounted', () => {
         app.use('/ops/jobs', dashboard({ store: fx.store, authorize }));
         app.get('/', (_req, res) => void res.send('the app'));
         origin = await listen(createServer(app));
+      } else if (how === 'Fastify with @fastify/middie') {
+        const app = Fastify();
+        await app.register(middie);
+        app.use('/ops/jobs', dashboard({ store: fx.store, authorize }));
+        origin = await app.listen({ port: 0, host: '127.0.0.1' });
+        closers.push(() => app.close());
       } else {
         const handler = dashboard({ store: fx.store, authorize, basePath: '/ops/jobs' });
         origin = await listen(createServer((req, res) => void handler(req, res)));
