@@ -24,6 +24,7 @@ function run(command, args, env = process.env) {
 
 if (existsSync(tsc)) {
   run(process.execPath, [tsc, '-p', '.']);
+  run(process.execPath, [join(root, 'scripts', 'copy-dashboard-assets.mjs')]);
 } else if (built) {
   // Built already, by an install that had the dev dependencies: nothing to do.
 } else if (!existsSync(join(root, 'node_modules')) && !process.env[NESTED] && process.env.npm_execpath) {

@@ -39,6 +39,7 @@ describe('cli: --help', () => {
     migrate: ['--print', '--database-url'],
     'create:job': ['--dir', '--force'],
     dispatch: ['--payload', '--queue', '--delay', '--attempts', '--database-url', '--jobs-dir'],
+    dashboard: ['--port', '--host', '--read-only', '--base-path', '--token', '--database-url'],
   };
 
   test('every command documents its options', { timeout: 45_000 }, async () => {

@@ -13,6 +13,7 @@ import { registerFlush } from './commands/flush.js';
 import { registerPause } from './commands/pause.js';
 import { registerResume } from './commands/resume.js';
 import { registerPrune } from './commands/prune.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { isUserError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,6 +38,7 @@ registerFlush(program);
 registerPause(program);
 registerResume(program);
 registerPrune(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);
