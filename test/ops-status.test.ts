@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import type { StatusSnapshot } from '../src/cli/status-screen.ts';
+import type { StatusSnapshot } from '../src/operations/status-snapshot.ts';
 import { killAll } from './helpers/cli.ts';
 import { createOpsApp, row, type OpsApp } from './helpers/ops.ts';
 import { STORE_FACTORIES } from './helpers/stores.ts';

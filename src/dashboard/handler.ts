@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { gatherStatus, type StatusSnapshot } from '../cli/status-screen.js';
+import { gatherStatus, type StatusSnapshot } from '../operations/status-snapshot.js';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from '../stores/store.js';
 import { assertQueueName } from '../values/names.js';

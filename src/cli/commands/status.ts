@@ -3,7 +3,8 @@ import type { JobStore } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 import { durationAtLeast } from '../options.js';
-import { DEAD_AFTER_MS, gatherStatus, renderStatus } from '../status-screen.js';
+import { DEAD_AFTER_MS, gatherStatus } from '../../operations/status-snapshot.js';
+import { renderStatus } from '../status-screen.js';
 import { timerMs } from '../../runtime/long-timers.js';
 
 interface StatusOptions {

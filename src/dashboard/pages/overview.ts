@@ -1,4 +1,4 @@
-import type { StatusSnapshot } from '../../cli/status-screen.js';
+import type { StatusSnapshot } from '../../operations/status-snapshot.js';
 import type { PageContext, PageResult } from '../context.js';
 import { type Html, html } from '../html.js';
 import { actionForm, formatMs, notice } from '../layout.js';

@@ -1,0 +1,100 @@
+import type { JobStore } from '../stores/store.js';
+
+// What operators see of the runtimes and queues, read once from the store's Registry and Admin
+// roles: drawn as text by `jobs-runtime status` (cli/status-screen.ts) and as a page by the
+// dashboard.
+
+/** A runtime silent this long is shown as dead, unless `status --dead-after` says otherwise (the runtime's default --dead-after). */
+export const DEAD_AFTER_MS = 30_000;
+
+export interface RuntimeView {
+  id: string;
+  host: string;
+  pid: number;
+  /** Null = all queues. */
+  queues: string[] | null;
+  threads: number;
+  /** Job slots: threads × concurrency. */
+  slots: number;
+  /** Busy job slots (the name predates slots: it never counted threads). */
+  busyThreads: number;
+  cpuPercent: number;
+  rssBytes: number;
+  uptimeMs: number;
+  jobsDone: number;
+  jobsFailed: number;
+  lastHeartbeatMsAgo: number;
+  /** Silent for more than the snapshot's deadAfterMs and not yet recovered by a peer. */
+  dead: boolean;
+}
+
+export interface QueueView {
+  queue: string;
+  waiting: number;
+  delayed: number;
+  processing: number;
+  failed: number;
+  paused: boolean;
+  completedLastMinute: number;
+  failedLastMinute: number;
+  completedLastHour: number;
+  failedLastHour: number;
+}
+
+export interface StatusSnapshot {
+  store: string;
+  /** When it was read (this host's clock), ISO 8601. */
+  at: string;
+  /** Silence after which a runtime is shown as dead (peers recover it after their own --dead-after). */
+  deadAfterMs: number;
+  runtimes: RuntimeView[];
+  queues: QueueView[];
+}
+
+export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
+  const runtimes = await store.registry.listRuntimes({});
+  const counts = await store.admin.counts({});
+  const paused = new Set((await store.admin.listPausedQueues({})).map((p) => p.queue));
+  const lastMinute = new Map((await store.admin.throughput({ sinceMs: 60_000 })).map((t) => [t.queue, t]));
+  const lastHour = new Map((await store.admin.throughput({ sinceMs: 3_600_000 })).map((t) => [t.queue, t]));
+  // A queue shows while it has jobs, is paused, or finished jobs in the last hour (its rows may be gone).
+  const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys()])].sort();
+  const byName = new Map(counts.map((c) => [c.queue, c]));
+  return {
+    store: store.displayUrl,
+    at: new Date().toISOString(),
+    deadAfterMs,
+    runtimes: runtimes.map((r) => ({
+      id: r.id,
+      host: r.host,
+      pid: r.pid,
+      queues: r.queues,
+      threads: r.threads,
+      slots: r.slots,
+      busyThreads: r.busyThreads,
+      cpuPercent: r.cpuPercent,
+      rssBytes: r.rssBytes,
+      // Both ends by the store's clock: hosts whose clocks differ still agree.
+      uptimeMs: r.heartbeatAt.getTime() - r.startedAt.getTime() + r.silentForMs,
+      jobsDone: r.jobsDone,
+      jobsFailed: r.jobsFailed,
+      lastHeartbeatMsAgo: r.silentForMs,
+      dead: r.silentForMs > deadAfterMs,
+    })),
+    queues: names.map((queue) => {
+      const c = byName.get(queue);
+      return {
+        queue,
+        waiting: c?.waiting ?? 0,
+        delayed: c?.delayed ?? 0,
+        processing: c?.processing ?? 0,
+        failed: c?.failed ?? 0,
+        paused: paused.has(queue),
+        completedLastMinute: lastMinute.get(queue)?.completed ?? 0,
+        failedLastMinute: lastMinute.get(queue)?.failed ?? 0,
+        completedLastHour: lastHour.get(queue)?.completed ?? 0,
+        failedLastHour: lastHour.get(queue)?.failed ?? 0,
+      };
+    }),
+  };
+}
