@@ -12,6 +12,7 @@ import { ThreadPool } from '../dist/src/runtime/thread-pool.js';
 
 const POOL_JOBS = fileURLToPath(new URL('./fixtures/pool-jobs', import.meta.url));
 const FROZEN_PRELOAD_JOBS = fileURLToPath(new URL('./fixtures/frozen-preload-jobs', import.meta.url));
+const BUSY_PRELOAD_JOBS = fileURLToPath(new URL('./fixtures/busy-preload-jobs', import.meta.url));
 const DAY_MS = 86_400_000;
 
 describe('task slots', () => {
@@ -149,6 +150,17 @@ describe('thread pool preload', () => {
       if (!frozen.ok && !frozen.skipped) assert.equal(frozen.message, 'timed out loading its code after 2.0 s: its thread was terminated');
       const after = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.run(task(200 + i, 'Good'), null)));
       assert.equal(after.filter((r) => r.ok).length, 10, 'good jobs still run afterwards');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a job that blocks its thread while the preload waits on a slow file is not taken for a frozen import', { timeout: 60_000 }, async () => {
+    const pool = new ThreadPool({ threads: 1, concurrency: 1, jobsDir: BUSY_PRELOAD_JOBS });
+    try {
+      const r = await pool.run(task(1, 'Blocks', { ms: 3_000 }), null);
+      assert.equal(r.ok, true, `the 3 s of synchronous work completed: ${JSON.stringify(r)}`);
+      assert.equal((await pool.run(task(2, 'Aslow'), null)).ok, true, 'the slow file was not skipped either');
     } finally {
       await pool.close();
     }

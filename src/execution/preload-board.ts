@@ -6,7 +6,9 @@
 // comes (PRELOAD_WAIT_MS in job-loader); one whose stamp stops is frozen (an endless loop in the
 // file's top level), so the master terminates it and adds the file to the skip list, which the
 // replacement thread and the others read: the file is then loaded only by the jobs that name it,
-// under their load limit. Jobs that were loading on the frozen thread run again elsewhere.
+// under their load limit. Jobs that were loading on the frozen thread run again elsewhere. A job
+// of that thread running synchronous code stops the stamps too: while one runs there, the
+// thread is given the load limit before it is called frozen.
 
 export const ALIVE_STAMP_MS = 250;
 /** A thread whose preload has not stamped its entry for this long cannot run its event loop. */
@@ -69,19 +71,26 @@ export class PreloadBoard {
     return false;
   }
 
-  /** Threads frozen (no stamp for `limitMs`) while importing a file; those files are skipped from now on. */
-  takeFrozen(limitMs: number): number[] {
-    const stuck: number[] = [];
+  /** Threads whose preload has not stamped its entry for `limitMs` or more: possibly frozen by the file it imports. */
+  silent(limitMs: number): Array<{ entry: number; threadId: number; silentMs: number }> {
+    const found = [];
     const now = this.clock();
     for (let entry = 0; entry < ENTRIES; entry++) {
       const base = 1 + entry * ENTRY;
-      const h = Atomics.load(this.cells, base + 1);
-      if (h === 0 || (now - Atomics.load(this.cells, base + 2)) >>> 0 < limitMs) continue;
-      if (Atomics.compareExchange(this.cells, base + 1, h, 0) !== h) continue;
-      this.skip(h);
-      stuck.push(Atomics.load(this.cells, base));
+      if (Atomics.load(this.cells, base + 1) === 0) continue;
+      const silentMs = (now - Atomics.load(this.cells, base + 2)) >>> 0;
+      if (silentMs >= limitMs) found.push({ entry, threadId: Atomics.load(this.cells, base), silentMs });
     }
-    return stuck;
+    return found;
+  }
+
+  /** The file `entry`'s thread is importing froze it: every later preload skips it. False if the import ended meanwhile. */
+  condemn(entry: number): boolean {
+    const base = 1 + entry * ENTRY;
+    const h = Atomics.load(this.cells, base + 1);
+    if (h === 0 || Atomics.compareExchange(this.cells, base + 1, h, 0) !== h) return false;
+    this.skip(h);
+    return true;
   }
 
   private skip(h: number): void {

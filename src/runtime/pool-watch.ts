@@ -78,10 +78,36 @@ export class PoolWatch {
       }
       if (!sub.timed) this.checkLoadLimit(sub);
     }
-    for (const threadId of this.preload.takeFrozen(FROZEN_PRELOAD_MS)) {
-      this.hooks.terminate(threadId, { kind: 'terminated', reason: 'a job file froze it while the thread imported the job files at start' });
-    }
+    this.checkPreloads();
     this.schedule(batches ? FAST_MS : SLOW_MS);
+  }
+
+  /**
+   * A thread whose preload stopped stamping is frozen by the file it imports, unless one of its
+   * jobs is running (its synchronous code stops the stamps too): then only past the load limit.
+   */
+  private checkPreloads(): void {
+    const silent = this.preload.silent(FROZEN_PRELOAD_MS);
+    if (silent.length === 0) return;
+    const running = this.threadsRunningJobs();
+    for (const { entry, threadId, silentMs } of silent) {
+      if (running.has(threadId) && silentMs < this.loadLimitMs) continue;
+      if (this.preload.condemn(entry)) {
+        this.hooks.terminate(threadId, { kind: 'terminated', reason: 'a job file froze it while the thread imported the job files at start' });
+      }
+    }
+  }
+
+  private threadsRunningJobs(): Set<number> {
+    const threads = new Set<number>();
+    for (const sub of this.hooks.inFlight()) {
+      for (const entry of sub.entries) {
+        if (entry.settled || entry.slot === undefined) continue;
+        const { phase, threadId } = this.slots.read(entry.slot);
+        if (phase === Phase.RUNNING) threads.add(threadId);
+      }
+    }
+    return threads;
   }
 
   private lookAtBatch(sub: WatchedSubmission): void {
