@@ -88,6 +88,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       ready: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
       ...(metrics ? { jobFinished: metrics.onJobFinished } : {}),
       maxJobsReached: () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`),
+      foundJobs: () => wake.foundJobs(), // claims start once `wake` is set up below
     },
   });
   // A store that came back as another server (Redis: a new run_id) may have lost jobs: say which this runtime held.

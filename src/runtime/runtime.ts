@@ -123,6 +123,7 @@ export class Runtime {
       try {
         jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit });
         this.claimedTotal += jobs.length;
+        if (jobs.length > 0) this.o.events.foundJobs?.();
         this.health.up();
         if (!this.readySent) {
           this.readySent = true;

@@ -55,8 +55,11 @@ export interface Producer {
  * `crossHostWake: 'channel'`: every due dispatch signals it, on any host.
  */
 export interface WakeChannel {
-  /** Calls `onWake` for each signal until the returned function is called; reconnects by itself. */
-  listen(params: { onWake: () => void }): Promise<() => Promise<void>>;
+  /**
+   * Calls `onWake` for each signal until the returned function is called; reconnects by itself.
+   * `key` names the dispatch announced, as the same-host datagram does (wake/wake-message.ts).
+   */
+  listen(params: { onWake: (key: string | null) => void }): Promise<() => Promise<void>>;
 }
 
 /** The runtime's hot path: claim due jobs, record what became of them, give back what did not run. */
