@@ -164,7 +164,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   };
   // Dispatches end the poll sleep at once: on this host by datagram, from other hosts through
   // the store (Redis) or by datagram to the address registered (MySQL).
-  const wake = new RuntimeWake(o.store, o.wakeAddress, () => runtime.wake());
+  const wake = new RuntimeWake(o.store, o.wakeAddress, () => runtime.wake(), o.store.capabilities.claimByIdsSooner ? (id) => runtime.woken(id) : undefined);
   let cancelMaxTime: (() => void) | null = null;
   /** Everything started here, stopped: after the run, or when the start itself fails. */
   const stopAll = async () => {

@@ -71,6 +71,13 @@ export interface Queue {
    */
   claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]>;
   /**
+   * Claims, as `claim` does, those of `ids` that are due, in `queues` (null: any) and not
+   * paused, in one round trip; other due jobs are not looked at. For a runtime woken for a
+   * dispatch whose ids the wake-up named: it starts them without first searching the queue,
+   * then claims as usual, so jobs due before them wait one claim longer at most. Returned by due time then id.
+   */
+  claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]>;
+  /**
    * Records results of jobs claimed by `owner`, in one round trip where the store allows. Each
    * applies only while that claim (id and token) is still held by `owner`; the others (given
    * back, recovered, claimed again since) are left alone and reported as stale.
@@ -180,6 +187,13 @@ export interface StoreCapabilities {
    * (Producer.wakeAddresses), 'none' (one host by nature: the same-host wake-up only).
    */
   crossHostWake: 'channel' | 'address' | 'none';
+  /**
+   * Queue.claimByIds gets a job sooner than Queue.claim (MySQL: one statement by primary key
+   * instead of SELECT … FOR UPDATE, then UPDATE): a runtime woken with a job's id claims it
+   * that way first, then claims as usual. Elsewhere a claim is one script or statement already,
+   * and the second claim would only cost.
+   */
+  claimByIdsSooner: boolean;
 }
 
 /** A store that keeps jobs: every role, over one set of connections. */

@@ -37,6 +37,8 @@ export class RuntimeWake {
     /** --wake-address: an address, 'local', or null for the default. */
     private readonly choice: WakeBind | 'local' | null,
     onWake: () => void,
+    /** A wake-up named this job (its key is a job id: a dispatch's first). */
+    private readonly onJob: (id: number) => void = () => undefined,
   ) {
     this.coalescer = new WakeCoalescer(onWake);
     this.local = new WakeListener(store.displayUrl, this.signal);
@@ -73,6 +75,7 @@ export class RuntimeWake {
 
   private readonly signal = (key: string | null): void => {
     if (key !== null && this.recent.seen(key)) return; // the same dispatch by its other path
+    if (key !== null && /^[1-9]\d{0,14}$/.test(key)) this.onJob(Number(key));
     this.coalescer.signal();
   };
 
