@@ -50,7 +50,9 @@ export async function freshStore(kind: StoreKind, name: string): Promise<BenchSt
       user: base.username || 'root',
       password: decodeURIComponent(base.password),
     });
-    const db = `jr_bench_${name}`;
+    // The pid, as Redis's prefix has it: benches run side by side (a shared machine) must not
+    // drop each other's database or wake each other's runtimes (the wake directory follows the URL).
+    const db = `jr_bench_${name}_${process.pid}`;
     await admin.query(`DROP DATABASE IF EXISTS ${db}`);
     await admin.query(`CREATE DATABASE ${db}`);
     base.pathname = `/${db}`;

@@ -79,9 +79,11 @@ export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], pr
   const due = jobs.some((j) => j.delayMs === 0);
   if (due) refreshWakeAddresses(p); // in the background, alongside the insert
   const ids = await p.enqueue({ jobs, jobClass });
-  if (due) {
-    wakeRuntimes(p.displayUrl);
-    wakeByAddress(p);
+  if (due && ids.length > 0) {
+    // Both paths carry the same key: a runtime they both reach claims once.
+    const key = String(ids[0]);
+    wakeRuntimes(p.displayUrl, key);
+    wakeByAddress(p, key);
   }
   return ids;
 }

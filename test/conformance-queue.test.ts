@@ -187,6 +187,66 @@ describeEachStore('queue', (fixture) => {
     }
   });
 
+  test('claimByIds takes the named jobs that are due, new, in the queues and not paused; the attempt is charged and fenced', async () => {
+    const [a, later] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'ids1' }), jobRow({ queue: 'ids1', delayMs: 60_000 })] });
+    const [other] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'ids2' })] });
+    const [taken] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'ids1' })] });
+    await store.queue.claimByIds({ owner: 'o2', queues: null, ids: [taken!] });
+    const got = await store.queue.claimByIds({ owner: 'o', queues: ['ids1'], ids: [later!, other!, taken!, a!, 999_999] });
+    assert.deepEqual(
+      got.map((j) => j.id),
+      [a],
+      'not the delayed one, not another queue, not one claimed already, not a missing id',
+    );
+    assert.equal(got[0]!.attempts, 1, 'the claim counts the attempt');
+    assert.equal((await store.admin.getJob({ id: a! }))!.owner, 'o');
+    assert.deepEqual(await store.queue.record({ owner: 'o', results: [{ id: a!, token: got[0]!.token, queue: 'ids1', outcome: 'completed' }] }), { stale: [] });
+    assert.deepEqual(
+      (await store.queue.claimByIds({ owner: 'o', queues: null, ids: [other!] })).map((j) => j.id),
+      [other],
+      'null queues: any queue',
+    );
+    await store.admin.setQueuePaused({ queue: 'ids3', paused: true });
+    const [paused] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'ids3' })] });
+    assert.deepEqual(await store.queue.claimByIds({ owner: 'o', queues: null, ids: [paused!] }), [], 'a paused queue is not claimed');
+    await store.admin.setQueuePaused({ queue: 'ids3', paused: false });
+    const [first, second] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'ids3' }), jobRow({ queue: 'ids3' })] });
+    assert.deepEqual(
+      (await store.queue.claimByIds({ owner: 'o', queues: ['ids3'], ids: [second!, paused!, first!] })).map((j) => j.id),
+      [paused, first, second],
+      'by due time then id',
+    );
+  });
+
+  test('claimByIds racing claim on 1,000 jobs: each id claimed exactly once', async () => {
+    await drain(store);
+    const ids = await store.producer.enqueue({ jobs: Array.from({ length: 1000 }, () => jobRow({ queue: 'race-ids' })) });
+    const claimers = await Promise.all([1, 2, 3, 4].map(() => reopen(fx)));
+    try {
+      const got = await Promise.all(
+        claimers.map(async (s, n) => {
+          const mine: number[] = [];
+          // Two claim as usual; two name ids, from opposite ends, 25 at a time.
+          const named = n % 2 === 0 ? [...ids] : [...ids].reverse();
+          for (let i = 0; i < 200; i++) {
+            const batch =
+              n < 2
+                ? await s.queue.claim({ owner: `c${n}`, queues: ['race-ids'], limit: 25 })
+                : await s.queue.claimByIds({ owner: `c${n}`, queues: ['race-ids'], ids: named.splice(0, 25) });
+            mine.push(...batch.map((j) => j.id));
+            if (n < 2 ? batch.length === 0 : named.length === 0) return mine;
+          }
+          return mine;
+        }),
+      );
+      const all = got.flat();
+      assert.equal(new Set(all).size, all.length, 'no job claimed twice');
+      assert.equal(all.length, 1000, 'every job claimed');
+    } finally {
+      await Promise.all(claimers.map((s) => s.close()));
+    }
+  });
+
   test('a claim returns when the job was due', async () => {
     const [id] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'due-at' })] });
     const [c] = await store.queue.claim({ owner: 'o', queues: ['due-at'], limit: 1 });

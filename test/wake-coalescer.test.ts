@@ -29,6 +29,23 @@ describe('wake-up coalescing', () => {
     c.close();
   });
 
+  test('a burst of dispatches whose claims find jobs is never held back; a wake-up deferred meanwhile goes at the next find', () => {
+    let wakes = 0;
+    const c = new WakeCoalescer(() => wakes++);
+    // 50 dispatches within a millisecond, each woken claim finding its job.
+    for (let i = 1; i <= 50; i++) {
+      c.signal();
+      assert.equal(wakes, i, `dispatch ${i} woken at once`);
+      c.refund();
+    }
+    // Signals that find nothing spend the budget; the one deferred then goes once a claim finds jobs.
+    for (let i = 0; i < 10; i++) c.signal();
+    const before = wakes;
+    c.refund();
+    assert.equal(wakes, before + 1, 'the deferred wake-up went at the refund');
+    c.close();
+  });
+
   test('signals further apart than the gap each wake at once', async () => {
     let wakes = 0;
     const c = new WakeCoalescer(() => wakes++);

@@ -3,26 +3,34 @@
 // half as datagrams to the runtime's same-host UDP port, count against one budget (a burst of
 // 5, then one claim per 20 ms). Counted on a private redis-server, where every script call is
 // this runtime's: claims, heartbeats, the sweep's lease (INFO commandstats, EVALSHA and EVAL).
+// Counted the same way: one dispatch that reaches the runtime by two paths costs one claim.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { killAll, startCli } from './helpers/cli.ts';
+import { killAll, parseJobLines, startCli } from './helpers/cli.ts';
+import { dispatchJobs } from '../src/dispatcher.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import { JOBS_DIR } from './helpers/e2e.ts';
 import { jobRow } from './helpers/job-rows.ts';
 import { startRedis, stopRedis, type PrivateRedis } from './helpers/private-redis.ts';
-import { waitFor } from './helpers/wait.ts';
+import { sleep, waitFor } from './helpers/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jr-wake-flood-'));
-let redis: PrivateRedis | undefined;
+const servers: PrivateRedis[] = [];
 after(async () => {
   killAll();
-  await stopRedis(redis);
+  for (const r of servers) await stopRedis(r);
   rmSync(dir, { recursive: true, force: true });
 });
+
+async function privateRedis(): Promise<PrivateRedis> {
+  const r = await startRedis(mkdtempSync(join(dir, 'redis-')));
+  servers.push(r);
+  return r;
+}
 
 async function scriptCalls(r: PrivateRedis): Promise<number> {
   const stats = await r.admin.info('commandstats');
@@ -32,7 +40,7 @@ async function scriptCalls(r: PrivateRedis): Promise<number> {
 }
 
 test('20,000 wake-ups in about a second cost at most a burst and one claim per 20 ms; a real dispatch still gets through', async () => {
-  redis = await startRedis(mkdtempSync(join(dir, 'redis-')));
+  const redis = await privateRedis();
   const url = `redis://127.0.0.1:${redis.port}/0?prefix=flood:`;
   const wakeDir = join(dir, 'wake');
   const rt = startCli(['start', '--procs', '1', '--sleep', '60', '--heartbeat', '5', '--jobs-dir', JOBS_DIR, '--database-url', url], {
@@ -71,6 +79,41 @@ test('20,000 wake-ups in about a second cost at most a burst and one claim per 2
   await store.close();
   await waitFor('the dispatched job to run', () => rt.stdout().includes('✔ Job processed successfully'), 5_000);
   assert.ok(Date.now() - t1 < 2_000, `ran ${Date.now() - t1} ms after its dispatch`);
+  rt.child.kill('SIGTERM');
+  const r = await rt.done;
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('a dispatch that reaches the runtime by the datagram and by pub/sub costs one claim', async () => {
+  const redis = await privateRedis();
+  const url = `redis://127.0.0.1:${redis.port}/0?prefix=paths:`;
+  // One dispatch reaches an idle runtime by two paths (the same-host datagram, and the store's
+  // own: Redis pub/sub here, a registered address on MySQL); it must cost one claim, not two.
+  // A second claim per dispatch also spent a second wake-up token, so at 50 dispatches/s nearly
+  // every wake-up waited ~10 ms for a token. --sleep 60: every claim here is a wake-up's.
+  const rt = startCli(['start', '--procs', '1', '--sleep', '60', '--heartbeat', '5', '--jobs-dir', JOBS_DIR, '--database-url', url], {
+    cwd: dir,
+    timeoutMs: 60_000,
+  });
+  await waitFor('the runtime to start', () => rt.stdout().includes(' started: '), 20_000);
+  assert.match(rt.stdout(), /\+ wake-up \(pub\/sub\)/);
+  const store = await openStore(url);
+  const n = 30;
+  const before = await scriptCalls(redis);
+  const t0 = performance.now();
+  for (let i = 1; i <= n; i++) {
+    await dispatchJobs(class Ok {}, [jobRow()], store.producer);
+    await waitFor(`job ${i} to run`, () => parseJobLines(rt.stdout()).ok.length >= i, 5_000, 2);
+    await sleep(40); // further apart than the wake-up budget's 20 ms: no signal is deferred
+  }
+  await sleep(100); // the last result written
+  const calls = (await scriptCalls(redis)) - before;
+  await store.close();
+  // Per dispatch: its enqueue, one claim, one result; beside them, per 5 s heartbeat period, a
+  // heartbeat (with its recovery) and a sweep period (lease, sweep). Two claims per dispatch would be 4n.
+  const bound = 3 * n + 4 * Math.ceil((performance.now() - t0) / 5_000) + 4;
+  console.log(`TWO PATHS: ${n} dispatches → ${calls} script calls (bound ${bound})`);
+  assert.ok(calls <= bound, `${calls} script calls for ${n} dispatches (bound ${bound}): a dispatch was claimed for twice`);
   rt.child.kill('SIGTERM');
   const r = await rt.done;
   assert.equal(r.code, 0, r.stderr);

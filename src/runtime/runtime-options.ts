@@ -37,6 +37,8 @@ export interface RuntimeEvents {
   jobFinished?(job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void;
   /** Once --max-jobs jobs have been claimed and have all finished. */
   maxJobsReached(): void;
+  /** A claim came back with jobs (the wake-up budget gives back what finding work cost). */
+  foundJobs?(): void;
 }
 
 export interface RunSummary {

@@ -34,6 +34,10 @@ export class Runtime {
   private idleWaiters: Array<() => void> = [];
   /** Jobs the pool handed back unrun during shutdown. */
   private readonly unrun: JobRef[] = [];
+  /** Ids wake-ups announced since the last claim (see woken()). */
+  private readonly wokenIds = new Set<JobId>();
+  /** The last claim got less than it asked for: as far as this runtime knows, nothing else is due. */
+  private caughtUp = false;
 
   constructor(private readonly o: RuntimeOptions) {
     this.pacer = new ClaimPacer(o.pollMs, o.batch);
@@ -60,6 +64,15 @@ export class Runtime {
     if (this.stopping) return;
     this.stopping = true;
     this.wake();
+  }
+
+  /**
+   * A wake-up named a dispatched job. While nothing else is due (the last claim came back
+   * short), the next claim takes it by id, one round trip without searching the queue, and the
+   * usual claim follows at once: a job due before it waits one claim longer at most.
+   */
+  woken(id: JobId): void {
+    if (this.wokenIds.size < 64) this.wokenIds.add(id);
   }
 
   /** While peers may presume this runtime dead it claims nothing (heartbeat.ts); lifted once a beat gets through. */
@@ -118,11 +131,15 @@ export class Runtime {
       if (this.claimUncertain && !(await this.giveBackUncertainClaim())) continue;
       let jobs: ClaimedJob[];
       const limit = Math.min(want, this.o.batch, budget);
+      const ids = this.caughtUp ? [...this.wokenIds].slice(0, limit) : [];
+      this.wokenIds.clear();
       const claimStart = performance.now();
       this.pacer.claimSent();
       try {
-        jobs = await this.o.queue.claim({ owner: this.o.owner, queues: this.o.queues, limit });
+        const { owner, queues } = this.o;
+        jobs = ids.length > 0 ? await this.o.queue.claimByIds({ owner, queues, ids }) : await this.o.queue.claim({ owner, queues, limit });
         this.claimedTotal += jobs.length;
+        if (jobs.length > 0) this.o.events.foundJobs?.();
         this.health.up();
         if (!this.readySent) {
           this.readySent = true;
@@ -141,8 +158,15 @@ export class Runtime {
       }
       this.waiting.push(...jobs);
       this.feed();
-      if (jobs.length === 0 && drained) return;
+      if (jobs.length === 0 && drained && ids.length === 0) return;
       this.pacer.claimed(jobs.length, limit, performance.now() - claimStart);
+      if (ids.length > 0) {
+        // The usual claim follows at once (other jobs may be due too), once the pool has sent
+        // the job on its way: sent first, it held the thread's start back ~0.8 ms.
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      this.caughtUp = jobs.length < limit;
       if (jobs.length < want) await this.sleep(this.pacer.nextPollMs()); // nothing more is due: poll later
     }
   }

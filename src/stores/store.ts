@@ -60,8 +60,11 @@ export interface Producer {
  * `crossHostWake: 'channel'`: every due dispatch signals it, on any host.
  */
 export interface WakeChannel {
-  /** Calls `onWake` for each signal until the returned function is called; reconnects by itself. */
-  listen(params: { onWake: () => void }): Promise<() => Promise<void>>;
+  /**
+   * Calls `onWake` for each signal until the returned function is called; reconnects by itself.
+   * `key` names the dispatch announced, as the same-host datagram does (wake/wake-message.ts).
+   */
+  listen(params: { onWake: (key: string | null) => void }): Promise<() => Promise<void>>;
 }
 
 /** The runtime's hot path: claim due jobs, record what became of them, give back what did not run. */
@@ -72,6 +75,13 @@ export interface Queue {
    * null means every queue. Increments each job's attempts. Two claimers never get the same job.
    */
   claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]>;
+  /**
+   * Claims, as `claim` does, those of `ids` that are due, in `queues` (null: any) and not
+   * paused, in one round trip; other due jobs are not looked at. For a runtime woken for a
+   * dispatch whose ids the wake-up named: it starts them without first searching the queue,
+   * then claims as usual, so jobs due before them wait one claim longer at most. Returned by due time then id.
+   */
+  claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]>;
   /**
    * Records results of jobs claimed by `owner`, in one round trip where the store allows. Each
    * applies only while that claim (id and token) is still held by `owner`; the others (given
@@ -182,6 +192,13 @@ export interface StoreCapabilities {
    * (Producer.wakeAddresses), 'none' (one host by nature: the same-host wake-up only).
    */
   crossHostWake: 'channel' | 'address' | 'none';
+  /**
+   * Queue.claimByIds gets a job sooner than Queue.claim (MySQL: one statement by primary key
+   * instead of SELECT … FOR UPDATE, then UPDATE): a runtime woken with a job's id claims it
+   * that way first, then claims as usual. Elsewhere a claim is one script or statement already,
+   * and the second claim would only cost.
+   */
+  claimByIdsSooner: boolean;
 }
 
 /** A store that keeps jobs: every role, over one set of connections. */

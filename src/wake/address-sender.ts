@@ -3,9 +3,10 @@ import { isIP } from 'node:net';
 import type { Producer } from '../stores/store.js';
 import { splitWakeAddress, type WakeBind } from './wake-address.js';
 import { wakeEnabled } from './wake-dir.js';
+import { wakeMessage } from './wake-message.js';
 
 // After a dispatch of due work on a store whose runtimes register a wake-up address (MySQL), a
-// one-byte UDP datagram to each address, whatever host it is on. The addresses come from the
+// small UDP datagram (the dispatch's key, wake-message.ts) to each address, whatever host it is on. The addresses come from the
 // store's runtime registry, read at most once per LIST_TTL_MS, in the background: a dispatch
 // itself only looks at the cached list and sends. The first dispatch of a process has no list
 // yet; it asks for one (alongside its insert), and the datagrams go out as soon as it comes.
@@ -13,15 +14,14 @@ import { wakeEnabled } from './wake-dir.js';
 // datagram or an address that no longer listens only means the job waits for the next poll.
 
 const LIST_TTL_MS = 5_000;
-const PING = Buffer.from([1]);
 
 interface Listing {
   targets: WakeBind[];
   /** When the list was read (0: never). */
   at: number;
   refreshing: Promise<void> | null;
-  /** A dispatch came while no list had been read yet: send once it comes. */
-  owed: boolean;
+  /** Dispatches that came while no list had been read yet, by key: sent once it comes. */
+  owed: Array<string | null>;
 }
 
 const listings = new WeakMap<Producer, Listing>();
@@ -33,12 +33,13 @@ export function refreshWakeAddresses(producer: Producer): void {
   if (l && !l.refreshing && Date.now() - l.at >= LIST_TTL_MS) l.refreshing = refresh(producer, l);
 }
 
-/** Sends a wake-up to every registered address (once the list is read, if it is not yet). */
-export function wakeByAddress(producer: Producer): void {
+/** Sends a wake-up (`key`: the dispatch, wake-message.ts) to every registered address, once the list is read. */
+export function wakeByAddress(producer: Producer, key: string | null = null): void {
   const l = listing(producer);
   if (!l) return;
-  if (l.at === 0) l.owed = true;
-  else send(l.targets);
+  if (l.at === 0) {
+    if (l.owed.length < 8) l.owed.push(key); // a few are enough: the first claim takes them all
+  } else send(l.targets, key);
   refreshWakeAddresses(producer);
 }
 
@@ -51,7 +52,7 @@ function listing(producer: Producer): Listing | null {
   if (!wakeEnabled() || !producer.wakeAddresses) return null;
   let l = listings.get(producer);
   if (!l) {
-    l = { targets: [], at: 0, refreshing: null, owed: false };
+    l = { targets: [], at: 0, refreshing: null, owed: [] };
     listings.set(producer, l);
   }
   return l;
@@ -66,13 +67,11 @@ async function refresh(producer: Producer, l: Listing): Promise<void> {
   }
   l.at = Date.now();
   l.refreshing = null;
-  if (l.owed) {
-    l.owed = false;
-    send(l.targets);
-  }
+  for (const key of l.owed.splice(0)) send(l.targets, key);
 }
 
-function send(targets: WakeBind[]): void {
+function send(targets: WakeBind[], key: string | null): void {
+  const message = wakeMessage(key);
   for (const t of targets) {
     const type = isIP(t.host) === 6 ? 'udp6' : 'udp4';
     let socket = sockets[type];
@@ -82,6 +81,6 @@ function send(targets: WakeBind[]): void {
       socket.unref(); // never keeps the application alive
       sockets[type] = socket;
     }
-    socket.send(PING, t.port, t.host);
+    socket.send(message, t.port, t.host);
   }
 }

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { wakeDir, wakeEnabled, wakeRoot } from './wake-dir.js';
+import { wakeKeyOf } from './wake-message.js';
 
 // The runtime's side of the wake-up path: a UDP socket on 127.0.0.1 whose port is published
 // in the store's wake directory while the runtime runs.
@@ -25,14 +26,15 @@ export class WakeListener {
 
   constructor(
     private readonly storeKey: string,
-    private readonly onWake: () => void,
+    /** `key`: the dispatch announced (wake-message.ts), null when the message names none. */
+    private readonly onWake: (key: string | null) => void,
   ) {}
 
   async start(): Promise<boolean> {
     if (!wakeEnabled()) return false;
     try {
       const socket = createSocket('udp4');
-      socket.on('message', () => this.onWake());
+      socket.on('message', (msg) => this.onWake(wakeKeyOf(msg)));
       socket.on('error', () => undefined);
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);

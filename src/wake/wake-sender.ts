@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { wakeDir, wakeEnabled } from './wake-dir.js';
+import { wakeMessage } from './wake-message.js';
 
-// After a dispatch of due work, a one-byte UDP datagram to each idle runtime of the same store
+// After a dispatch of due work, a small UDP datagram (the dispatch's key, wake-message.ts) to each idle runtime of the same store
 // on this host ends its poll sleep at once. Fire and forget: a lost datagram or a runtime on
 // another host only means the job waits for the next poll. Costs nothing when no runtime
 // listens (one directory read per second per store).
@@ -10,7 +11,6 @@ import { wakeDir, wakeEnabled } from './wake-dir.js';
 const LISTING_TTL_MS = 1000;
 const listings = new Map<string, { at: number; ports: number[] }>();
 let socket: Socket | null = null;
-const PING = Buffer.from([1]);
 
 function ports(storeKey: string): number[] {
   const now = Date.now();
@@ -28,7 +28,8 @@ function ports(storeKey: string): number[] {
   return found;
 }
 
-export function wakeRuntimes(storeKey: string): void {
+/** `key`: the dispatch announced (wake-message.ts). */
+export function wakeRuntimes(storeKey: string, key: string | null = null): void {
   if (!wakeEnabled()) return;
   const targets = ports(storeKey);
   if (targets.length === 0) return;
@@ -37,5 +38,6 @@ export function wakeRuntimes(storeKey: string): void {
     socket.on('error', () => undefined); // a closed port answers ICMP; nothing to do
     socket.unref(); // never keeps the application alive
   }
-  for (const port of targets) socket.send(PING, port, '127.0.0.1');
+  const message = wakeMessage(key);
+  for (const port of targets) socket.send(message, port, '127.0.0.1');
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { assertQueueName } from '../../values/names.js';
 import { wakeByAddress, wakeUpsSent } from '../../wake/address-sender.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
+import { newWakeKey } from '../../wake/wake-message.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
 
@@ -15,8 +16,9 @@ export function registerResume(program: Command): void {
       const changed = await store.admin.setQueuePaused({ queue, paused: false });
       if (changed) {
         // Its due jobs start now: on this host's runtimes, and on others' that registered an address.
-        wakeRuntimes(store.displayUrl);
-        wakeByAddress(store.producer);
+        const key = newWakeKey(); // one key for both paths: a runtime both reach claims once
+        wakeRuntimes(store.displayUrl, key);
+        wakeByAddress(store.producer, key);
         await wakeUpsSent(store.producer);
       }
       if (opts.json) return printJson({ queue, paused: false, changed });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { wakeByAddress, wakeUpsSent } from '../../wake/address-sender.js';
 import { wakeRuntimes } from '../../wake/wake-sender.js';
+import { newWakeKey } from '../../wake/wake-message.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { parseJobIds, plural, printJson } from '../format.js';
 import { failedFilters } from './failed.js';
@@ -38,8 +39,9 @@ export function registerRetry(program: Command): void {
       const retried = await store.admin.retryFailed(ids.length > 0 ? { ids } : filters);
       if (retried > 0) {
         // Claimed at once: by this host's runtimes, and by others' that registered an address.
-        wakeRuntimes(store.displayUrl);
-        wakeByAddress(store.producer);
+        const key = newWakeKey(); // one key for both paths: a runtime both reach claims once
+        wakeRuntimes(store.displayUrl, key);
+        wakeByAddress(store.producer, key);
         await wakeUpsSent(store.producer);
       }
       if (opts.json) return printJson(ids.length > 0 ? { retried, requested: ids.length } : { retried });

@@ -32,3 +32,16 @@ export function selectDueSql(table: string, byQueue: boolean): string {
 export function selectDueArgs(queue: string | null, limit: number): unknown[] {
   return queue === null ? [limit] : [queue, queue, limit];
 }
+
+/**
+ * The claim of given ids, one autocommit UPDATE by primary key and the read of what it took,
+ * in one round trip: due, new, not paused and (byQueue) in the runtime's queues. Parameters:
+ * owner, token, ids, [queues,] then ids and token again. Result sets: the UPDATE, the rows
+ * (attempts read after the UPDATE, so already charged).
+ */
+export function claimIdsSql(table: string, byQueue: boolean): string {
+  return `UPDATE ${table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3), claim_token = ?
+      WHERE id IN (?) AND status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)${byQueue ? ' AND queue IN (?)' : ''}
+        AND queue NOT IN (SELECT queue FROM ${table}_paused);
+    SELECT ${COLUMNS} FROM ${table} WHERE id IN (?) AND claim_token = ? ORDER BY scheduled_at, id`;
+}

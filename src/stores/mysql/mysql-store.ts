@@ -12,7 +12,7 @@ export type { MySqlStoreOptions };
 export class MySqlStore implements JobStore {
   readonly kind = 'mysql';
   /** The table is created by `jobs-runtime migrate`, never implicitly: it may be the PHP system's. */
-  readonly capabilities: StoreCapabilities = { needsMigrate: true, crossHostWake: 'address' };
+  readonly capabilities: StoreCapabilities = { needsMigrate: true, crossHostWake: 'address', claimByIdsSooner: true };
   readonly displayUrl: string;
   readonly producer: MySqlProducer;
   readonly queue: MySqlQueue;

@@ -1,8 +1,8 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkResults } from '../chunk-jobs.js';
 import { groupBy, newClaimToken, refKey, refsNotIn } from '../claim-token.js';
-import type { ClaimedJob, JobRef, JobResult, Queue, RecordReport } from '../store.js';
-import { selectDueArgs, selectDueSql } from './claim-sql.js';
+import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
+import { claimIdsSql, selectDueArgs, selectDueSql } from './claim-sql.js';
 import type { MySqlDatabase } from './database.js';
 import { countFinishedSql, statsSlot } from './stats-sql.js';
 
@@ -43,12 +43,21 @@ export class MySqlQueue implements Queue {
             WHERE id IN (?); COMMIT`,
           [owner, token, rows.map((r) => r.id)],
         );
-        return rows.map((r) => toClaimed(r, token));
+        return rows.map((r) => toClaimed(r, token, false));
       } catch (e) {
         if (begun) await conn.query('ROLLBACK').catch(() => undefined);
         throw e;
       }
     });
+  }
+
+  async claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]> {
+    const { owner, queues, ids } = params;
+    if (ids.length === 0 || queues?.length === 0) return [];
+    const token = newClaimToken();
+    const args: unknown[] = [owner, token, ids, ...(queues ? [queues] : []), ids, token];
+    const [sets] = await this.db.run((conn) => conn.query<RowDataPacket[][]>(claimIdsSql(this.db.table, queues !== null), args));
+    return sets[1]!.map((r) => toClaimed(r, token, true));
   }
 
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
@@ -149,14 +158,15 @@ export class MySqlQueue implements Queue {
   }
 }
 
-function toClaimed(r: RowDataPacket, token: string): ClaimedJob {
+/** `charged`: the row was read after the claim's UPDATE, its attempts already counting this one. */
+function toClaimed(r: RowDataPacket, token: string, charged: boolean): ClaimedJob {
   return {
     id: Number(r.id),
     token,
     handler: r.handler,
     queue: r.queue,
     payload: r.payload,
-    attempts: Number(r.attempts) + 1,
+    attempts: Number(r.attempts) + (charged ? 0 : 1),
     maxAttempts: Number(r.max_attempts),
     retryAfterMs: Number(r.retry_after_ms),
     timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),

@@ -1,5 +1,5 @@
 import { newClaimToken, refsNotIn } from '../claim-token.js';
-import type { ClaimedJob, JobRef, JobResult, Queue, RecordReport } from '../store.js';
+import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
 import type { RedisDatabase } from './database.js';
 import { jobKey, ownerKey } from './keys.js';
 import { runScript, type ScriptArg } from './scripts.js';
@@ -13,19 +13,18 @@ export class RedisQueue implements Queue {
     if (limit <= 0 || queues?.length === 0) return [];
     const token = newClaimToken();
     const rows = (await this.db.run((client) => runScript(client, 'jobsClaim', [this.db.prefix, owner, limit, token, ...(queues ?? [])]))) as ClaimRow[];
-    return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt]) => ({
-      id: Number(id),
-      token,
-      handler,
-      queue,
-      payload,
-      attempts: Number(attempts),
-      maxAttempts: Number(maxAttempts),
-      retryAfterMs: Number(retryAfterMs),
-      timeoutMs: timeoutMs === null ? null : Number(timeoutMs),
-      scheduledAtMs: Number(scheduledAt),
-    }));
+    return toClaimed(rows, token);
   }
+
+  async claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]> {
+    const { owner, queues, ids } = params;
+    if (ids.length === 0 || queues?.length === 0) return [];
+    const token = newClaimToken();
+    const args = [this.db.prefix, owner, token, queues?.length ?? 0, ...(queues ?? []), ...ids];
+    const rows = (await this.db.run((client) => runScript(client, 'jobsClaimIds', args))) as ClaimRow[];
+    return toClaimed(rows, token).sort((a, b) => a.scheduledAtMs - b.scheduledAtMs || a.id - b.id);
+  }
+
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
     if (results.length === 0) return { stale: [] };
@@ -60,3 +59,18 @@ export class RedisQueue implements Queue {
 }
 
 type ClaimRow = [number, string, string, string, number, string, string, string | null, string];
+
+function toClaimed(rows: ClaimRow[], token: string): ClaimedJob[] {
+  return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt]) => ({
+    id: Number(id),
+    token,
+    handler,
+    queue,
+    payload,
+    attempts: Number(attempts),
+    maxAttempts: Number(maxAttempts),
+    retryAfterMs: Number(retryAfterMs),
+    timeoutMs: timeoutMs === null ? null : Number(timeoutMs),
+    scheduledAtMs: Number(scheduledAt),
+  }));
+}

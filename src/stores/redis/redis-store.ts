@@ -14,7 +14,7 @@ import { RedisWakeChannel } from './wake-channel.js';
 export class RedisStore implements JobStore {
   readonly kind = 'redis';
   /** Nothing to create: keys appear with the first job. */
-  readonly capabilities: StoreCapabilities = { needsMigrate: false, crossHostWake: 'channel' };
+  readonly capabilities: StoreCapabilities = { needsMigrate: false, crossHostWake: 'channel', claimByIdsSooner: false };
   readonly displayUrl: string;
   /** Every key of this store starts with it. */
   readonly prefix: string;

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { CLAIM_LUA } from './lua/claim.js';
+import { CLAIM_IDS_LUA, CLAIM_LUA } from './lua/claim.js';
 import { COUNTS_LUA } from './lua/counts.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { RECORD_LUA } from './lua/record.js';
@@ -17,6 +17,7 @@ import { FORGET_EMPTY_QUEUES_LUA, LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_P
 const SCRIPTS = {
   jobsEnqueue: ENQUEUE_LUA,
   jobsClaim: CLAIM_LUA,
+  jobsClaimIds: CLAIM_IDS_LUA,
   jobsRecord: RECORD_LUA,
   jobsRelease: RELEASE_LUA,
   jobsCounts: COUNTS_LUA,

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { WakeChannel } from '../store.js';
+import { wakeKeyOf } from '../../wake/wake-message.js';
 
 // Wake-ups through Redis itself, on any host: the enqueue script PUBLISHes on `<prefix>wake`
 // when it stored a job that is due now (lua/enqueue.ts), and each runtime SUBSCRIBEs on a
@@ -20,7 +21,7 @@ export class RedisWakeChannel implements WakeChannel {
     private readonly prefix: string,
   ) {}
 
-  async listen(params: { onWake: () => void }): Promise<() => Promise<void>> {
+  async listen(params: { onWake: (key: string | null) => void }): Promise<() => Promise<void>> {
     const client = new Redis({
       ...this.options,
       lazyConnect: true,
@@ -31,7 +32,7 @@ export class RedisWakeChannel implements WakeChannel {
     });
     client.on('error', () => undefined); // the claim loop reports an outage; this one just reconnects
     client.on('connect', () => client.stream?.unref());
-    client.on('message', () => params.onWake());
+    client.on('message', (_channel: string, message: string) => params.onWake(wakeKeyOf(message)));
     // Not awaited: with Redis away at start the subscription is made once it is back.
     client.subscribe(wakeChannelName(this.prefix)).catch(() => undefined);
     return async () => {

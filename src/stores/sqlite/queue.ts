@@ -1,5 +1,5 @@
 import { newClaimToken, refsNotIn } from '../claim-token.js';
-import type { ClaimedJob, JobRef, JobResult, Queue, RecordReport } from '../store.js';
+import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 import type { JobRow } from './rows.js';
 
@@ -46,6 +46,24 @@ export class SqliteQueue implements Queue {
         return claimed;
       })
       .immediate();
+  }
+
+  async claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]> {
+    const { owner, queues, ids } = params;
+    if (ids.length === 0 || queues?.length === 0) return [];
+    const now = Date.now();
+    const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const rows = this.db
+      .stmt<unknown[], JobRow>(
+        `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?, claim_token = ?
+          WHERE id IN (${inList(ids.length)}) AND status = 'new' AND scheduled_at <= ?${queues ? ` AND queue IN (${inList(queues.length)})` : ''}
+            AND queue NOT IN (SELECT queue FROM jobs_paused)
+          RETURNING *`,
+      )
+      .all(owner, now, newClaimToken(), ...ids, now, ...(queues ?? []));
+    // One statement: atomic under SQLite's write lock. RETURNING has no defined order.
+    rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
+    return rows.map(toClaimed);
   }
 
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {

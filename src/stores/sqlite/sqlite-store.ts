@@ -10,7 +10,7 @@ import { SqliteRegistry } from './registry.js';
 export class SqliteStore implements JobStore {
   readonly kind = 'sqlite';
   /** The schema is created on open: a new user needs no migrate step. */
-  readonly capabilities: StoreCapabilities = { needsMigrate: false, crossHostWake: 'none' };
+  readonly capabilities: StoreCapabilities = { needsMigrate: false, crossHostWake: 'none', claimByIdsSooner: false };
   readonly displayUrl: string;
   readonly producer: SqliteProducer;
   readonly queue: SqliteQueue;

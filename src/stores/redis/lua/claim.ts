@@ -11,15 +11,8 @@ import { LUA_PRELUDE } from '../keys.js';
 // (none = every queue).
 // Returns per job: id, handler, queue, payload, attempts (this run included), max_attempts,
 // retry_after_ms, timeout_ms (nil for none), scheduled_at (ms).
-export const CLAIM_LUA = `${LUA_PRELUDE}
-local owner = ARGV[2]
-local limit = tonumber(ARGV[3])
-local token = ARGV[4]
-local paused = P .. 'paused'
-local now = now_ms()
-local out = {}
-
-local function claim_one(m, due_key)
+// Takes one job (member m of due set due_key) for the claim; needs owner, token, now, out in scope.
+const CLAIM_ONE_LUA = `local function claim_one(m, due_key)
   local key = job_key(m)
   local f = redis.call('HMGET', key, 'handler', 'queue', 'payload', 'max_attempts', 'retry_after_ms', 'timeout_ms', 'scheduled_at')
   local queue = f[2]
@@ -36,8 +29,17 @@ local function claim_one(m, due_key)
     redis.call('SADD', P .. 'owner:' .. owner, m)
     out[#out + 1] = { tonumber(m), f[1], queue, f[3], attempts, f[4], f[5], f[6], f[7] }
   end
-end
+end`;
 
+export const CLAIM_LUA = `${LUA_PRELUDE}
+local owner = ARGV[2]
+local limit = tonumber(ARGV[3])
+local token = ARGV[4]
+local paused = P .. 'paused'
+local now = now_ms()
+local out = {}
+
+${CLAIM_ONE_LUA}
 local function take(due_key, want)
   local members = redis.call('ZRANGE', due_key, '-inf', now, 'BYSCORE', 'LIMIT', 0, want)
   for _, m in ipairs(members) do claim_one(m, due_key) end
@@ -65,6 +67,34 @@ else
     local want = limit - #out
     if want <= 0 then break end
     if redis.call('HEXISTS', paused, ARGV[i]) == 0 then take(P .. 'due:' .. ARGV[i], want) end
+  end
+end
+if #out > 0 then redis.call('ZADD', P .. 'owners', now, owner) end
+return out
+`;
+
+// Claims given ids (queue.claimByIds): those whose hash says new, in an allowed queue that is
+// not paused, and due now in their queue's due set. ARGV: prefix, owner, token, the number of
+// queue names, the names (none: any queue), then the ids. Returns rows as CLAIM_LUA does.
+export const CLAIM_IDS_LUA = `${LUA_PRELUDE}
+local owner = ARGV[2]
+local token = ARGV[3]
+local nq = tonumber(ARGV[4])
+local paused = P .. 'paused'
+local now = now_ms()
+local out = {}
+${CLAIM_ONE_LUA}
+local allowed = nil
+if nq > 0 then
+  allowed = {}
+  for i = 5, 4 + nq do allowed[ARGV[i]] = true end
+end
+for i = 5 + nq, #ARGV do
+  local m = member(ARGV[i])
+  local queue = redis.call('HGET', job_key(ARGV[i]), 'queue')
+  if queue and (not allowed or allowed[queue]) and redis.call('HEXISTS', paused, queue) == 0 then
+    local due = redis.call('ZSCORE', P .. 'due:' .. queue, m)
+    if due and tonumber(due) <= now then claim_one(m, P .. 'due:' .. queue) end
   end
 end
 if #out > 0 then redis.call('ZADD', P .. 'owners', now, owner) end

@@ -7,6 +7,8 @@ import { LUA_PRELUDE } from '../keys.js';
 // Returns the first id.
 // With wake '1', a chunk with a job due now PUBLISHes on <prefix>wake: runtimes on any host
 // claim at once (wake-channel.ts). Subscribers run their claim after this script, so they see the jobs.
+// The message is the chunk's first id: the key the dispatcher's same-host datagram carries too
+// (wake/wake-message.ts), so a runtime that gets both claims once.
 export const ENQUEUE_FIELDS = 7;
 
 export const ENQUEUE_LUA = `${LUA_PRELUDE}
@@ -33,6 +35,6 @@ for i = 0, n - 1 do
     known[queue] = true
   end
 end
-if due_now and ARGV[2] == '1' then redis.call('PUBLISH', P .. 'wake', '1') end
+if due_now and ARGV[2] == '1' then redis.call('PUBLISH', P .. 'wake', string.format('%d', first)) end
 return first
 `;
