@@ -106,6 +106,6 @@ describe('cli: warnings and messages (SQLite)', () => {
       assert.ok(warn >= 0 && ok > warn, `job ${id}: its warning, then its ✔ line`);
     }
     const retry = lines.find((l) => l.includes(`✖ Error dispatching job: ${ids[20]} - again (Throws, attempt 1/2, `));
-    assert.match(retry ?? '', /attempt 1\/2, retrying now\)$/);
+    assert.match(retry ?? '', /attempt 1\/2, retrying now\) at \S*Throws\.ts:\d+:\d+$/, 'where it threw');
   });
 });

@@ -121,8 +121,8 @@ for (const kind of STORE_KINDS) {
       for (const id of ids.throws) {
         const mine = failed.filter((f) => f.id === id);
         assert.equal(mine.length, 2, `✖ lines for Throws job ${id}`);
-        assert.match(mine[0]!.message, /^boom \(Throws, attempt 1\/2, retrying now\)$/);
-        assert.match(mine[1]!.message, /^boom \(Throws, attempt 2\/2, failed\)$/);
+        assert.match(mine[0]!.message, /^boom \(Throws, attempt 1\/2, retrying now\) at \S*Throws\.ts:\d+:\d+$/);
+        assert.match(mine[1]!.message, /^boom \(Throws, attempt 2\/2, failed\) at \S*Throws\.ts:\d+:\d+$/);
         const row = await app.store.admin.getJob({ id });
         assert.ok(row, `row of Throws job ${id} is kept`);
         assert.equal(row.status, 'failed');
@@ -140,7 +140,7 @@ for (const kind of STORE_KINDS) {
       for (const id of ids.permanent) {
         const mine = failed.filter((f) => f.id === id);
         assert.equal(mine.length, 1, `✖ lines for FailsPermanently job ${id}`);
-        assert.match(mine[0]!.message, /^Recipient email address is missing \(FailsPermanently, attempt 1\/5, failed\)$/);
+        assert.match(mine[0]!.message, /^Recipient email address is missing \(FailsPermanently, attempt 1\/5, failed\) at \S*FailsPermanently\.ts:\d+:\d+$/);
         const row = (await app.store.admin.getJob({ id }))!;
         assert.equal(row.status, 'failed');
         assert.equal(row.attempts, 1);
