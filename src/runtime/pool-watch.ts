@@ -5,9 +5,9 @@ import type { ThreadEnd } from './thread-death.js';
 
 // The pool's look at its threads through shared memory, on a timer: fast while batches run,
 // slow otherwise (and never a busy loop). It
-// - hands on each success of a batch as it happens, not when the batch is over;
-// - takes back the jobs waiting in a batch behind a job that runs far past its estimate, so
-//   that another thread runs them now (no job waits behind a long one);
+// - when a job of a batch runs far past its estimate, hands on the successes before it and
+//   takes back the jobs waiting behind it, so that another thread runs them now (no job, and no
+//   result, waits behind a long one);
 // - terminates a thread frozen while loading a job's code (a job without a --timeout of its own
 //   has the load limit still) or while preloading the job files at start.
 
@@ -110,20 +110,30 @@ export class PoolWatch {
     return threads;
   }
 
+  /**
+   * A batch whose running job has run past TAKE_BACK_AFTER_MS: the successes before it are
+   * handed on now, the jobs behind it taken back. Otherwise the batch is left alone: its reply
+   * is due within a few ms and brings every result at once, which costs less.
+   */
   private lookAtBatch(sub: WatchedSubmission): void {
-    let blocked = false;
+    const done: Array<{ entry: WatchedEntry; durationMs: number }> = [];
     const back: WatchedEntry[] = [];
+    let blocked = false;
     for (const entry of sub.entries) {
       if (entry.settled || entry.slot === undefined) continue;
       const phase = this.slots.phase(entry.slot);
-      if (phase === Phase.SUCCEEDED) this.hooks.succeeded(entry, this.slots.read(entry.slot).durationMs);
-      else if (phase === Phase.LOADING || phase === Phase.RUNNING) blocked = this.slots.read(entry.slot).forMs >= TAKE_BACK_AFTER_MS;
-      else if (phase === Phase.QUEUED) {
+      if (phase === Phase.SUCCEEDED) done.push({ entry, durationMs: this.slots.read(entry.slot).durationMs });
+      else if (phase === Phase.LOADING || phase === Phase.RUNNING) {
+        blocked = this.slots.read(entry.slot).forMs >= TAKE_BACK_AFTER_MS;
+        if (!blocked) return;
+      } else if (phase === Phase.QUEUED) {
         // Jobs run in order: nothing behind a job not started yet has started either.
         if (!blocked) return;
         if (this.slots.takeBack(entry.slot)) back.push(entry);
       }
     }
+    if (!blocked) return;
+    for (const { entry, durationMs } of done) this.hooks.succeeded(entry, durationMs);
     if (back.length > 0) this.hooks.takenBack(back);
   }
 
