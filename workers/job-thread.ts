@@ -93,6 +93,7 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
 }
 
 function failure(error: Error, permanent: boolean, final: boolean, warnings: string[], durationMs: number): JobTaskResult {
+  const thrownAt = throwSite(error.stack);
   return {
     ok: false,
     durationMs,
@@ -100,13 +101,8 @@ function failure(error: Error, permanent: boolean, final: boolean, warnings: str
     errorName: error.name,
     message: error.message,
     detail: error.stack ?? `${error.name}: ${error.message}`,
-    ...optional('thrownAt', throwSite(error.stack)),
+    ...(thrownAt ? { thrownAt } : {}),
     permanent,
     final,
   };
-}
-
-/** `{ [key]: value }`, or nothing when there is no value (the protocol's optional fields are left out, not undefined). */
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

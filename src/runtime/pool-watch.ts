@@ -21,12 +21,12 @@ export interface WatchedEntry {
   /** The slot of its current submission. */
   slot: number | undefined;
   settled: boolean;
+  /** Its --timeout: the pool's own timer then watches its load and run. */
+  timeoutMs: number | null;
 }
 
 export interface WatchedSubmission {
   entries: WatchedEntry[];
-  /** Under a --timeout of its own (the pool's timer watches its load and run). */
-  timed: boolean;
 }
 
 export interface PoolWatchHooks {
@@ -72,11 +72,8 @@ export class PoolWatch {
     this.dueAt = Number.POSITIVE_INFINITY;
     let batches = false;
     for (const sub of this.hooks.inFlight()) {
-      if (sub.entries.length > 1) {
-        batches = true;
-        this.lookAtBatch(sub);
-      }
-      if (!sub.timed) this.checkLoadLimit(sub);
+      batches ||= sub.entries.length > 1;
+      this.look(sub);
     }
     this.checkPreloads();
     this.schedule(batches ? FAST_MS : SLOW_MS);
@@ -111,42 +108,36 @@ export class PoolWatch {
   }
 
   /**
-   * A batch whose running job has run past TAKE_BACK_AFTER_MS: the successes before it are
-   * handed on now, the jobs behind it taken back. Otherwise the batch is left alone: its reply
-   * is due within a few ms and brings every result at once, which costs less.
+   * One pass over a submission. Its jobs run in order, so at most one is loading or running and
+   * nothing behind a job not started yet has started. That job, past the load limit while its
+   * code loads (no --timeout of its own), has its thread terminated; past TAKE_BACK_AFTER_MS in
+   * a batch, the successes before it are handed on now and the jobs behind it taken back.
+   * Otherwise the batch is left alone: its reply is due within a few ms and brings every result
+   * at once, which costs less.
    */
-  private lookAtBatch(sub: WatchedSubmission): void {
+  private look(sub: WatchedSubmission): void {
     const done: Array<{ entry: WatchedEntry; durationMs: number }> = [];
-    const back: WatchedEntry[] = [];
-    let blocked = false;
-    for (const entry of sub.entries) {
+    let current = -1;
+    for (const [i, entry] of sub.entries.entries()) {
       if (entry.settled || entry.slot === undefined) continue;
       const phase = this.slots.phase(entry.slot);
+      if (phase === Phase.QUEUED) return;
       if (phase === Phase.SUCCEEDED) done.push({ entry, durationMs: this.slots.read(entry.slot).durationMs });
       else if (phase === Phase.LOADING || phase === Phase.RUNNING) {
-        blocked = this.slots.read(entry.slot).forMs >= TAKE_BACK_AFTER_MS;
-        if (!blocked) return;
-      } else if (phase === Phase.QUEUED) {
-        // Jobs run in order: nothing behind a job not started yet has started either.
-        if (!blocked) return;
-        if (this.slots.takeBack(entry.slot)) back.push(entry);
+        current = i;
+        break;
       }
     }
-    if (!blocked) return;
+    if (current < 0) return;
+    const running = sub.entries[current]!;
+    const { phase, forMs, threadId } = this.slots.read(running.slot!);
+    // A thread still importing the job files may be frozen by one of them: checkPreloads tells that apart.
+    if (phase === Phase.LOADING && running.timeoutMs === null && forMs >= this.loadLimitMs && !this.preload.isPreloading(threadId)) {
+      this.hooks.terminate(threadId, { kind: 'load-timeout', limitMs: this.loadLimitMs });
+    }
+    if (sub.entries.length === 1 || forMs < TAKE_BACK_AFTER_MS) return;
+    const back = sub.entries.slice(current + 1).filter((e) => !e.settled && e.slot !== undefined && this.slots.takeBack(e.slot));
     for (const { entry, durationMs } of done) this.hooks.succeeded(entry, durationMs);
     if (back.length > 0) this.hooks.takenBack(back);
-  }
-
-  private checkLoadLimit(sub: WatchedSubmission): void {
-    for (const entry of sub.entries) {
-      if (entry.settled || entry.slot === undefined) continue;
-      const phase = this.slots.phase(entry.slot);
-      if (phase === Phase.QUEUED) return; // nor any behind it
-      if (phase !== Phase.LOADING) continue;
-      const { forMs, threadId } = this.slots.read(entry.slot);
-      // A thread still importing the job files may be frozen by one of them: that is told apart above.
-      if (forMs >= this.loadLimitMs && !this.preload.isPreloading(threadId))
-        this.hooks.terminate(threadId, { kind: 'load-timeout', limitMs: this.loadLimitMs });
-    }
   }
 }

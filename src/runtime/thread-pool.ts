@@ -62,7 +62,6 @@ interface Submission {
   entries: Entry[];
   /** Each entry's slot in this submission (an entry taken back moves to a new one). */
   slots: Array<number | undefined>;
-  timed: boolean;
 }
 
 export class ThreadPool implements JobExecutor {
@@ -162,7 +161,7 @@ export class ThreadPool implements JobExecutor {
   private submit(entries: Entry[], front = false): void {
     const slots = entries.map((e) => (e.slot = this.takeSlot()));
     const timeoutMs = entries[0]!.timeoutMs;
-    const sub: Submission = { entries, slots, timed: timeoutMs !== null };
+    const sub: Submission = { entries, slots };
     this.inFlight.add(sub);
     const tasks = entries.map((e, i) => ({ ...e.task, startSlot: slots[i] }));
     const input: ThreadInput = tasks.length === 1 ? tasks[0]! : { batch: tasks };
