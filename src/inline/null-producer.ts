@@ -1,4 +1,4 @@
-import type { JobId, NewJob, Producer } from '../stores/store.js';
+import type { Enqueued, JobId, NewJob, Producer } from '../stores/store.js';
 import { checkInlinePayloads, InlineIds } from './inline-ids.js';
 
 /**
@@ -18,6 +18,11 @@ export class NullProducer implements Producer {
   async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
     checkInlinePayloads(params.jobs, 'null:');
     return params.jobs.map(() => this.ids.next());
+  }
+
+  /** Nothing is kept, so no unique key is held: no dispatch is a duplicate. */
+  async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
+    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
   }
 
   maxPayloadBytes = this.ids.maxPayloadBytes;

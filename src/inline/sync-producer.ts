@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { runToEnd } from '../execution/run-inline.js';
 import type { RunnableJobClass } from '../execution/run-one-job.js';
-import type { DispatchedClass, JobId, NewJob, Producer } from '../stores/store.js';
+import type { DispatchedClass, Enqueued, JobId, NewJob, Producer } from '../stores/store.js';
 import { checkInlinePayloads, InlineIds } from './inline-ids.js';
 
 /**
@@ -19,6 +19,11 @@ export class SyncProducer implements Producer {
   readonly displayUrl = 'sync:';
   private readonly runtimeId = `sync:${process.pid}`;
   private readonly ids = new InlineIds();
+
+  /** Each job runs at its dispatch and holds nothing afterwards, so no dispatch is a duplicate. */
+  async enqueueWithOutcome(params: { jobs: NewJob[]; jobClass?: DispatchedClass }): Promise<Enqueued[]> {
+    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
+  }
 
   /** Runs each job in order; every job runs even if an earlier one failed, as with a runtime. */
   async enqueue(params: { jobs: NewJob[]; jobClass?: DispatchedClass }): Promise<JobId[]> {

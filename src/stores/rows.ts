@@ -7,7 +7,8 @@ export const OPS_BATCH = 500;
 /** Per-minute throughput counters are kept this long. */
 export const THROUGHPUT_KEEP_MS = 48 * 3_600_000;
 
-export type JobStatus = 'new' | 'processing' | 'failed' | 'completed';
+/** 'blocked': due, waiting for a slot of its concurrency key (a claim found the key full); 'new' again when one frees. */
+export type JobStatus = 'new' | 'blocked' | 'processing' | 'failed' | 'completed';
 
 /** A job to insert; every field is already validated. */
 export interface NewJob {
@@ -23,6 +24,56 @@ export interface NewJob {
   retryAfterMs: number;
   /** Hard time limit for one run, in ms; null = the runtime's default. */
   timeoutMs: number | null;
+  // ---- Flow control (issue 15): each absent field means "none" / the default. ----
+  /** −1000…1000, lower runs first (after --queue order, before due time and id). Default 0. */
+  priority?: number;
+  /** Deduplication: at most one job of this handler holds `key` at a time (see UniqueSpec). */
+  unique?: UniqueSpec | null;
+  /** At most `limit` jobs with this key run at once, across every runtime (keys are shared by all handlers). */
+  concurrency?: ConcurrencySpec | null;
+  /** At most `limit` starts per fixed window of `perMs` per key, across every runtime (keys shared by all handlers). */
+  rate?: RateSpec | null;
+  /**
+   * How retries wait when not a fixed `retryAfterMs`: JSON text of a RetryPolicy
+   * (values/retry-policy.ts), stored and returned as written; stores never read it.
+   */
+  retryPolicy?: string | null;
+}
+
+/** Longest unique, concurrency or rate key, in characters: every store indexes keys this long. */
+export const MAX_KEY_LENGTH = 255;
+
+export interface UniqueSpec {
+  /** Non-empty, at most MAX_KEY_LENGTH characters; scoped by the job's handler. */
+  key: string;
+  /** After this many ms (from the dispatch, store clock) a new job with the key is accepted even if this one still stands; null: no window. */
+  forMs: number | null;
+  /** 'started': released when a claim takes the job; 'done': when it completes or finally fails. */
+  until: 'started' | 'done';
+  /** A duplicate of a waiting job: 'skip' leaves it, 'replace' gives it the new payload and due time. */
+  onConflict: 'skip' | 'replace';
+}
+
+export interface ConcurrencySpec {
+  key: string;
+  /** At least 1. */
+  limit: number;
+}
+
+export interface RateSpec {
+  key: string;
+  /** Starts allowed per window, at least 1. */
+  limit: number;
+  /** Window length in ms (fixed windows aligned to the epoch, store clock), at least 1. */
+  perMs: number;
+}
+
+/** What enqueue did with one job. */
+export interface Enqueued {
+  /** The job's id; for a duplicate, the id of the job that stands. */
+  id: JobId;
+  /** A unique key was already held: nothing new was stored (with 'replace', the standing job was updated if it waits). */
+  duplicate: boolean;
 }
 
 /**
@@ -48,6 +99,10 @@ export interface ClaimedJob extends JobRef {
   timeoutMs: number | null;
   /** When the job was due (ms since the epoch, by the store's clock): claim latency = start − this. */
   scheduledAtMs: number;
+  /** As stored (0 when none was given). */
+  priority: number;
+  /** NewJob.retryPolicy as stored, null when none. */
+  retryPolicy: string | null;
 }
 
 /**
@@ -77,6 +132,11 @@ export interface JobRecord {
   owner: string | null;
   /** Times a runtime died while running it. */
   interruptions: number;
+  priority: number;
+  /** The unique key while the job holds it (null once released, or when it had none). */
+  uniqueKey: string | null;
+  concurrencyKey: string | null;
+  rateKey: string | null;
 }
 
 export interface QueueCounts {
@@ -87,6 +147,10 @@ export interface QueueCounts {
   delayed: number;
   processing: number;
   failed: number;
+  /** Of `waiting`+`delayed`: jobs held back by a full concurrency key (status blocked). */
+  concurrencyLimited?: number;
+  /** Of `delayed`: jobs a rate limit deferred (to their key's next window). */
+  rateLimited?: number;
 }
 
 /** A runtime (master process) as it registers itself. */

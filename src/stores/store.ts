@@ -4,6 +4,7 @@
 // callers. A store knows neither the runtime nor the CLI; the runtime never speaks SQL.
 import type {
   ClaimedJob,
+  Enqueued,
   FailedPage,
   FailedSelection,
   JobId,
@@ -24,7 +25,7 @@ import type {
 } from './rows.js';
 
 export type * from './rows.js';
-export { OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
+export { MAX_KEY_LENGTH, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
 
 /** A job class as the dispatch path hands it on: engines that run jobs at dispatch (sync:) need it. */
 export type DispatchedClass = abstract new () => object;
@@ -39,6 +40,13 @@ export interface Producer {
    * `jobClass` is the class dispatched: stores ignore it, the sync: engine runs it.
    */
   enqueue(params: { jobs: NewJob[]; jobClass?: DispatchedClass }): Promise<JobId[]>;
+  /**
+   * As enqueue, saying for each job whether it was a duplicate of a job holding its unique key
+   * (NewJob.unique): then its id is the standing job's, and nothing new was stored. The key is
+   * enforced by the store itself (an index, a script), never by a read before the write, and
+   * within one call too (a later job of the call is a duplicate of an earlier one).
+   */
+  enqueueWithOutcome(params: { jobs: NewJob[]; jobClass?: DispatchedClass }): Promise<Enqueued[]>;
   /** Largest payload JSON, in UTF-8 bytes, this store accepts. */
   maxPayloadBytes(params?: Record<string, never>): Promise<number>;
   /** Closes connections. Idle connections never keep the process alive, so this is optional. */
@@ -71,8 +79,17 @@ export interface WakeChannel {
 export interface Queue {
   /**
    * Atomically claims up to `limit` due jobs for `owner`: `queues` in strict order (all of the
-   * first queue's due jobs before any of the second's), within a queue by due time then id;
-   * null means every queue. Increments each job's attempts. Two claimers never get the same job.
+   * first queue's due jobs before any of the second's), within a queue by priority (lower
+   * first), then due time, then id; null means every queue. Increments each job's attempts. Two
+   * claimers never get the same job. Reads only the rows it takes, whatever else the store holds.
+   * Flow control, all in the same transaction or script as the claim:
+   * - a job whose concurrency key already has `limit` jobs processing is not taken: it becomes
+   *   'blocked' (attempt not charged) until a job of that key stops processing (recorded,
+   *   released, recovered), which puts the first blocked one (claim order) back to 'new';
+   * - a job whose rate key has had `limit` starts in the current window is not taken: its due
+   *   time moves to the next window plus jitter (attempt not charged);
+   * - a unique key held `until: 'started'` is released.
+   * A claim may return fewer than `limit` jobs when limits held some back.
    */
   claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]>;
   /**
@@ -85,7 +102,10 @@ export interface Queue {
   /**
    * Records results of jobs claimed by `owner`, in one round trip where the store allows. Each
    * applies only while that claim (id and token) is still held by `owner`; the others (given
-   * back, recovered, claimed again since) are left alone and reported as stale.
+   * back, recovered, claimed again since) are left alone and reported as stale. A job that
+   * ends (completed or finally failed) releases its unique key in the same write; a job that
+   * stops processing (any outcome) frees its concurrency slot, exactly once, unblocking the next
+   * blocked job of its key.
    */
   record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport>;
   /** Gives back claims `owner` holds but did not start: `new` again, the attempt not charged. */
@@ -115,7 +135,8 @@ export interface Registry {
    * Gives back the claimed jobs of dead runtimes: those silent for longer than `deadAfterMs`
    * (store clock) and those named in `alsoDead` (known dead by their host). The attempt is not
    * charged; a job interrupted more than `maxInterruptions` times is failed instead. Exactly one
-   * caller recovers each dead runtime, however many try at once.
+   * caller recovers each dead runtime, however many try at once. As record() does, each job
+   * given back or failed frees its concurrency slot; one given back keeps its unique key.
    */
   recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
   /**

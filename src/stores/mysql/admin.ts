@@ -253,5 +253,10 @@ function toRecord(r: RowDataPacket): JobRecord {
     failedAt: r.failed_at ?? null,
     owner: r.owner ?? null,
     interruptions: Number(r.interruptions),
+
+    priority: 0,
+    uniqueKey: null,
+    concurrencyKey: null,
+    rateKey: null,
   };
 }

@@ -1,7 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
@@ -53,6 +53,11 @@ export class MySqlProducer implements Producer {
       conn.query<RowDataPacket[]>(`SELECT wake_address FROM ${this.db.table}_runtimes WHERE wake_address IS NOT NULL`),
     );
     return rows.map((r) => String(r.wake_address));
+  }
+
+  /** Until this store enforces unique keys (issue 15, in progress), no job is a duplicate. */
+  async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
+    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
   }
 
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {

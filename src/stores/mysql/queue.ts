@@ -171,5 +171,7 @@ function toClaimed(r: RowDataPacket, token: string, charged: boolean): ClaimedJo
     retryAfterMs: Number(r.retry_after_ms),
     timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
     scheduledAtMs: (r.scheduled_at as Date).getTime(),
+    priority: 0,
+    retryPolicy: null,
   };
 }

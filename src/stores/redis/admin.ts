@@ -121,5 +121,10 @@ function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
     failedAt: time(h.failed_at),
     owner: h.owner ?? null,
     interruptions: Number(h.interruptions ?? 0),
+
+    priority: 0,
+    uniqueKey: null,
+    concurrencyKey: null,
+    rateKey: null,
   };
 }

@@ -1,6 +1,6 @@
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
 import { wakeEnabled } from '../../wake/wake-dir.js';
 import type { RedisDatabase } from './database.js';
 import { loadScript, queueScript, runScript, type ScriptArg } from './scripts.js';
@@ -45,6 +45,11 @@ export class RedisProducer implements Producer {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** Until this store enforces unique keys (issue 15, in progress), no job is a duplicate. */
+  async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
+    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
   }
 
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {

@@ -72,5 +72,7 @@ function toClaimed(rows: ClaimRow[], token: string): ClaimedJob[] {
     retryAfterMs: Number(retryAfterMs),
     timeoutMs: timeoutMs === null ? null : Number(timeoutMs),
     scheduledAtMs: Number(scheduledAt),
+    priority: 0,
+    retryPolicy: null,
   }));
 }

@@ -1,5 +1,5 @@
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 
 // SQLite's own limit on one value is 1e9 bytes; stay well below to keep memory sane.
@@ -40,6 +40,11 @@ export class SqliteProducer implements Producer {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /** Until this store enforces unique keys (issue 15, in progress), no job is a duplicate. */
+  async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
+    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
   }
 
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {

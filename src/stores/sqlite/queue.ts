@@ -142,5 +142,7 @@ function toClaimed(r: JobRow): ClaimedJob {
     retryAfterMs: r.retry_after_ms,
     timeoutMs: r.timeout_ms,
     scheduledAtMs: r.scheduled_at,
+    priority: 0,
+    retryPolicy: null,
   };
 }

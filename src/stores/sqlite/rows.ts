@@ -37,5 +37,9 @@ export function toRecord(r: JobRow): JobRecord {
     failedAt: r.failed_at === null ? null : new Date(r.failed_at),
     owner: r.owner,
     interruptions: r.interruptions,
+    priority: 0,
+    uniqueKey: null,
+    concurrencyKey: null,
+    rateKey: null,
   };
 }
