@@ -19,7 +19,7 @@ import {
 // long and claims of other processes slip in between. Times are this host's clock, in ms.
 
 import type { SqliteDatabase } from './database.js';
-import { SCHEMA } from './schema.js';
+import { INDEXES, indexDdl, SCHEMA } from './schema.js';
 import { toRecord, type JobRow } from './rows.js';
 
 export class SqliteAdmin implements Admin {
@@ -27,24 +27,32 @@ export class SqliteAdmin implements Admin {
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // The constructor already applied the schema; report it for `migrate --print`.
-    return { statements: params.dryRun ? [SCHEMA.trim()] : [] };
+    return { statements: params.dryRun ? [SCHEMA.trim(), ...Object.keys(INDEXES).map(indexDdl)] : [] };
   }
 
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     const now = Date.now();
     const queues = params.queues ?? [];
     const filter = queues.length ? `WHERE queue IN (${queues.map(() => '?').join(', ')})` : '';
+    // Blocked jobs are due (they wait for a slot): in `waiting`, and in concurrencyLimited.
     const rows = this.db.handle
-      .prepare<unknown[], QueueCounts>(
+      .prepare<unknown[], Required<QueueCounts>>(
         `SELECT queue,
-                COALESCE(SUM(status = 'new' AND scheduled_at <= ?), 0) AS waiting,
+                COALESCE(SUM((status = 'new' AND scheduled_at <= ?) OR status = 'blocked'), 0) AS waiting,
                 COALESCE(SUM(status = 'new' AND scheduled_at > ?), 0) AS delayed,
                 COALESCE(SUM(status = 'processing'), 0) AS processing,
-                COALESCE(SUM(status = 'failed'), 0) AS failed
+                COALESCE(SUM(status = 'failed'), 0) AS failed,
+                COALESCE(SUM(status = 'blocked'), 0) AS concurrencyLimited,
+                COALESCE(SUM(status = 'new' AND scheduled_at > ? AND rate_deferred = 1), 0) AS rateLimited
            FROM jobs ${filter} GROUP BY queue ORDER BY queue`,
       )
-      .all(now, now, ...queues);
-    return rows.map((r) => ({ ...r }));
+      .all(now, now, now, ...queues);
+    // The limit counts only where jobs are held back: a queue without limits reads as before.
+    return rows.map(({ concurrencyLimited, rateLimited, ...r }) => ({
+      ...r,
+      ...(concurrencyLimited ? { concurrencyLimited } : {}),
+      ...(rateLimited ? { rateLimited } : {}),
+    }));
   }
 
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
@@ -123,14 +131,14 @@ export class SqliteAdmin implements Admin {
     if (params.completedOlderThanMs !== null) {
       report.completed = inBatches(
         `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'completed'
-         AND COALESCE(completed_at, claimed_at, scheduled_at) < ? ORDER BY scheduled_at, id LIMIT ?)`,
+         AND COALESCE(completed_at, claimed_at, scheduled_at) < ? ORDER BY priority, scheduled_at, id LIMIT ?)`,
         now - params.completedOlderThanMs,
       );
     }
     if (params.failedOlderThanMs !== null) {
       report.failed = inBatches(
         `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'failed' AND failed_at < ?
-         ORDER BY scheduled_at, id LIMIT ?)`,
+         ORDER BY priority, scheduled_at, id LIMIT ?)`,
         now - params.failedOlderThanMs,
       );
     }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../errors.js';
-import { ADDED_COLUMNS, RUNTIMES_ADDED_COLUMNS, SCHEMA } from './schema.js';
+import { ADDED_COLUMNS, INDEXES, indexDdl, RUNTIMES_ADDED_COLUMNS, SCHEMA } from './schema.js';
 
 // The file every role of the SQLite store shares: one file, shared safely by every process on
 // the host (WAL mode; a writer waits for the lock instead of failing). Times are integer ms
@@ -32,11 +32,15 @@ export class SqliteDatabase {
     this.handle.pragma('synchronous = FULL');
     // Creating the schema is idempotent and cheap, so the embedded store needs no migrate step.
     this.handle.exec(SCHEMA);
-    this.addMissingColumns();
+    this.upgrade();
   }
 
-  /** In one write transaction: processes opening an old file at once must not both add a column. */
-  private addMissingColumns(): void {
+  /**
+   * Adds missing columns, then makes the indexes (remade where an older file has one of the
+   * name with other columns), in one write transaction: processes opening an old file at once
+   * must not both add a column.
+   */
+  private upgrade(): void {
     this.handle
       .transaction(() => {
         for (const [table, added] of [
@@ -52,6 +56,15 @@ export class SqliteDatabase {
           for (const [name, ddl] of Object.entries(added)) {
             if (!have.has(name)) this.handle.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${ddl}`);
           }
+        }
+        for (const [name, ix] of Object.entries(INDEXES)) {
+          const columns = this.handle
+            .prepare<[], { name: string }>(`PRAGMA index_info(${name})`)
+            .all()
+            .map((c) => c.name)
+            .join(', ');
+          if (columns !== '' && columns !== ix.columns) this.handle.exec(`DROP INDEX ${name}`);
+          this.handle.exec(indexDdl(name));
         }
       })
       .immediate();

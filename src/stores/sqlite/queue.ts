@@ -1,9 +1,22 @@
 import { newClaimToken, refsNotIn } from '../claim-token.js';
 import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
+import { NEXT_PRIORITY_ALL, NEXT_PRIORITY_QUEUE, TAKE_ALL, TAKE_QUEUE, takeByIds } from './claim-sql.js';
 import type { SqliteDatabase } from './database.js';
+import { ClaimAdmission, freeSlots } from './flow-limits.js';
 import type { JobRow } from './rows.js';
 
-/** The claim loop's path: UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING, atomic under SQLite's write lock. */
+/** Below every priority a job can have (−1000…1000): the first seek of a claim. */
+const BEFORE_ALL_PRIORITIES = -1_000_000;
+/**
+ * Extra reads of one priority after limits held rows back (blocked, rate-deferred) and the claim
+ * is not full: bounded, so a claim never loops on a queue of held-back jobs.
+ */
+const EXTRA_PASSES = 3;
+
+/**
+ * The claim loop's path: per priority, UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING (claim-sql.ts),
+ * then flow-limits.ts puts back what limits hold back; atomic under SQLite's write lock.
+ */
 export class SqliteQueue implements Queue {
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -11,37 +24,41 @@ export class SqliteQueue implements Queue {
     const { owner, queues, limit } = params;
     if (limit <= 0) return [];
     const now = Date.now();
-    const allQueues = this.db.stmt<unknown[], JobRow>(
-      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?, claim_token = ?
-        WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ?
-                       AND queue NOT IN (SELECT queue FROM jobs_paused)
-                     ORDER BY scheduled_at, id LIMIT ?)
-        RETURNING *`,
-    );
-    const oneQueue = this.db.stmt<unknown[], JobRow>(
-      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?, claim_token = ?
-        WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim_queue WHERE queue = ? AND status = 'new' AND scheduled_at <= ?
-                     ORDER BY scheduled_at, id LIMIT ?)
-        RETURNING *`,
-    );
+    const nextAll = this.db.stmt<[number], { p: number | null }>(NEXT_PRIORITY_ALL);
+    const nextQueue = this.db.stmt<[string, number], { p: number | null }>(NEXT_PRIORITY_QUEUE);
+    const takeAll = this.db.stmt<unknown[], JobRow>(TAKE_ALL);
+    const takeQueue = this.db.stmt<unknown[], JobRow>(TAKE_QUEUE);
     // Paused queues (jobs_paused) are never claimed: a named queue that is paused is skipped
-    // before its rows are read (SQLite would test a NOT EXISTS on every due row of it); across
-    // all queues the NOT IN reads the paused list once and due rows of paused queues are read past.
+    // before its rows are read (SQLite would test a NOT EXISTS on every due row of it).
     const paused = queues === null ? null : this.db.stmt<[], string>('SELECT queue FROM jobs_paused');
     const token = newClaimToken();
     // IMMEDIATE takes the write lock up front: the claim is atomic against other processes.
     return this.db.handle
       .transaction(() => {
+        const admission = new ClaimAdmission(this.db, token, now);
         const claimed: ClaimedJob[] = [];
         const skip = paused?.pluck().all();
-        for (const queue of queues ?? [null]) {
-          const want = limit - claimed.length;
-          if (want <= 0) break;
+        let extra = 0;
+        claiming: for (const queue of queues ?? [null]) {
           if (queue !== null && skip?.includes(queue)) continue;
-          const rows = queue === null ? allQueues.all(owner, now, token, now, want) : oneQueue.all(owner, now, token, queue, now, want);
-          // RETURNING has no defined order: restore the claim order.
-          rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
-          for (const r of rows) claimed.push(toClaimed(r));
+          for (let after = BEFORE_ALL_PRIORITIES; claimed.length < limit; ) {
+            const p = (queue === null ? nextAll.get(after) : nextQueue.get(queue, after))?.p ?? null;
+            if (p === null) break;
+            for (;;) {
+              const want = limit - claimed.length;
+              const rows = queue === null ? takeAll.all(owner, now, token, p, now, want) : takeQueue.all(owner, now, token, queue, p, now, want);
+              // RETURNING has no defined order: restore the claim order before admitting.
+              rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
+              const kept = admission.admit(rows);
+              for (const r of kept) claimed.push(toClaimed(r));
+              if (rows.length < want) break; // this priority has no more due rows: the next one
+              if (kept.length === rows.length) break claiming; // full
+              // Limits held some back: read on past them, a bounded number of times. Stopping
+              // here leaves later queues alone too, so strict queue order holds.
+              if (extra++ >= EXTRA_PASSES) break claiming;
+            }
+            after = p;
+          }
         }
         return claimed;
       })
@@ -52,18 +69,16 @@ export class SqliteQueue implements Queue {
     const { owner, queues, ids } = params;
     if (ids.length === 0 || queues?.length === 0) return [];
     const now = Date.now();
-    const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-    const rows = this.db
-      .stmt<unknown[], JobRow>(
-        `UPDATE jobs SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = ?, claim_token = ?
-          WHERE id IN (${inList(ids.length)}) AND status = 'new' AND scheduled_at <= ?${queues ? ` AND queue IN (${inList(queues.length)})` : ''}
-            AND queue NOT IN (SELECT queue FROM jobs_paused)
-          RETURNING *`,
-      )
-      .all(owner, now, newClaimToken(), ...ids, now, ...(queues ?? []));
-    // One statement: atomic under SQLite's write lock. RETURNING has no defined order.
-    rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
-    return rows.map(toClaimed);
+    const token = newClaimToken();
+    const take = this.db.stmt<unknown[], JobRow>(takeByIds(ids.length, queues?.length ?? null));
+    return this.db.handle
+      .transaction(() => {
+        const rows = take.all(owner, now, token, ...ids, now, ...(queues ?? []));
+        // RETURNING has no defined order.
+        rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
+        return new ClaimAdmission(this.db, token, now).admit(rows).map(toClaimed);
+      })
+      .immediate();
   }
 
   async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
@@ -71,13 +86,22 @@ export class SqliteQueue implements Queue {
     if (results.length === 0) return { stale: [] };
     const now = Date.now();
     const keep = params.keepCompleted === true;
-    // Each applies only to its claim: owner, status and fencing token must match.
+    type Ended = { concurrency_key: string | null };
+    // Each applies only to its claim: owner, status and fencing token must match. A job that
+    // ends gives up its unique key (a deleted row holds none); a retry keeps it.
     const held = "owner = ? AND status = 'processing' AND claim_token = ?";
-    const complete = this.db.stmt(
-      keep ? `UPDATE jobs SET status = 'completed', owner = NULL, completed_at = ? WHERE id = ? AND ${held}` : `DELETE FROM jobs WHERE id = ? AND ${held}`,
+    const complete = this.db.stmt<unknown[], Ended>(
+      keep
+        ? `UPDATE jobs SET status = 'completed', owner = NULL, completed_at = ?, unique_key = NULL WHERE id = ? AND ${held} RETURNING concurrency_key`
+        : `DELETE FROM jobs WHERE id = ? AND ${held} RETURNING concurrency_key`,
     );
-    const retry = this.db.stmt(`UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ? WHERE id = ? AND ${held}`);
-    const fail = this.db.stmt(`UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ? WHERE id = ? AND ${held}`);
+    const retry = this.db.stmt<unknown[], Ended>(
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ? WHERE id = ? AND ${held} RETURNING concurrency_key`,
+    );
+    const fail = this.db.stmt<unknown[], Ended>(
+      `UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ?, unique_key = NULL
+        WHERE id = ? AND ${held} RETURNING concurrency_key`,
+    );
     const count = this.db.stmt(
       `INSERT INTO jobs_stats (minute, queue, completed, failed) VALUES (?, ?, ?, ?)
         ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`,
@@ -85,6 +109,7 @@ export class SqliteQueue implements Queue {
     return this.db.handle
       .transaction(() => {
         const stale: JobRef[] = [];
+        const freed: (string | null)[] = [];
         // Throughput counters from each statement's changes: only claims this owner still held count.
         const finished = new Map<string, { completed: number; failed: number }>();
         const tally = (queue: string, outcome: 'completed' | 'failed') => {
@@ -94,26 +119,37 @@ export class SqliteQueue implements Queue {
         };
         for (const r of results) {
           const claim = [r.id, owner, r.token] as const;
-          let applied: boolean;
-          if (r.outcome === 'completed') applied = (keep ? complete.run(now, ...claim) : complete.run(...claim)).changes > 0;
-          else if (r.outcome === 'retry') applied = retry.run(r.error, now + r.delayMs, ...claim).changes > 0;
-          else applied = fail.run(r.error, now, ...claim).changes > 0;
-          if (!applied) stale.push({ id: r.id, token: r.token });
-          else if (r.outcome !== 'retry') tally(r.queue, r.outcome);
+          let ended: Ended | undefined;
+          if (r.outcome === 'completed') ended = keep ? complete.get(now, ...claim) : complete.get(...claim);
+          else if (r.outcome === 'retry') ended = retry.get(r.error, now + r.delayMs, ...claim);
+          else ended = fail.get(r.error, now, ...claim);
+          if (!ended) stale.push({ id: r.id, token: r.token });
+          else {
+            freed.push(ended.concurrency_key);
+            if (r.outcome !== 'retry') tally(r.queue, r.outcome);
+          }
         }
         const minute = Math.floor(now / 60_000);
         for (const [queue, c] of finished) count.run(minute, queue, c.completed, c.failed);
+        // Slots of every job that stopped processing, in this same transaction.
+        freeSlots(this.db, freed);
         return { stale };
       })
       .immediate();
   }
 
   async release(params: { owner: string; jobs: JobRef[] }): Promise<number> {
-    const stmt = this.db.stmt(
+    const stmt = this.db.stmt<unknown[], { concurrency_key: string | null }>(
       `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0)
-        WHERE id = ? AND owner = ? AND status = 'processing' AND claim_token = ?`,
+        WHERE id = ? AND owner = ? AND status = 'processing' AND claim_token = ? RETURNING concurrency_key`,
     );
-    return this.db.handle.transaction(() => params.jobs.reduce((n, r) => n + stmt.run(r.id, params.owner, r.token).changes, 0)).immediate();
+    return this.db.handle
+      .transaction(() => {
+        const freed = params.jobs.flatMap((r) => stmt.all(r.id, params.owner, r.token).map((e) => e.concurrency_key));
+        freeSlots(this.db, freed);
+        return freed.length;
+      })
+      .immediate();
   }
 
   async releaseUnheld(params: { owner: string; held: JobRef[] }): Promise<number> {
@@ -142,7 +178,7 @@ function toClaimed(r: JobRow): ClaimedJob {
     retryAfterMs: r.retry_after_ms,
     timeoutMs: r.timeout_ms,
     scheduledAtMs: r.scheduled_at,
-    priority: 0,
-    retryPolicy: null,
+    priority: r.priority,
+    retryPolicy: r.retry_policy,
   };
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
 import type { SqliteDatabase } from './database.js';
+import { freeSlots } from './flow-limits.js';
 
 // The runtime registry and crash recovery, SQLite dialect. All processes sharing the file run
 // on one host, so its clock is the one clock. Each recovery is one IMMEDIATE transaction: only
@@ -67,7 +68,7 @@ export class SqliteRegistry implements Registry {
           .map((r) => r.id);
         const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
         for (const id of dead) {
-          const counts = giveBack(db, 'owner = ?', [id], params.maxInterruptions);
+          const counts = giveBack(this.db, 'owner = ?', [id], params.maxInterruptions);
           report.failed += counts.failed;
           report.released += counts.released;
           db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
@@ -81,7 +82,7 @@ export class SqliteRegistry implements Registry {
     // One writer at a time holds the file, so there are no row locks to storm: one transaction.
     const db = this.db.handle;
     const where = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-    return db.transaction(() => giveBack(db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions)).immediate();
+    return db.transaction(() => giveBack(this.db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions)).immediate();
   }
 
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
@@ -121,22 +122,31 @@ interface RuntimeRow {
   busy_threads: number;
 }
 
-/** Fails the jobs matching `where` that this interruption makes one too many, gives back the rest. */
-function giveBack(db: Database.Database, where: string, args: unknown[], maxInterruptions: number): { released: number; failed: number } {
+/**
+ * Fails the jobs matching `where` that this interruption makes one too many (their unique key
+ * released), gives back the rest (keeping it); both free their concurrency slots.
+ */
+function giveBack(sdb: SqliteDatabase, where: string, args: unknown[], maxInterruptions: number): { released: number; failed: number } {
+  const db = sdb.handle;
+  type Ended = { concurrency_key: string | null };
   const failed = db
-    .prepare(
-      `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1,
+    .prepare<unknown[], Ended>(
+      `UPDATE jobs SET status = 'failed', failed_at = ?, owner = NULL, claimed_at = NULL, interruptions = interruptions + 1, unique_key = NULL,
          exception = 'Interrupted ' || (interruptions + 1) || ' times: the runtime running it died each time (more than the ' || CAST(? AS INTEGER) || ' allowed), so it is failed as a likely cause'
-       WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
+       WHERE status = 'processing' AND interruptions + 1 > ? AND ${where} RETURNING concurrency_key`,
     )
-    .run(Date.now(), maxInterruptions, maxInterruptions, ...args).changes;
+    .all(Date.now(), maxInterruptions, maxInterruptions, ...args);
   const released = db
-    .prepare(
+    .prepare<unknown[], Ended>(
       `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
-       WHERE status = 'processing' AND ${where}`,
+       WHERE status = 'processing' AND ${where} RETURNING concurrency_key`,
     )
-    .run(...args).changes;
-  return { released, failed };
+    .all(...args);
+  freeSlots(
+    sdb,
+    [...failed, ...released].map((e) => e.concurrency_key),
+  );
+  return { released: released.length, failed: failed.length };
 }
 
 function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {

@@ -20,6 +20,18 @@ export interface JobRow {
   owner: string | null;
   interruptions: number;
   claim_token: string | null;
+  priority: number;
+  retry_policy: string | null;
+  unique_key: string | null;
+  unique_until: 'started' | 'done' | null;
+  unique_expires_at: number | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  rate_key: string | null;
+  rate_limit: number | null;
+  rate_per_ms: number | null;
+  /** 1 while a rate limit deferred the job (to its key's next window); 0 again once claimed. */
+  rate_deferred: number;
 }
 
 export function toRecord(r: JobRow): JobRecord {
@@ -37,9 +49,9 @@ export function toRecord(r: JobRow): JobRecord {
     failedAt: r.failed_at === null ? null : new Date(r.failed_at),
     owner: r.owner,
     interruptions: r.interruptions,
-    priority: 0,
-    uniqueKey: null,
-    concurrencyKey: null,
-    rateKey: null,
+    priority: r.priority,
+    uniqueKey: r.unique_key,
+    concurrencyKey: r.concurrency_key,
+    rateKey: r.rate_key,
   };
 }

@@ -1,7 +1,9 @@
 // The SQLite jobs table mirrors the MySQL one; times are integer ms since the epoch (UTC).
 // AUTOINCREMENT: ids of deleted (completed) jobs are never reused, so log lines stay unambiguous.
 // Beside it: the runtime registry, paused queues, per-minute throughput counters (jobs_stats,
-// written by record() in its transaction) and named leases (the pruner's).
+// written by record() in its transaction), named leases (the pruner's) and rate windows
+// (jobs_rates: starts per key and fixed window, written by the claim in its transaction).
+// Indexes are in INDEXES: they name columns an older file only has once ADDED_COLUMNS ran.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -21,10 +23,19 @@ CREATE TABLE IF NOT EXISTS jobs (
   claimed_at     INTEGER,
   interruptions  INTEGER NOT NULL DEFAULT 0,
   completed_at   INTEGER,
-  claim_token    TEXT
+  claim_token    TEXT,
+  priority          INTEGER NOT NULL DEFAULT 0,
+  retry_policy      TEXT,
+  unique_key        TEXT,
+  unique_until      TEXT,
+  unique_expires_at INTEGER,
+  concurrency_key   TEXT,
+  concurrency_limit INTEGER,
+  rate_key          TEXT,
+  rate_limit        INTEGER,
+  rate_per_ms       INTEGER,
+  rate_deferred     INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, scheduled_at, id);
-CREATE INDEX IF NOT EXISTS jobs_claim_queue ON jobs (queue, status, scheduled_at, id);
 -- Earlier versions indexed owner; every claim and result paid for it, and a runtime's jobs are
 -- found through status = 'processing' (jobs_claim) instead.
 DROP INDEX IF EXISTS jobs_owner;
@@ -58,13 +69,52 @@ CREATE TABLE IF NOT EXISTS jobs_leases (
   owner      TEXT    NOT NULL,
   expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS jobs_rates (
+  key          TEXT    NOT NULL,
+  window_start INTEGER NOT NULL,
+  starts       INTEGER NOT NULL,
+  PRIMARY KEY (key, window_start)
+) WITHOUT ROWID;
 `;
+
+/**
+ * The jobs indexes: name → columns (and WHERE of a partial index). An existing index of that
+ * name with other columns (a file from before issue 15) is dropped and made again.
+ * - jobs_claim, jobs_claim_queue: a claim's range per priority (status, priority, due time):
+ *   index-ordered, so no sort whatever the table holds.
+ * - jobs_unique: enforces unique keys (handler scope); partial, so jobs without one cost nothing.
+ * - jobs_concurrency: processing and blocked jobs of one key, in claim order.
+ */
+export const INDEXES: Record<string, { unique?: boolean; columns: string; where?: string }> = {
+  jobs_claim: { columns: 'status, priority, scheduled_at, id' },
+  jobs_claim_queue: { columns: 'queue, status, priority, scheduled_at, id' },
+  jobs_unique: { unique: true, columns: 'handler, unique_key', where: 'unique_key IS NOT NULL' },
+  jobs_concurrency: { columns: 'concurrency_key, status, priority, scheduled_at, id', where: 'concurrency_key IS NOT NULL' },
+};
+
+/** The CREATE INDEX statement of one of INDEXES. */
+export function indexDdl(name: string): string {
+  const ix = INDEXES[name]!;
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON jobs (${ix.columns})${ix.where ? ` WHERE ${ix.where}` : ''}`;
+}
 
 /** Columns added after the first release, for files created before them: name → definition. */
 export const ADDED_COLUMNS: Record<string, string> = {
   interruptions: 'INTEGER NOT NULL DEFAULT 0',
   completed_at: 'INTEGER',
   claim_token: 'TEXT',
+  // Flow control (issue 15).
+  priority: 'INTEGER NOT NULL DEFAULT 0',
+  retry_policy: 'TEXT',
+  unique_key: 'TEXT',
+  unique_until: 'TEXT',
+  unique_expires_at: 'INTEGER',
+  concurrency_key: 'TEXT',
+  concurrency_limit: 'INTEGER',
+  rate_key: 'TEXT',
+  rate_limit: 'INTEGER',
+  rate_per_ms: 'INTEGER',
+  rate_deferred: 'INTEGER NOT NULL DEFAULT 0',
 };
 
 // ---- Registry columns added after jobs_runtimes first shipped (issue 12) -------------------
