@@ -1,5 +1,6 @@
-// SQLite specifics: how its URL is read, and several processes opening a file of an older
-// schema at the same moment (a deploy that restarts every runtime at once).
+// SQLite specifics: how its URL is read, several processes opening a file of an older schema at
+// the same moment (a deploy that restarts every runtime at once), and a file from before flow
+// control (issue 15) upgraded in place.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +75,47 @@ describe('SQLite store', () => {
         .map((c) => c.name);
       check.close();
       assert.ok(columns.includes('interruptions') && columns.includes('completed_at'), columns.join(', '));
+    }
+  });
+
+  test('a file from before flow control gets its columns and indexes in place, its jobs kept', async () => {
+    const file = join(dir, 'pre-flow.sqlite');
+    // A current file, then made old: the flow indexes and columns dropped, the claim indexes as they were.
+    await (await openStore(`sqlite:${file}`)).close();
+    const old = new Database(file);
+    old.exec(`DROP INDEX jobs_unique; DROP INDEX jobs_concurrency; DROP INDEX jobs_claim; DROP INDEX jobs_claim_queue;
+      CREATE INDEX jobs_claim ON jobs (status, scheduled_at, id); CREATE INDEX jobs_claim_queue ON jobs (queue, status, scheduled_at, id);`);
+    for (const c of ['priority', 'retry_policy', 'unique_key', 'unique_until', 'unique_expires_at', 'concurrency_key', 'concurrency_limit'])
+      old.exec(`ALTER TABLE jobs DROP COLUMN ${c}`);
+    old.prepare("INSERT INTO jobs (handler, queue, payload, created_at, scheduled_at) VALUES ('Old', 'up', '{}', ?, ?)").run(Date.now(), Date.now());
+    old.close();
+    const store = await openStore(`sqlite:${file}`);
+    try {
+      const check = new Database(file, { readonly: true });
+      const columnsOf = (index: string) =>
+        check
+          .prepare<[], { name: string }>(`PRAGMA index_info(${index})`)
+          .all()
+          .map((c) => c.name)
+          .join(', ');
+      assert.equal(columnsOf('jobs_claim'), 'status, priority, scheduled_at, id');
+      assert.equal(columnsOf('jobs_claim_queue'), 'queue, status, priority, scheduled_at, id');
+      assert.equal(columnsOf('jobs_unique'), 'handler, unique_key');
+      check.close();
+      const [urgent] = await store.producer.enqueue({
+        jobs: [{ handler: 'New', queue: 'up', payload: '{}', delayMs: 0, maxAttempts: 1, retryAfterMs: 0, timeoutMs: null, priority: -1 }],
+      });
+      const claimed = await store.queue.claim({ owner: 'o', queues: ['up'], limit: 5 });
+      assert.deepEqual(
+        claimed.map((j) => [j.handler, j.priority]),
+        [
+          ['New', -1],
+          ['Old', 0],
+        ],
+      );
+      assert.equal(claimed[0]!.id, urgent);
+    } finally {
+      await store.close();
     }
   });
 });
