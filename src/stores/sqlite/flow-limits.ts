@@ -65,7 +65,8 @@ export class ClaimAdmission {
     const windowStart = Math.floor(this.now / per) * per;
     if (!this.pruned.has(key)) {
       this.pruned.add(key);
-      this.db.stmt('DELETE FROM jobs_rates WHERE key = ? AND window_start < ?').run(key, windowStart);
+      // Windows before the previous one: a clock stepping back a little still finds its window.
+      this.db.stmt('DELETE FROM jobs_rates WHERE key = ? AND window_start < ?').run(key, windowStart - per);
     }
     const starts =
       this.db.stmt<[string, number], { starts: number }>('SELECT starts FROM jobs_rates WHERE key = ? AND window_start = ?').get(key, windowStart)?.starts ?? 0;

@@ -23,7 +23,6 @@ export class SqliteQueue implements Queue {
   async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
     const { owner, queues, limit } = params;
     if (limit <= 0) return [];
-    const now = Date.now();
     const nextAll = this.db.stmt<[number], { p: number | null }>(NEXT_PRIORITY_ALL);
     const nextQueue = this.db.stmt<[string, number], { p: number | null }>(NEXT_PRIORITY_QUEUE);
     const takeAll = this.db.stmt<unknown[], JobRow>(TAKE_ALL);
@@ -35,6 +34,9 @@ export class SqliteQueue implements Queue {
     // IMMEDIATE takes the write lock up front: the claim is atomic against other processes.
     return this.db.handle
       .transaction(() => {
+        // The clock is read once the write lock is held: a claim that waited for it must not
+        // count its starts in a rate window that has already ended (and been pruned).
+        const now = Date.now();
         const admission = new ClaimAdmission(this.db, token, now);
         const claimed: ClaimedJob[] = [];
         const skip = paused?.pluck().all();
@@ -68,11 +70,11 @@ export class SqliteQueue implements Queue {
   async claimByIds(params: { owner: string; queues: string[] | null; ids: JobId[] }): Promise<ClaimedJob[]> {
     const { owner, queues, ids } = params;
     if (ids.length === 0 || queues?.length === 0) return [];
-    const now = Date.now();
     const token = newClaimToken();
     const take = this.db.stmt<unknown[], JobRow>(takeByIds(ids.length, queues?.length ?? null));
     return this.db.handle
       .transaction(() => {
+        const now = Date.now(); // under the write lock, as claim() reads it
         const rows = take.all(owner, now, token, ...ids, now, ...(queues ?? []));
         // RETURNING has no defined order.
         rows.sort((a, b) => a.scheduled_at - b.scheduled_at || a.id - b.id);
