@@ -92,6 +92,8 @@ local function unblock(ckey, now)
 end
 -- The job stopped processing: frees its slot (SREM answers 1 once only) and unblocks the next.
 local function free_slot(m, ckey, now)
-  if ckey and redis.call('SREM', P .. 'conc:' .. ckey, m) == 1 then unblock(ckey, now) end
+  if ckey and redis.call('SREM', P .. 'conc:' .. ckey, m) == 1 and redis.call('EXISTS', P .. 'cblocked:' .. ckey) == 1 then
+    unblock(ckey, now)
+  end
 end
 `;
