@@ -25,7 +25,9 @@ export class RedisAdmin implements Admin {
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // Nothing to create: keys appear with the first job. Connecting checks the server, so
-    // `migrate` and `start` still report an unusable Redis up front.
+    // `migrate` and `start` still report an unusable Redis up front. Nothing to convert either:
+    // a prefix written before the ready sets (issue 15) keeps its waiting jobs in the scheduled
+    // sets, which claims move into the ready sets as they are due (keys.ts).
     await this.db.run(async (client) => {
       if (!params.dryRun) await client.ping();
     });
