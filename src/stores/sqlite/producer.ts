@@ -70,18 +70,18 @@ export class SqliteProducer implements Producer {
 
   /**
    * Jobs of one call, some with unique keys, in one transaction. In input order, so a later job
-   * of the call with an earlier one's key meets it in the index and is its duplicate.
+   * of the call with an earlier one's key meets it and is its duplicate.
    */
   private insertUnique(jobs: NewJob[]): Enqueued[] {
     const insert = this.db.stmt<unknown[], { id: number }>(`INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES}) RETURNING id`);
-    // DO NOTHING on a held key: the standing job is read next, under the same write lock.
+    // The index is what enforces the key: a held key inserts nothing (DO NOTHING).
     const insertKeyed = this.db.stmt<unknown[], { id: number }>(
       `INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES})
         ON CONFLICT (handler, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id`,
     );
     // The 'for' window: a holder whose window has passed gives the key up (it keeps running or waiting).
     const expire = this.db.stmt('UPDATE jobs SET unique_key = NULL WHERE handler = ? AND unique_key = ? AND unique_expires_at <= ?');
-    const standing = this.db.stmt<[string, string], { id: number; status: string }>('SELECT id, status FROM jobs WHERE handler = ? AND unique_key = ?');
+    const standing = this.db.stmt<[string, string], { id: number }>('SELECT id FROM jobs WHERE handler = ? AND unique_key = ?');
     const replace = this.db.stmt("UPDATE jobs SET payload = ?, scheduled_at = ?, rate_deferred = 0 WHERE id = ? AND status IN ('new', 'blocked')");
     return this.db.handle
       .transaction((rows: NewJob[]): Enqueued[] => {
@@ -90,9 +90,15 @@ export class SqliteProducer implements Producer {
           const u = j.unique;
           if (!u) return { id: insert.get(...values(j, now))!.id, duplicate: false };
           expire.run(j.handler, u.key, now);
-          const inserted = insertKeyed.get(...values(j, now));
-          if (inserted) return { id: inserted.id, duplicate: false };
-          const held = standing.get(j.handler, u.key)!;
+          // The standing job is read first, under the write lock this transaction holds from its
+          // start (no other writer in between, so no race): an INSERT that DO NOTHING skips would
+          // still spend an AUTOINCREMENT id, and ids would jump after each duplicate.
+          let held = standing.get(j.handler, u.key);
+          if (!held) {
+            const inserted = insertKeyed.get(...values(j, now));
+            if (inserted) return { id: inserted.id, duplicate: false };
+            held = standing.get(j.handler, u.key)!; // the index found a holder after all
+          }
           if (u.onConflict === 'replace') replace.run(j.payload, now + j.delayMs, held.id);
           return { id: held.id, duplicate: true };
         });
