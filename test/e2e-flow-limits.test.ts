@@ -125,8 +125,14 @@ for (const kind of ALL_STORE_KINDS) {
     test('a rate limit of 5 per second across 3 runtimes: never more than 5 starts in a window', async () => {
       const file = join(app.dir, 'rate.txt');
       const rate = { key: 'partner-api', limit: 5, perMs: 1000 };
-      await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => jobRow({ handler: 'Holds', rate, payload: { file, n, ms: 1 } })) });
       const runtimes = Array.from({ length: 3 }, () => startCli(runtimeArgs(app), { cwd: app.dir, timeoutMs: 120_000 }));
+      // Warm every thread first: a cold thread's first start lags its claim by its preload,
+      // which would bunch the jobs' own start marks across a window boundary.
+      await Promise.all(runtimes.map((r) => waitForBanner(r)));
+      const warm = join(app.dir, 'warm.txt');
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 24 }, (_, n) => jobRow({ handler: 'Holds', payload: { file: warm, n, ms: 20 } })) });
+      await waitFor('the warm-up jobs', () => readMarks(warm).filter((m) => m.kind === 'end').length >= 24 || null, 30_000);
+      await app.store.producer.enqueue({ jobs: Array.from({ length: 20 }, (_, n) => jobRow({ handler: 'Holds', rate, payload: { file, n, ms: 1 } })) });
       await waitFor('all 20 jobs to run', () => readMarks(file).filter((m) => m.kind === 'end').length >= 20 || null, 30_000);
       await stopAll(runtimes);
       const starts = readMarks(file)
