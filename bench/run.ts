@@ -27,7 +27,7 @@ const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
 // xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
-const only = new Set(value('--only', quick ? 'w1,w2,w3,w4,w5,w6' : 'w1,w2,w3,w4,w5,w6,xhost').split(','));
+const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6' : 'w1,w1flow,w2,w3,w4,w5,w6,xhost').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
   ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], w6: { jobs: 200, longMs: 200 }, idleSeconds: 2 }
@@ -49,6 +49,9 @@ for (let run = 1; run <= runs; run++) {
     const t = await w1(store, sizes.w1);
     add('w1-enqueue jobs/s', t.enqueue);
     add('w1 jobs/s', t.process);
+  }
+  if (only.has('w1flow')) {
+    for (const flavour of ['priorities', 'unique', 'concurrency'] as const) add(`w1-${flavour} jobs/s`, (await w1(store, sizes.w1, flavour)).process);
   }
   const addLatency = (name: string, l: Latency) => {
     add(`${name}-p50 ms`, l.p50);
@@ -115,6 +118,19 @@ if (only.has('xhost')) {
 console.log(`\n## jobs-runtime on ${store}: median (min – max) of ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s`);
 for (const [name, vs] of figures) {
   console.log(`${name.padEnd(30)} ${fmt(median(vs)).padStart(10)}   (${fmt(Math.min(...vs))} – ${fmt(Math.max(...vs))})`);
+}
+
+// What each flow-control feature costs on the claim/run/record path, against plain W1 of the same runs.
+if (figures.has('w1 jobs/s')) {
+  for (const [flavour, target] of [
+    ['priorities', '≥ 0.85'],
+    ['unique', '≥ 0.85'],
+    ['concurrency', '≥ 0.75'],
+  ] as const) {
+    const vs = figures.get(`w1-${flavour} jobs/s`);
+    if (vs)
+      console.log(`${`W1 ${flavour} / plain W1`.padEnd(58)} ${(median(vs) / median(figures.get('w1 jobs/s')!)).toFixed(2).padStart(6)}   target ${target}`);
+  }
 }
 
 if (flag('--compare')) {

@@ -1,6 +1,6 @@
 import { type DispatchSettings, resolveDispatchSettings } from './config.js';
 import { openStore, type StoreConnectOptions } from './stores/open-store.js';
-import type { DispatchedClass, JobId, JobStore, NewJob, Producer } from './stores/store.js';
+import type { DispatchedClass, Enqueued, JobStore, NewJob, Producer } from './stores/store.js';
 import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
 
@@ -73,17 +73,18 @@ export async function close(): Promise<void> {
  * host by datagram, on others by the store (Redis publishes from its enqueue script) or by a
  * datagram to each address in the registry (MySQL; the list is cached, read in the background).
  */
-export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer): Promise<JobId[]> {
+export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer): Promise<Enqueued[]> {
   if (jobs.length === 0) return [];
   const p = producer ?? (await defaultProducer());
   const due = jobs.some((j) => j.delayMs === 0);
   if (due) refreshWakeAddresses(p); // in the background, alongside the insert
-  const ids = await p.enqueue({ jobs, jobClass });
-  if (due && ids.length > 0) {
+  const results = await p.enqueueWithOutcome({ jobs, jobClass });
+  const stored = results.find((r) => !r.duplicate);
+  if (due && stored) {
     // Both paths carry the same key: a runtime they both reach claims once.
-    const key = String(ids[0]);
+    const key = String(stored.id);
     wakeRuntimes(p.displayUrl, key);
     wakeByAddress(p, key);
   }
-  return ids;
+  return results;
 }

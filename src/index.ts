@@ -1,7 +1,9 @@
 // The application-facing API. It loads neither Piscina nor the runtime nor any loader, and
 // never changes the process it runs in, so a web app that only dispatches stays as it was; the
 // one store driver in use loads on first dispatch.
-export { Job, type DispatchOptions, type JobContext } from './job.js';
+export { Job, type DispatchOptions, type DispatchResult, type JobContext, type RateLimit } from './job.js';
+export type { ConcurrencyOption, KeySource, RateOption, UniqueOption, UniqueOptions } from './values/flow-options.js';
+export type { ExponentialBackoff, RetryAfterFunction, RetryAfterInput } from './values/retry-policy.js';
 export { close, configure, openProducer, useStore } from './dispatcher.js';
 export { openStore, DEFAULT_DATABASE_URL } from './stores/open-store.js';
 export { resolveConfig, type JobsConfig } from './config.js';
@@ -19,6 +21,7 @@ export type {
   ClaimedJob,
   JobResult,
   StoreCapabilities,
+  Enqueued,
 } from './stores/store.js';
 export type { DelayInput } from './values/duration.js';
 export type { JsonValue, JsonObject, JsonPayload } from './values/json.js';

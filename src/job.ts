@@ -3,7 +3,17 @@ import { InvalidInputError, PermanentFailure } from './errors.js';
 import { assertHandlerName, assertQueueName } from './values/names.js';
 import { serializePayload } from './values/payload.js';
 import { dispatchJobs } from './dispatcher.js';
-import type { JobId, NewJob } from './stores/store.js';
+import type { Enqueued, JobId, NewJob } from './stores/store.js';
+import {
+  type ConcurrencyOption,
+  type RateOption,
+  resolveConcurrency,
+  resolvePriority,
+  resolveRate,
+  resolveUnique,
+  type UniqueOption,
+} from './values/flow-options.js';
+import { type RetryAfterInput, resolveRetryAfter } from './values/retry-policy.js';
 import type { DispatchArgs, JsonObject, JsonPayload } from './values/json.js';
 
 /** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
@@ -21,14 +31,29 @@ export interface JobContext {
   runtimeId: string;
 }
 
-/** Per-dispatch overrides of the class's settings. */
-export interface DispatchOptions {
+/** Per-dispatch overrides of the class's settings (`null` turns a class's limit or unique key off). */
+export interface DispatchOptions<P = JsonObject> {
   queue?: string;
   delay?: DelayInput;
   attempts?: number;
-  retryAfter?: DelayInput;
+  /** Any form but a function (a dispatch's settings are stored, and a function cannot be). */
+  retryAfter?: Exclude<RetryAfterInput, (...args: never[]) => unknown>;
   timeout?: DelayInput;
+  priority?: number;
+  unique?: UniqueOption<P> | null;
+  concurrencyLimit?: ConcurrencyOption<P> | null;
+  rateLimit?: RateOption<P> | null;
 }
+
+/** What a dispatch did: the job's id, and whether it was a duplicate of a job holding its unique key (then the id is that job's). */
+export type DispatchResult = Enqueued;
+
+/**
+ * A job class's rate limit, as a property or as the seed's method (`rateLimit() { return { limit:
+ * 10, minutes: 1, key: 'x' } }`). Not declared on Job, so that either form compiles: write
+ * `rateLimit = { … } satisfies RateLimit<Payload>` to have it checked.
+ */
+export type RateLimit<P = JsonObject> = RateOption<P>;
 
 /**
  * A background job. Subclass it in a file of the jobs directory (e.g. jobs/SendMail.ts, default
@@ -46,10 +71,25 @@ export abstract class Job<P extends JsonPayload<P> = JsonObject> {
   delay: DelayInput = 'now';
   /** Total runs allowed, the first one included. */
   attempts = 1;
-  /** Wait before each retry. */
-  retryAfter: DelayInput = 'now';
+  /**
+   * Wait before each retry: a duration ('30 seconds', ms), exponential backoff
+   * `{ exponential: '2 seconds', max?: '1 hour', jitter?: true }`, a list (one per retry, the last
+   * repeated) or a function `(attempt, error) => duration`.
+   */
+  retryAfter: RetryAfterInput = 'now';
   /** Hard limit for one run; null = the runtime's --timeout. */
   timeout: DelayInput | null = null;
+
+  /** −1000…1000: lower runs first (after the runtime's --queue order, before due time). */
+  priority = 0;
+  /**
+   * At most one job of this class with the same key waits or runs: `true` (the whole payload is
+   * the key) or `{ key, for, until, onConflict }`. A duplicate dispatch stores nothing and returns
+   * the standing job's id (dispatchWithResult says it was a duplicate).
+   */
+  unique?: UniqueOption<P>;
+  /** At most `limit` jobs with the same key run at once, across every runtime and host: `{ limit, key? }`. */
+  concurrencyLimit?: ConcurrencyOption<P>;
 
   /** Which job and attempt this is: always set by the runtime before run() and the hooks; unset in the application, which has no run. */
   context!: JobContext;
@@ -67,29 +107,46 @@ export abstract class Job<P extends JsonPayload<P> = JsonObject> {
     throw new PermanentFailure(message);
   }
 
-  /** Stores the job; resolves to its id as soon as it is stored. The payload may be left out only when {} is a valid P. */
-  dispatch(...args: DispatchArgs<P, DispatchOptions>): Promise<JobId>;
-  async dispatch(payload?: P, options: DispatchOptions = {}): Promise<JobId> {
-    const [id] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
-    return id!;
+  /**
+   * Stores the job; resolves to its id as soon as it is stored (for a duplicate of a unique job,
+   * the standing job's id). The payload may be left out only when {} is a valid P.
+   */
+  dispatch(...args: DispatchArgs<P, DispatchOptions<P>>): Promise<JobId>;
+  async dispatch(payload?: P, options: DispatchOptions<P> = {}): Promise<JobId> {
+    const [result] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
+    return result!.id;
   }
 
-  /** Stores many jobs of this class in one round trip (one transaction); resolves to their ids in order. */
+  /** As dispatch, resolving to `{ id, duplicate }`: `duplicate` is true when a job holding the same unique key stands (its id is given). */
+  dispatchWithResult(...args: DispatchArgs<P, DispatchOptions<P>>): Promise<DispatchResult>;
+  async dispatchWithResult(payload?: P, options: DispatchOptions<P> = {}): Promise<DispatchResult> {
+    const [result] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
+    return result!;
+  }
+
+  /**
+   * Stores many jobs of this class in one round trip (one transaction); resolves to their ids in
+   * order. Unique keys apply within the call too: a later payload with an earlier one's key is a duplicate.
+   */
   static async dispatchMany<P extends JsonPayload<P>>(
     this: new () => Job<P>,
     payloads: readonly NoInfer<P>[],
-    options: DispatchOptions = {},
+    options: DispatchOptions<NoInfer<P>> = {},
   ): Promise<JobId[]> {
-    if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
-    const job = new this();
-    return dispatchJobs(
-      this,
-      payloads.map((p) => job.toNewJob(p, options)),
-    );
+    return (await dispatchManyOf(this, payloads, options)).map((r) => r.id);
+  }
+
+  /** As dispatchMany, resolving to `{ id, duplicate }` for each payload, in order. */
+  static dispatchManyWithResult<P extends JsonPayload<P>>(
+    this: new () => Job<P>,
+    payloads: readonly NoInfer<P>[],
+    options: DispatchOptions<NoInfer<P>> = {},
+  ): Promise<DispatchResult[]> {
+    return dispatchManyOf(this, payloads, options);
   }
 
   /** The row to store: validates every setting and the payload, naming what is wrong. */
-  toNewJob(payload: P | undefined, options: DispatchOptions = {}): NewJob {
+  toNewJob(payload: P | undefined, options: DispatchOptions<P> = {}): NewJob {
     const ctor = this.constructor as typeof Job;
     const handler = ctor.handler ?? ctor.name;
     assertHandlerName(handler);
@@ -102,14 +159,41 @@ export abstract class Job<P extends JsonPayload<P> = JsonObject> {
     const timeout = options.timeout ?? this.timeout;
     const timeoutMs = timeout === null ? null : delayToMs(timeout, `timeout of job ${handler}`);
     if (timeoutMs !== null && timeoutMs <= 0) throw new InvalidInputError(`Invalid timeout for job ${handler}: it must be longer than 0`);
+    const value = payload === undefined ? ({} as P) : payload;
+    const payloadJson = serializePayload(value);
+    const retry = resolveRetryAfter(handler, options.retryAfter ?? this.retryAfter, options.retryAfter !== undefined);
     return {
       handler,
       queue,
-      payload: serializePayload(payload === undefined ? {} : payload),
+      payload: payloadJson,
       delayMs: delayToMs(options.delay ?? this.delay, `delay of job ${handler}`),
       maxAttempts: attempts,
-      retryAfterMs: delayToMs(options.retryAfter ?? this.retryAfter, `retryAfter of job ${handler}`),
+      retryAfterMs: retry.retryAfterMs,
+      retryPolicy: retry.retryPolicy,
       timeoutMs,
+      priority: resolvePriority(handler, options.priority ?? this.priority),
+      unique: resolveUnique(handler, 'unique' in options ? options.unique : this.unique, value, payloadJson),
+      concurrency: resolveConcurrency(handler, 'concurrencyLimit' in options ? options.concurrencyLimit : this.concurrencyLimit, value),
+      rate: resolveRate(handler, 'rateLimit' in options ? options.rateLimit : this.classRateLimit(value), value),
     };
   }
+
+  /** The class's rateLimit, a property or the seed's method (see RateLimit). */
+  private classRateLimit(payload: P): unknown {
+    const declared = (this as { rateLimit?: unknown }).rateLimit;
+    return typeof declared === 'function' ? (declared as (p: P) => unknown).call(this, payload) : declared;
+  }
+}
+
+async function dispatchManyOf<P extends JsonPayload<P>>(
+  jobClass: new () => Job<P>,
+  payloads: readonly P[],
+  options: DispatchOptions<P>,
+): Promise<DispatchResult[]> {
+  if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
+  const job = new jobClass();
+  return dispatchJobs(
+    jobClass,
+    payloads.map((p) => job.toNewJob(p, options)),
+  );
 }

@@ -15,6 +15,9 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
   for (const workload of [
     'w1-enqueue',
     'w1',
+    'w1-priorities',
+    'w1-unique',
+    'w1-concurrency',
     'w2-p50',
     'w2-nowake-p50',
     'w3',
@@ -38,4 +41,5 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     assert.ok(zeroOk ? Number(m[1]) >= 0 : Number(m[1]) > 0, `${workload} is ${m[1]}`);
   }
   assert.match(out, /## jobs-runtime on sqlite: median/);
+  assert.match(out, /^W1 concurrency \/ plain W1 +[\d.]+ {3}target/m);
 });

@@ -49,4 +49,32 @@ describe('README examples', () => {
       sqlite.close();
     }
   });
+
+  test('Flow control: the blocks are examples/app/jobs/SyncAccount.ts and flow-control.ts, which store what they say', async () => {
+    for (const name of ['jobs/SyncAccount.ts', 'flow-control.ts']) {
+      assert.ok(readme.includes(`\`\`\`ts\n${readFileSync(join(REPO, 'examples/app', name), 'utf8')}\`\`\``), `the README block is ${name}`);
+    }
+    const db = join(dir, 'flow.sqlite');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(REPO, 'examples/app/flow-control.ts')],
+        { cwd: join(REPO, 'examples/app'), env: { ...process.env, JOBS_DATABASE_URL: `sqlite:${db}`, JOBS_WAKE: '0' }, timeout: 30_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      ),
+    );
+    assert.equal(stdout, 'acme: job 1; again: duplicate of job 1; globex: job 2\n');
+    const { openStore } = await import('../src/stores/open-store.ts');
+    const store = await openStore(`sqlite:${db}`);
+    try {
+      const acme = (await store.admin.getJob({ id: 1 }))!;
+      assert.deepEqual([acme.priority, acme.uniqueKey, acme.concurrencyKey, acme.rateKey], [10, 'acme', 'crm-api', 'crm-api']);
+      assert.equal((await store.admin.getJob({ id: 2 }))!.priority, -100);
+      const [claimed] = await store.queue.claim({ owner: 'readme', queues: null, limit: 1 });
+      assert.equal(claimed!.id, 2, 'the urgent one is claimed first');
+      assert.deepEqual(JSON.parse(claimed!.retryPolicy!), { exponential: 2000, max: 3_600_000, jitter: true });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -126,7 +126,12 @@ describe('job settings', () => {
       delayMs: 30_000,
       maxAttempts: 3,
       retryAfterMs: 60_000,
+      retryPolicy: null,
       timeoutMs: null,
+      priority: 0,
+      unique: null,
+      concurrency: null,
+      rate: null,
     });
     const over = new SendMail().toNewJob({ to: 'x' }, { delay: '+1 hour', queue: 'x', attempts: 1, timeout: '10s' });
     assert.equal(over.delayMs, 3_600_000);

@@ -95,7 +95,7 @@ for (const kind of ['mysql', 'redis'] as const) {
         const pickups: number[] = [];
         for (let n = 0; n < 6; n++) {
           const t0 = Date.now();
-          const [id] = await dispatchJobs(Traced, [tracedJob(trace, 0)], producer);
+          const id = (await dispatchJobs(Traced, [tracedJob(trace, 0)], producer))[0]!.id;
           const startedAt = await waitFor(`job ${id} to start`, () => starts(trace).get(id!), 10_000);
           pickups.push(startedAt - t0);
         }
@@ -126,7 +126,7 @@ for (const kind of ['mysql', 'redis'] as const) {
       // 300 ms delay: due long before the next poll (60 s), so if it ran within 2 s something woke the runtime.
       const producer = await openProducer(app.url);
       try {
-        const [id] = await dispatchJobs(Traced, [tracedJob(trace, 300)], producer);
+        const id = (await dispatchJobs(Traced, [tracedJob(trace, 300)], producer))[0]!.id;
         await new Promise((r) => setTimeout(r, PICKUP_LIMIT_MS));
         assert.equal(starts(trace).has(id!), false, 'a job not yet due at dispatch sent no wake-up');
       } finally {
@@ -138,7 +138,7 @@ for (const kind of ['mysql', 'redis'] as const) {
       const producer = await openProducer(app.url);
       process.env.JOBS_WAKE = '0';
       try {
-        const [id] = await dispatchJobs(Traced, [tracedJob(trace, 0)], producer);
+        const id = (await dispatchJobs(Traced, [tracedJob(trace, 0)], producer))[0]!.id;
         await new Promise((r) => setTimeout(r, PICKUP_LIMIT_MS));
         assert.equal(starts(trace).has(id!), false, 'no wake-up was sent (the job waits for the 60 s poll)');
       } finally {
@@ -169,7 +169,7 @@ describe('cross-host wake-up: the default address', { skip: hostAddresses.length
       const producer = await openProducer(app.url);
       try {
         const t0 = Date.now();
-        const [id] = await dispatchJobs(Traced, [tracedJob(trace, 0)], producer);
+        const id = (await dispatchJobs(Traced, [tracedJob(trace, 0)], producer))[0]!.id;
         const startedAt = await waitFor(`job ${id} to start`, () => starts(trace).get(id!), 15_000);
         assert.ok(startedAt - t0 < 10_000, `picked up after ${startedAt - t0} ms (a poll: 60 s)`);
       } finally {

@@ -89,10 +89,10 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
   const durationMs = performance.now() - started;
   const warnings = outcome.warnings.map((w) => `${w.hook}() threw: ${w.message}`);
   if (outcome.ok) return { ok: true, durationMs, warnings };
-  return failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs);
+  return failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs, outcome.retryInMs);
 }
 
-function failure(error: Error, permanent: boolean, final: boolean, warnings: string[], durationMs: number): JobTaskResult {
+function failure(error: Error, permanent: boolean, final: boolean, warnings: string[], durationMs: number, retryInMs?: number): JobTaskResult {
   const thrownAt = throwSite(error.stack);
   return {
     ok: false,
@@ -104,5 +104,6 @@ function failure(error: Error, permanent: boolean, final: boolean, warnings: str
     ...(thrownAt ? { thrownAt } : {}),
     permanent,
     final,
+    ...(retryInMs === undefined ? {} : { retryInMs }),
   };
 }

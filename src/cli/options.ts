@@ -15,6 +15,17 @@ export function positiveInt(option: string, max = 10_000) {
   };
 }
 
+/** A whole number from `min` to `max`, negative ones included (priorities). */
+export function integerIn(option: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`${option} must be a whole number from ${min} to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
 /** A bare number is seconds; relative text ('500ms', '2 minutes') works too. */
 export function duration(option: string) {
   return (value: string): number => {

@@ -37,11 +37,12 @@ export function renderStatus(s: StatusSnapshot): string {
     out.push('Queues (finished jobs per last minute and hour)');
     out.push(
       table(
-        ['QUEUE', 'WAITING', 'DELAYED', 'PROCESSING', 'FAILED', 'DONE/1M', 'FAILED/1M', 'DONE/1H', 'FAILED/1H', 'STATE'],
+        ['QUEUE', 'WAITING', 'DELAYED', 'LIMITED', 'PROCESSING', 'FAILED', 'DONE/1M', 'FAILED/1M', 'DONE/1H', 'FAILED/1H', 'STATE'],
         s.queues.map((q) => [
           q.queue,
           String(q.waiting),
           String(q.delayed),
+          String(q.concurrencyLimited + q.rateLimited),
           String(q.processing),
           String(q.failed),
           String(q.completedLastMinute),

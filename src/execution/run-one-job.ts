@@ -1,4 +1,5 @@
 import { HandlerNotFoundError, InvalidPayloadError, PERMANENT_ERROR_NAMES } from '../errors.js';
+import { delayToMs } from '../values/duration.js';
 import { isFinalFailure } from './thread-protocol.js';
 
 // One run of one job, by the rules every place that runs jobs shares (the worker thread and
@@ -14,6 +15,8 @@ export interface RunnableJob {
   execute?(payload: unknown): unknown;
   onSuccess?(payload: unknown): unknown;
   onFailure?(payload: unknown, error: Error): unknown;
+  /** A function here is asked how long to wait before the retry (values/retry-policy.ts). */
+  retryAfter?: unknown;
 }
 export type RunnableJobClass = new () => RunnableJob;
 
@@ -30,7 +33,7 @@ export interface RunContext {
 
 /** A hook (onSuccess, onFailure) threw: the job's outcome stands, the caller reports this. */
 export interface HookWarning {
-  hook: 'onSuccess' | 'onFailure';
+  hook: 'onSuccess' | 'onFailure' | 'retryAfter';
   message: string;
 }
 
@@ -43,6 +46,8 @@ export type RunOutcome =
       permanent: boolean;
       /** No run follows: permanent, or the last attempt. onFailure has been called. */
       final: boolean;
+      /** What the class's retryAfter function said for this retry, in ms; absent when it has none or it threw. */
+      retryInMs?: number;
       warnings: HookWarning[];
     };
 
@@ -66,10 +71,26 @@ export async function runOneJob(jobClass: RunnableJobClass, payloadText: string,
     const permanent = PERMANENT_ERROR_NAMES.has(error.name);
     const final = isFinalFailure({ attempts: context.attempt, maxAttempts: context.maxAttempts }, permanent);
     if (final && job?.onFailure) await hook(() => job!.onFailure!(payload, error), 'onFailure', warnings);
-    return { ok: false, error, permanent, final, warnings };
+    const retryInMs = final ? undefined : await askRetryAfter(job, context.attempt, error, warnings);
+    return { ok: false, error, permanent, final, warnings, ...(retryInMs === undefined ? {} : { retryInMs }) };
   }
   if (job.onSuccess) await hook(() => job!.onSuccess!(payload), 'onSuccess', warnings);
   return { ok: true, warnings };
+}
+
+/** The class's retryAfter(attempt, error), when it is a function; a throw or a bad answer is a warning (the fixed wait applies). */
+async function askRetryAfter(job: RunnableJob | undefined, attempt: number, error: Error, warnings: HookWarning[]): Promise<number | undefined> {
+  const fn = job?.retryAfter;
+  if (typeof fn !== 'function') return undefined;
+  let ms: number | undefined;
+  await hook(
+    () => {
+      ms = delayToMs(fn.call(job, attempt, error), 'wait returned by retryAfter()');
+    },
+    'retryAfter',
+    warnings,
+  );
+  return ms;
 }
 
 function parsePayload(text: string): unknown {

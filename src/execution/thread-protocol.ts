@@ -62,6 +62,8 @@ export type JobTaskResult =
       permanent: boolean;
       /** No run follows (permanent, or the last attempt): decided in the thread, where onFailure ran. */
       final: boolean;
+      /** The class's retryAfter function's wait for the next run, ms (values/retry-policy.ts). */
+      retryInMs?: number;
       skipped?: undefined;
     };
 

@@ -32,6 +32,10 @@ export interface QueueView {
   queue: string;
   waiting: number;
   delayed: number;
+  /** Of waiting: held back by a full concurrency key (blocked until a slot frees). */
+  concurrencyLimited: number;
+  /** Of delayed: deferred by a rate limit to its key's next window. */
+  rateLimited: number;
   processing: number;
   failed: number;
   paused: boolean;
@@ -87,6 +91,8 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS)
         queue,
         waiting: c?.waiting ?? 0,
         delayed: c?.delayed ?? 0,
+        concurrencyLimited: c?.concurrencyLimited ?? 0,
+        rateLimited: c?.rateLimited ?? 0,
         processing: c?.processing ?? 0,
         failed: c?.failed ?? 0,
         paused: paused.has(queue),

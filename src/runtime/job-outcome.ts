@@ -1,6 +1,7 @@
 import type { JobTaskResult } from '../execution/thread-protocol.js';
 import type { ClaimedJob, JobResult } from '../stores/store.js';
 import { capErrorText } from '../values/error-text.js';
+import { retryDelayMs } from '../values/retry-policy.js';
 import type { Logger } from './logger.js';
 import type { RunSummary } from './runtime.js';
 
@@ -30,10 +31,11 @@ export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary:
       log.jobFailed(line, r.message, null, r.warnings, r.thrownAt);
     };
   } else {
-    result = { ...claim, outcome: 'retry', error: capErrorText(r.detail), delayMs: job.retryAfterMs };
+    const delayMs = retryDelayMs(job, job.attempts, r.retryInMs ?? null);
+    result = { ...claim, outcome: 'retry', error: capErrorText(r.detail), delayMs };
     report = () => {
       summary.retried++;
-      log.jobFailed(line, r.message, { retryInMs: job.retryAfterMs }, r.warnings, r.thrownAt);
+      log.jobFailed(line, r.message, { retryInMs: delayMs }, r.warnings, r.thrownAt);
     };
   }
   return { result, report };

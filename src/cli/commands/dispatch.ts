@@ -6,7 +6,7 @@ import { wakeUpsSent } from '../../wake/address-sender.js';
 import type { JsonValue } from '../../values/json.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { printJson } from '../format.js';
-import { duration, durationAtLeast, json, positiveInt } from '../options.js';
+import { duration, durationAtLeast, integerIn, json, positiveInt } from '../options.js';
 
 interface DispatchCliOptions {
   payload?: JsonValue;
@@ -15,6 +15,7 @@ interface DispatchCliOptions {
   attempts?: number;
   retryAfter?: number;
   timeout?: number;
+  priority?: number;
   json?: boolean;
   databaseUrl?: string;
   jobsDir?: string;
@@ -35,7 +36,8 @@ export function registerDispatch(program: Command): void {
         "hard limit for one run, e.g. 30 (seconds), '2 minutes' (default: the class's, else start --timeout)",
         durationAtLeast('--timeout', 1, '1 ms'),
       )
-      .option('--json', 'print {"id": N} instead of the bare id'),
+      .option('--priority <n>', "-1000…1000, lower runs first (default: the class's)", integerIn('--priority', -1000, 1000))
+      .option('--json', 'print {"id": N, "duplicate": false} instead of the bare id'),
   ).action(async (handler: string, opts: DispatchCliOptions) => {
     const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
@@ -44,7 +46,8 @@ export function registerDispatch(program: Command): void {
       if (!(job instanceof Job) && typeof (job as Partial<Job>).toNewJob !== 'function') {
         throw new TypeError(`Job handler '${handler}' does not extend Job from 'jobs-runtime'`);
       }
-      const options: DispatchOptions = {};
+      const options: DispatchOptions<JsonValue> = {};
+      if (opts.priority !== undefined) options.priority = opts.priority;
       if (opts.queue !== undefined) options.queue = opts.queue;
       if (opts.delay !== undefined) options.delay = opts.delay;
       if (opts.attempts !== undefined) options.attempts = opts.attempts;
@@ -52,11 +55,12 @@ export function registerDispatch(program: Command): void {
       if (opts.timeout !== undefined) options.timeout = opts.timeout;
       // The stored handler is the name given here: it is where the file was found.
       const row = { ...(job as Job<JsonValue>).toNewJob(opts.payload, options), handler };
-      const [id] = await dispatchJobs(JobClass, [row], store.producer);
-      if (opts.json) printJson({ id });
-      else
-        process.stdout.write(`${id}
-`);
+      const { id, duplicate } = (await dispatchJobs(JobClass, [row], store.producer))[0]!;
+      if (opts.json) printJson({ id, duplicate });
+      else {
+        process.stdout.write(`${id}\n`);
+        if (duplicate) process.stderr.write(`Not stored: job ${id} holds the same unique key, and stands\n`);
+      }
       await wakeUpsSent(store.producer); // this process exits next: the wake-ups must be out first
     } finally {
       await store.close();

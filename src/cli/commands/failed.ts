@@ -103,6 +103,11 @@ function showJob(j: JobRecord): string {
     ['interruptions', String(j.interruptions)],
   ];
   if (j.owner) fields.push(['claimed by', j.owner]);
+  // Flow control, shown when the job has it: what ordered and held it.
+  if (j.priority !== 0) fields.push(['priority', String(j.priority)]);
+  if (j.uniqueKey !== null) fields.push(['unique key', j.uniqueKey]);
+  if (j.concurrencyKey !== null) fields.push(['concurrency', j.concurrencyKey]);
+  if (j.rateKey !== null) fields.push(['rate key', j.rateKey]);
   const lines = [`Job ${j.id}`, ...fields.map(([k, v]) => `  ${k.padEnd(14)}${v}`), '', 'Payload:', payload, '', 'Exception:', j.exception ?? '(none)'];
   return `${lines.join('\n')}\n`;
 }

@@ -53,6 +53,10 @@ function fields(j: JobRecord) {
     ['Scheduled', formatTime(j.scheduledAt)],
     ['Failed at', formatTime(j.failedAt)],
     ['Claimed by', j.owner ?? '-'],
+    ['Priority', String(j.priority)],
+    ['Unique key', j.uniqueKey ?? '-'],
+    ['Concurrency key', j.concurrencyKey ?? '-'],
+    ['Rate key', j.rateKey ?? '-'],
   ];
   return html`<dl class="fields">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
 }

@@ -38,11 +38,11 @@ ${s.runtimes.map(
 
 function queuesTable(ctx: PageContext, s: StatusSnapshot): Html {
   return html`<table id="queues">
-<thead><tr><th>Queue</th><th>Waiting</th><th>Delayed</th><th>Processing</th><th>Failed</th><th>State</th><th>Done / failed, last min</th><th>Done / failed, last hour</th>${ctx.readOnly ? '' : html`<th></th>`}</tr></thead>
+<thead><tr><th>Queue</th><th>Waiting</th><th>Delayed</th><th title="Held back by a concurrency limit (of waiting) or a rate limit (of delayed)">Limited</th><th>Processing</th><th>Failed</th><th>State</th><th>Done / failed, last min</th><th>Done / failed, last hour</th>${ctx.readOnly ? '' : html`<th></th>`}</tr></thead>
 <tbody>
 ${s.queues.map(
   (q) => html`<tr data-queue="${q.queue}">
-<td>${q.queue}</td><td class="waiting">${q.waiting}</td><td class="delayed">${q.delayed}</td><td class="processing">${q.processing}</td>
+<td>${q.queue}</td><td class="waiting">${q.waiting}</td><td class="delayed">${q.delayed}</td><td class="limited" title="${q.concurrencyLimited} by concurrency, ${q.rateLimited} by rate">${q.concurrencyLimited + q.rateLimited}</td><td class="processing">${q.processing}</td>
 <td class="failed">${q.failed > 0 ? html`<a href="${ctx.base}/failed?queue=${encodeURIComponent(q.queue)}">${q.failed}</a>` : q.failed}</td>
 <td class="state">${q.paused ? 'paused' : 'running'}</td>
 <td>${q.completedLastMinute} / ${q.failedLastMinute}</td><td>${q.completedLastHour} / ${q.failedLastHour}</td>
