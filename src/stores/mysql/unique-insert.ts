@@ -61,7 +61,7 @@ export async function insertUniqueChunk(
   for (const run of runs) {
     const { sql, values } = insertSql(table, run.jobs);
     stmts.push('SET @jr_dups = NULL', `${sql} ON DUPLICATE KEY UPDATE ${onDuplicate(run.mode)}${isMariaDb ? ' RETURNING id' : ''}`);
-    stmts.push(isMariaDb ? 'SELECT @jr_dups AS d' : 'SELECT LAST_INSERT_ID() AS id, @jr_dups AS d');
+    stmts.push(isMariaDb ? 'SELECT CAST(@jr_dups AS CHAR) AS d' : 'SELECT LAST_INSERT_ID() AS id, CAST(@jr_dups AS CHAR) AS d');
     args.push(...values);
   }
   if (o.commit) stmts.push('COMMIT');
