@@ -20,6 +20,18 @@ export function keyLimits(rows: RowDataPacket[]): Map<string, number> {
 }
 
 /**
+ * Puts a key's first `?` blocked jobs (claim order) back to 'new'. Parameters: key, how many.
+ * The ids come from a derived table read in jobs_concurrency order: a single-table UPDATE …
+ * ORDER BY … LIMIT that changes `status`, a column of the index it would scan, is planned as a
+ * filesort of every blocked job of the key instead.
+ */
+export function unblockSql(table: string): string {
+  return `UPDATE ${table} AS j JOIN (
+      SELECT id FROM ${table} FORCE INDEX (jobs_concurrency) WHERE concurrency_key = ? AND status = 'blocked' ORDER BY priority, scheduled_at, id LIMIT ?
+    ) AS b USING (id) SET j.status = 'new'`;
+}
+
+/**
  * Unblocks what the freed slots allow, inside the caller's transaction; `then` (e.g. COMMIT)
  * goes with the last round trip. Two round trips: lock and count, then the UPDATEs.
  */
@@ -41,9 +53,7 @@ export async function unblockKeys(conn: Connection, table: string, limits: Map<s
   for (const k of keys) {
     const free = limits.get(k)! - (running.get(k) ?? 0);
     if (free <= 0) continue;
-    stmts.push(
-      `UPDATE ${table} FORCE INDEX (jobs_concurrency) SET status = 'new' WHERE concurrency_key = ? AND status = 'blocked' ORDER BY priority, scheduled_at, id LIMIT ?`,
-    );
+    stmts.push(unblockSql(table));
     args.push(k, free);
   }
   if (then) stmts.push(then);
