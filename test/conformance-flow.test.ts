@@ -27,6 +27,8 @@ describeEachStore('flow', (fixture) => {
   const claim = (queues: string[] | null, limit = 50, owner = 'o') => store.queue.claim({ owner, queues, limit });
   const ids = (jobs: ClaimedJob[]) => jobs.map((j) => j.id);
   const row = async (id: JobId) => (await store.admin.getJob({ id }))!;
+  /** A registered runtime: recovery gives back only the jobs of runtimes it knows. */
+  const register = (id: string) => store.registry.registerRuntime({ runtime: { id, host: 'h', pid: 1, queues: null, threads: 4 } });
 
   // ---- priority --------------------------------------------------------------------------------
 
@@ -166,6 +168,7 @@ describeEachStore('flow', (fixture) => {
   test("the key is kept across the crash recovery of the job's runtime", async () => {
     const key = unique('crash');
     const [a] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'u7', unique: key })] });
+    await register('crashed-1');
     await claim(['u7'], 1, 'crashed-1');
     const report = await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3, alsoDead: ['crashed-1'] });
     assert.equal(report.released, 1);
@@ -218,7 +221,11 @@ describeEachStore('flow', (fixture) => {
     assert.deepEqual(await claim(['c1'], 10), []);
     // A release (claim given back unrun) frees the slot too: the released job runs again first.
     await store.queue.release({ owner: 'o', jobs: [claimOf(keyed[1]!)] });
-    assert.deepEqual(ids(await claim(['c1'], 10)), [keyed[1]]);
+    const third = await claim(['c1'], 10);
+    assert.deepEqual(ids(third), [keyed[1]]);
+    // Everything of the key that runs ends: the rest are unblocked and drain.
+    await store.queue.record({ owner: 'o', results: [...second, ...third].map(done) });
+    await store.queue.record({ owner: 'o', results: [{ ...claimOf(free!), queue: 'c1', outcome: 'completed' }] });
     await drain(store);
     assert.equal((await store.admin.counts({ queues: ['c1'] }))[0]?.concurrencyLimited ?? 0, 0);
   });
@@ -227,6 +234,7 @@ describeEachStore('flow', (fixture) => {
     await drain(store);
     const conc = { key: 'acct-2', limit: 1 };
     const [a, b] = await store.producer.enqueue({ jobs: [jobRow({ queue: 'c2', concurrency: conc }), jobRow({ queue: 'c2', concurrency: conc })] });
+    await register('killed-1');
     assert.deepEqual(ids(await claim(['c2'], 10, 'killed-1')), [a]);
     assert.equal((await row(b!)).status, 'blocked');
     await store.registry.recoverDeadRuntimes({ deadAfterMs: 60_000, maxInterruptions: 3, alsoDead: ['killed-1'] });

@@ -144,10 +144,10 @@ for (const factory of STORE_FACTORIES) {
       const text = await app.cli(['status']);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /^Runtimes: 1 live, 1 dead \(silent > 30s, not yet recovered\)$/m);
-      assert.deepEqual(row(text.stdout, 'st-wait'), ['st-wait', '4', '2', '0', '0', '0', '0', '0', '0', 'PAUSED']);
-      assert.deepEqual(row(text.stdout, 'st-run'), ['st-run', '1', '0', '6', '0', '0', '0', '0', '0', 'active']);
-      assert.deepEqual(row(text.stdout, 'st-fail'), ['st-fail', '0', '0', '0', '3', '0', '3', '0', '3', 'active']);
-      assert.deepEqual(row(text.stdout, 'st-done'), ['st-done', '0', '0', '0', '0', '5', '0', '5', '0', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-wait'), ['st-wait', '4', '2', '0', '0', '0', '0', '0', '0', '0', 'PAUSED']);
+      assert.deepEqual(row(text.stdout, 'st-run'), ['st-run', '1', '0', '0', '6', '0', '0', '0', '0', '0', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-fail'), ['st-fail', '0', '0', '0', '0', '3', '0', '3', '0', '3', 'active']);
+      assert.deepEqual(row(text.stdout, 'st-done'), ['st-done', '0', '0', '0', '0', '0', '5', '0', '5', '0', 'active']);
       const liveRow = text.stdout.split('\n').find((l) => l.includes(` ${runtime.pid} `))!;
       assert.match(
         liveRow,

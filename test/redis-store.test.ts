@@ -120,7 +120,8 @@ describe('Redis store', () => {
         const sample = (await store.admin.getJob({ id: mine[0]! }))!;
         assert.deepEqual([sample.status, sample.owner], ['processing', `racer-${n}`]);
       }
-      assert.equal(await redis.client.zcard(`${redis.prefix}due:owners`), 0, 'no claimed job is still due');
+      assert.equal(await redis.client.zcard(`${redis.prefix}ready:owners`), 0, 'no claimed job is still due');
+      assert.equal(await redis.client.zcard(`${redis.prefix}due:owners`), 0, 'no claimed job is still scheduled');
       assert.equal(await redis.client.zcard(`${redis.prefix}active:owners`), 2000);
       assert.deepEqual((await redis.client.zrange(`${redis.prefix}owners`, 0, -1)).sort(), ['racer-0', 'racer-1', 'racer-2', 'racer-3']);
 
@@ -135,7 +136,7 @@ describe('Redis store', () => {
       }
       assert.equal(await redis.client.zcard(`${redis.prefix}owners`), 0);
       assert.equal(await redis.client.zcard(`${redis.prefix}active:owners`), 0);
-      assert.equal(await redis.client.zcard(`${redis.prefix}due:owners`), 4, 'the released jobs are due again');
+      assert.equal(await redis.client.zcard(`${redis.prefix}ready:owners`), 4, 'the released jobs are due again');
     } finally {
       await Promise.all(claimers.map((s) => s.close()));
     }

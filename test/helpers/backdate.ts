@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
+import { readyScore } from '../../src/stores/redis/lua/flow.ts';
 import type { JobId } from '../../src/stores/store.ts';
 
 // Time in store tests comes from backdated rows, not from sleeps: each store's own raw access
@@ -98,12 +99,32 @@ function redisBackdate(url: string): Backdate {
       run(async (client) => {
         for (const id of ids) {
           const key = `${p}job:${id}`;
-          const [queue, status, scheduledAt, claimedAt, failedAt] = await client.hmget(key, 'queue', 'status', 'scheduled_at', 'claimed_at', 'failed_at');
+          const [queue, status, scheduledAt, claimedAt, failedAt, priority, concKey] = await client.hmget(
+            key,
+            'queue',
+            'status',
+            'scheduled_at',
+            'claimed_at',
+            'failed_at',
+            'priority',
+            'conc_key',
+          );
           if (queue === null) throw new Error(`backdate: no job ${id} under ${p}`);
           if (time === 'scheduled') {
             const at = Number(scheduledAt) - ms;
+            const m = member(id);
             await client.hset(key, 'scheduled_at', String(at));
-            if (status === 'new') await Promise.all([client.zadd(`${p}due`, 'XX', at, member(id)), client.zadd(`${p}due:${queue}`, 'XX', at, member(id))]);
+            // A waiting job is in the scheduled sets (by due time) or the ready sets (by priority, then due time).
+            const ready = readyScore(Number(priority ?? 0), at);
+            if (status === 'new') {
+              await Promise.all([
+                client.zadd(`${p}due`, 'XX', at, m),
+                client.zadd(`${p}due:${queue}`, 'XX', at, m),
+                client.zadd(`${p}qrated:${queue}`, 'XX', at, m),
+                client.zadd(`${p}ready`, 'XX', ready, m),
+                client.zadd(`${p}ready:${queue}`, 'XX', ready, m),
+              ]);
+            } else if (status === 'blocked' && concKey !== null) await client.zadd(`${p}cblocked:${concKey}`, 'XX', ready, m);
           } else if (time === 'claimed') {
             // The owners set's score (an owner's last claim) is left alone: recovery reads every owner.
             const at = Number(claimedAt) - ms;

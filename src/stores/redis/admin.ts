@@ -25,7 +25,9 @@ export class RedisAdmin implements Admin {
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // Nothing to create: keys appear with the first job. Connecting checks the server, so
-    // `migrate` and `start` still report an unusable Redis up front.
+    // `migrate` and `start` still report an unusable Redis up front. Nothing to convert either:
+    // a prefix written before the ready sets (issue 15) keeps its waiting jobs in the scheduled
+    // sets, which claims move into the ready sets as they are due (keys.ts).
     await this.db.run(async (client) => {
       if (!params.dryRun) await client.ping();
     });
@@ -36,13 +38,24 @@ export class RedisAdmin implements Admin {
     const queues = [...new Set(params.queues ?? [])];
     const rows = (await this.db.run((client) => runScript(client, 'jobsCounts', [this.db.prefix, ...queues]))) as CountRow[];
     return rows
-      .map(([queue, waiting, delayed, processing, failed]) => ({ queue, waiting, delayed, processing, failed }))
+      .map(([queue, waiting, delayed, processing, failed, blocked, rated]) => ({
+        queue,
+        waiting,
+        delayed,
+        processing,
+        failed,
+        // Reported when a limit holds jobs back, as the other stores do.
+        ...(blocked > 0 ? { concurrencyLimited: blocked } : {}),
+        ...(rated > 0 ? { rateLimited: rated } : {}),
+      }))
       .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
   }
   async getJob(params: { id: JobId }): Promise<JobRecord | null> {
     if (!Number.isSafeInteger(params.id) || params.id <= 0) return null;
-    const h = await this.db.run((client) => client.hgetall(jobKey(this.db.prefix, params.id)));
-    return toRecord(params.id, h);
+    const [held, ...pairs] = (await this.db.run((client) => runScript(client, 'jobsGetJob', [this.db.prefix, params.id]))) as [number, ...string[]];
+    const h: Record<string, string> = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) h[pairs[i]!] = pairs[i + 1]!;
+    return toRecord(params.id, h, Number(held) === 1);
   }
   async listFailed(params: FailedSelection & { limit: number }): Promise<FailedPage> {
     return this.db.run(async (client) => {
@@ -50,7 +63,7 @@ export class RedisAdmin implements Admin {
       const pipe = client.pipeline();
       for (const id of ids) pipe.hgetall(jobKey(this.db.prefix, id));
       const rows = (await pipe.exec()) ?? [];
-      const jobs = rows.map(([, h], k) => toRecord(ids[k]!, h as Record<string, string>)).filter((j): j is JobRecord => j !== null);
+      const jobs = rows.map(([, h], k) => toRecord(ids[k]!, h as Record<string, string>, false)).filter((j): j is JobRecord => j !== null);
       return { jobs, total };
     });
   }
@@ -101,10 +114,13 @@ export class RedisAdmin implements Admin {
   }
 }
 
-type CountRow = [string, number, number, number, number];
+type CountRow = [string, number, number, number, number, number, number];
 
-/** A job hash as an operator reads it; null when the hash is gone. */
-function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
+/**
+ * A job hash as an operator reads it; null when the hash is gone. `uniqueHeld`: its unique lock
+ * still names it (failed jobs, the ones listed, released theirs when they failed).
+ */
+function toRecord(id: JobId, h: Record<string, string>, uniqueHeld: boolean): JobRecord | null {
   if (!h.queue) return null;
   const time = (v: string | undefined) => (v === undefined ? null : new Date(Number(v)));
   return {
@@ -121,10 +137,9 @@ function toRecord(id: JobId, h: Record<string, string>): JobRecord | null {
     failedAt: time(h.failed_at),
     owner: h.owner ?? null,
     interruptions: Number(h.interruptions ?? 0),
-
-    priority: 0,
-    uniqueKey: null,
-    concurrencyKey: null,
-    rateKey: null,
+    priority: Number(h.priority ?? 0),
+    uniqueKey: uniqueHeld ? (h.unique_key ?? null) : null,
+    concurrencyKey: h.conc_key ?? null,
+    rateKey: h.rate_key ?? null,
   };
 }

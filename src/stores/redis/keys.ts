@@ -5,18 +5,41 @@
 //   <p>id                 string  last id handed out (INCRBY)
 //   <p>job:<id>           hash    one job: handler queue payload status attempts max_attempts
 //                                 retry_after_ms timeout_ms exception created_at scheduled_at
-//                                 failed_at owner claimed_at interruptions
+//                                 failed_at owner claimed_at interruptions token, and when given:
+//                                 priority retry_policy unique_key unique_until conc_key conc_limit
+//                                 rate_key rate_limit rate_per_ms rate_deferred
 //                                 (times: ms since the epoch, by Redis's clock)
 //   <p>queues             set     queue names in use (counts with no filter); a name no job
 //                                 refers to any more is dropped when pruning
-//   <p>due                zset    status 'new' jobs of every queue, scored by due time
-//   <p>due:<queue>        zset    status 'new' jobs of one queue, scored by due time
+//   <p>ready              zset    status 'new' jobs of every queue that are due, scored by
+//                                 (priority + 1000) * 2^42 + due time (lua/flow.ts): claim order
+//   <p>ready:<queue>      zset    the same for one queue
+//   <p>due                zset    status 'new' jobs of every queue not yet in the ready sets (delayed,
+//                                 retrying, rate-deferred), scored by due time; a claim moves the
+//                                 due ones into the ready sets (at most 1000 per claim). The name is
+//                                 the one earlier versions kept every 'new' job under, so a prefix
+//                                 they wrote is claimable as it is: its jobs are moved as they are due
+//   <p>due:<queue>        zset    the same for one queue
 //   <p>active:<queue>     zset    claimed jobs of one queue, scored by claim time
 //   <p>owner:<owner>      set     jobs one runtime holds: what crash recovery gives back
 //   <p>owners             zset    owners holding jobs, scored by their last claim: recovery finds
 //                                 the jobs of owners that never registered without SCAN
 //   <p>failed:<queue>     zset    failed jobs, scored by failure time
 //   <p>completed:<queue>  zset    completed jobs kept with keepCompleted, scored by completion time
+//   <p>qblocked:<queue>   set     jobs of one queue with status 'blocked' (counts)
+//   <p>qrated:<queue>     zset    jobs of one queue a rate limit deferred, scored by their new due time
+//                                 (counts; the claim that takes one drops it)
+//   <p>unique:<n>:<handler>:<key>  string  id of the job holding a unique key (n: the handler's
+//                                 length, so no two (handler, key) pairs share a name); set by the
+//                                 enqueue script (PX: the 'for' window), deleted when the job ends
+//                                 (or is claimed, until 'started') only if it still names that job
+//   <p>conc:<key>         set     processing jobs of a concurrency key: the slots taken. Claims
+//                                 SADD; whatever stops a job SREMs it, and only the SREM that
+//                                 removed it unblocks others, so a slot is freed once
+//   <p>cblocked:<key>     zset    blocked jobs of a concurrency key, scored as in the ready sets:
+//                                 put back to 'new' in claim order as slots free
+//   <p>rate:<per_ms>:<window>:<key>  string  starts of a rate key in one fixed window
+//                                 (window = floor(now / per_ms)); INCR, expires a second after it
 //   <p>runtimes           zset    registered runtimes, scored by their last heartbeat
 //   <p>runtime:<id>       hash    one runtime: host pid queues threads started_at heartbeat_at and
 //                                 its last stats
@@ -24,7 +47,8 @@
 //   <p>stats:<minute>     hash    jobs finished in one minute (ms / 60000, Redis clock), fields
 //                                 c:<queue> (completed) and f:<queue> (failed); written by the
 //                                 record script, expires 48 h after (the only expiring keys
-//                                 besides leases: a volatile-* eviction may drop them, never jobs)
+//                                 besides leases, unique windows and rate windows: a volatile-*
+//                                 eviction may drop them, never jobs)
 //   <p>lease:<name>       string  holder of a named lease (the pruner's), with a TTL
 //   <p>wake               channel (pub/sub, not a key) a due dispatch publishes on it; idle
 //                                 runtimes subscribe (wake-channel.ts)

@@ -47,37 +47,71 @@ export class RedisProducer implements Producer {
     return this.db.close();
   }
 
-  /** Until this store enforces unique keys (issue 15, in progress), no job is a duplicate. */
   async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
-    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
+    return (await this.coalescer.enqueue(params.jobs)).map(toEnqueued);
   }
 
-  enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
-    return this.coalescer.enqueue(params.jobs);
+  async enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
+    return (await this.coalescer.enqueue(params.jobs)).map((id) => Math.abs(id));
   }
 
-  /** Jobs whose payloads were checked, all or nothing: one script, or several in one MULTI. */
+  /**
+   * Jobs whose payloads were checked, all or nothing: one script, or several in one MULTI. The
+   * coalescer carries ids only, so a duplicate comes back as its standing job's id negated
+   * (toEnqueued reads it); ids are positive, so nothing else is ever negative.
+   */
   private async insert(jobs: NewJob[]): Promise<JobId[]> {
     const chunks = chunkJobs(jobs, ENQUEUE_JOBS_PER_SCRIPT, ENQUEUE_BYTES_PER_SCRIPT);
     if (chunks.length === 0) return [];
     const wake = wakeEnabled() ? '1' : '0'; // JOBS_WAKE=0 in this process: announce nothing
     const argsOf = (jobs: NewJob[]): ScriptArg[] => {
-      const args: ScriptArg[] = [this.db.prefix, wake];
-      // The field order of lua/enqueue.ts.
-      for (const j of jobs) args.push(j.handler, j.queue, j.payload, j.delayMs, j.maxAttempts, j.retryAfterMs, j.timeoutMs ?? '');
+      const args: ScriptArg[] = [this.db.prefix, wake, jobs.some((j) => j.unique) ? '1' : '0'];
+      for (const j of jobs) args.push(...enqueueFields(j));
       return args;
     };
-    const firstIds = await this.db.run(async (client) => {
-      if (chunks.length === 1) return [Number(await runScript(client, 'jobsEnqueue', argsOf(chunks[0]!)))];
+    // A chunk without unique keys answers its first id (its ids are consecutive), one with them every id.
+    const idsOf = (chunk: NewJob[], reply: unknown): JobId[] => (Array.isArray(reply) ? reply.map(Number) : chunk.map((_, k) => Number(reply) + k));
+    return this.db.run(async (client) => {
+      if (chunks.length === 1) return idsOf(chunks[0]!, await runScript(client, 'jobsEnqueue', argsOf(chunks[0]!)));
       await loadScript(client, 'jobsEnqueue');
       const multi = client.multi();
       for (const c of chunks) queueScript(multi, 'jobsEnqueue', argsOf(c));
       const results = (await multi.exec()) ?? [];
-      return results.map(([err, first]) => {
+      return results.flatMap(([err, reply], i) => {
         if (err) throw err;
-        return Number(first);
+        return idsOf(chunks[i]!, reply);
       });
     });
-    return chunks.flatMap((c, i) => c.map((_, k) => firstIds[i]! + k));
   }
+}
+
+function toEnqueued(id: JobId): Enqueued {
+  return id < 0 ? { id: -id, duplicate: true } : { id, duplicate: false };
+}
+
+/** One job's ENQUEUE_FIELDS, in the order lua/enqueue.ts reads them ('' for none). */
+function enqueueFields(j: NewJob): ScriptArg[] {
+  const u = j.unique;
+  const c = j.concurrency;
+  const r = j.rate;
+  return [
+    j.handler,
+    j.queue,
+    j.payload,
+    j.delayMs,
+    j.maxAttempts,
+    j.retryAfterMs,
+    j.timeoutMs ?? '',
+    j.priority ?? 0,
+    j.retryPolicy ?? '',
+    u?.key ?? '',
+    u?.until ?? '',
+    u?.forMs ?? '',
+    u?.onConflict ?? '',
+    c?.key ?? '',
+    c?.limit ?? '',
+    r?.key ?? '',
+    r?.limit ?? '',
+    r?.perMs ?? '',
+  ];
 }

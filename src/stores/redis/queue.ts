@@ -12,7 +12,9 @@ export class RedisQueue implements Queue {
     const { owner, queues, limit } = params;
     if (limit <= 0 || queues?.length === 0) return [];
     const token = newClaimToken();
-    const rows = (await this.db.run((client) => runScript(client, 'jobsClaim', [this.db.prefix, owner, limit, token, ...(queues ?? [])]))) as ClaimRow[];
+    const rows = (await this.db.run((client) =>
+      runScript(client, 'jobsClaim', [this.db.prefix, owner, limit, token, Math.random(), ...(queues ?? [])]),
+    )) as ClaimRow[];
     return toClaimed(rows, token);
   }
 
@@ -20,7 +22,7 @@ export class RedisQueue implements Queue {
     const { owner, queues, ids } = params;
     if (ids.length === 0 || queues?.length === 0) return [];
     const token = newClaimToken();
-    const args = [this.db.prefix, owner, token, queues?.length ?? 0, ...(queues ?? []), ...ids];
+    const args = [this.db.prefix, owner, token, Math.random(), queues?.length ?? 0, ...(queues ?? []), ...ids];
     const rows = (await this.db.run((client) => runScript(client, 'jobsClaimIds', args))) as ClaimRow[];
     return toClaimed(rows, token).sort((a, b) => a.scheduledAtMs - b.scheduledAtMs || a.id - b.id);
   }
@@ -58,10 +60,10 @@ export class RedisQueue implements Queue {
   }
 }
 
-type ClaimRow = [number, string, string, string, number, string, string, string | null, string];
+type ClaimRow = [number, string, string, string, number, string, string, string | null, string, number, string | null];
 
 function toClaimed(rows: ClaimRow[], token: string): ClaimedJob[] {
-  return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt]) => ({
+  return rows.map(([id, handler, queue, payload, attempts, maxAttempts, retryAfterMs, timeoutMs, scheduledAt, priority, retryPolicy]) => ({
     id: Number(id),
     token,
     handler,
@@ -72,7 +74,7 @@ function toClaimed(rows: ClaimRow[], token: string): ClaimedJob[] {
     retryAfterMs: Number(retryAfterMs),
     timeoutMs: timeoutMs === null ? null : Number(timeoutMs),
     scheduledAtMs: Number(scheduledAt),
-    priority: 0,
-    retryPolicy: null,
+    priority: Number(priority),
+    retryPolicy: retryPolicy ?? null,
   }));
 }

@@ -7,7 +7,7 @@ import { RECOVER_LUA, SWEEP_ORPHANS_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { DELETE_FAILED_LUA, RETRY_FAILED_LUA } from './lua/failed.js';
-import { FORGET_EMPTY_QUEUES_LUA, LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
+import { FORGET_EMPTY_QUEUES_LUA, GET_JOB_LUA, LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
 
 // Every operation that must be atomic is one of these scripts. ioredis sends a script's text once
 // per connection and its SHA after that (EVALSHA), reloading it after a Redis restart.
@@ -21,6 +21,7 @@ const SCRIPTS = {
   jobsRecord: RECORD_LUA,
   jobsRelease: RELEASE_LUA,
   jobsCounts: COUNTS_LUA,
+  jobsGetJob: GET_JOB_LUA,
   jobsUpsertRuntime: UPSERT_RUNTIME_LUA,
   jobsListRuntimes: LIST_RUNTIMES_LUA,
   jobsDeregisterRuntime: DEREGISTER_RUNTIME_LUA,

@@ -1,11 +1,12 @@
 import { LUA_PRELUDE } from '../keys.js';
+import { FLOW_LUA } from './flow.js';
 
 // Retry and delete of failed jobs, a batch of ids per script. The caller picks candidates from
 // the failed:<queue> sets; each script checks every id again (still failed, and matching the
 // queue, handler and age filters) and moves or deletes it in one step with its set entries.
 // ARGV: prefix, queue ('' any), handler ('' any), older_than_ms ('' any age), ids.
 // Returns how many jobs it changed.
-const MATCH = `${LUA_PRELUDE}
+const MATCH = `${LUA_PRELUDE}${FLOW_LUA}
 local now = now_ms()
 local cutoff = nil
 if ARGV[4] ~= '' then cutoff = now - tonumber(ARGV[4]) end
@@ -30,8 +31,7 @@ for i = 5, #ARGV do
     redis.call('HSET', key, 'status', 'new', 'attempts', 0, 'interruptions', 0, 'scheduled_at', ms(now))
     redis.call('HDEL', key, 'failed_at', 'owner', 'claimed_at')
     redis.call('ZREM', P .. 'failed:' .. queue, m)
-    redis.call('ZADD', P .. 'due:' .. queue, now, m)
-    redis.call('ZADD', P .. 'due', now, m)
+    put_ready(m, queue, ready_score(redis.call('HGET', key, 'priority'), now))
     changed = changed + 1
   end
 end

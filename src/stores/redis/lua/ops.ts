@@ -1,4 +1,5 @@
 import { LUA_PRELUDE } from '../keys.js';
+import { FLOW_LUA } from './flow.js';
 
 // Small operator scripts: pausing, throughput, pruning, leases. Each is one atomic step.
 
@@ -63,7 +64,9 @@ export const FORGET_EMPTY_QUEUES_LUA = `${LUA_PRELUDE}
 local page = redis.call('SSCAN', P .. 'queues', ARGV[2], 'COUNT', ARGV[3])
 local removed = 0
 for _, q in ipairs(page[2]) do
-  if redis.call('EXISTS', P .. 'due:' .. q, P .. 'active:' .. q, P .. 'failed:' .. q, P .. 'completed:' .. q) == 0 then
+  if redis.call('EXISTS', P .. 'due:' .. q, P .. 'ready:' .. q, P .. 'qblocked:' .. q, P .. 'active:' .. q, P .. 'failed:' .. q,
+    P .. 'completed:' .. q) == 0 then
+    redis.call('DEL', P .. 'qrated:' .. q) -- marks of jobs deleted by hand
     redis.call('SREM', P .. 'queues', q)
     removed = removed + 1
   end
@@ -87,4 +90,16 @@ export const RELEASE_LEASE_LUA = `${LUA_PRELUDE}
 local key = P .. 'lease:' .. ARGV[2]
 if redis.call('GET', key) == ARGV[3] then redis.call('DEL', key) end
 return 0
+`;
+
+// One job for an operator, with whether it still holds its unique key (a 'for' window may have
+// expired the lock, or a newer job taken it). ARGV: prefix, id. Returns { held (0/1), field, value, … }.
+export const GET_JOB_LUA = `${LUA_PRELUDE}${FLOW_LUA}
+local key = job_key(ARGV[2])
+local h = redis.call('HGETALL', key)
+local held = 0
+local f = redis.call('HMGET', key, 'handler', 'unique_key')
+if f[2] and redis.call('GET', unique_lock(f[1], f[2])) == string.format('%d', tonumber(ARGV[2])) then held = 1 end
+table.insert(h, 1, held)
+return h
 `;

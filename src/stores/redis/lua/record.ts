@@ -1,16 +1,19 @@
 import { THROUGHPUT_KEEP_MS } from '../../store.js';
 import { LUA_PRELUDE } from '../keys.js';
+import { FLOW_LUA } from './flow.js';
 
 // Writes a batch of results. One script: each job leaves its owner's record and its active set
 // in the same step that gives it its new state, so no job is ever in two states or in none.
 // A result is applied only while `owner` still holds that claim (status processing, same fencing
 // token): a job given back meanwhile (release, recovery) or claimed again is left alone.
+// Every outcome frees the job's concurrency slot (unblocking the next blocked job of its key); a
+// completed or failed job releases its unique key, a retry keeps it.
 // Completed and failed jobs are counted per queue into this minute's throughput hash (keys.ts).
 // ARGV: prefix, owner, keep_completed ('1'/'0'), then per result: id, token, outcome, error, delay_ms.
 // Returns the positions (1-based) of the results that were not applied.
 export const RECORD_FIELDS = 5;
 
-export const RECORD_LUA = `${LUA_PRELUDE}
+export const RECORD_LUA = `${LUA_PRELUDE}${FLOW_LUA}
 local owner = ARGV[2]
 local keep = ARGV[3] == '1'
 local owner_key = P .. 'owner:' .. owner
@@ -20,13 +23,14 @@ local counted = false
 for i = 4, #ARGV, ${RECORD_FIELDS} do
   local id, token, outcome, err = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = job_key(id)
-  local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'token')
+  local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'token', 'handler', 'unique_key', 'conc_key', 'priority')
   if f[1] ~= owner or f[2] ~= 'processing' or f[4] ~= token then
     stale[#stale + 1] = math.floor((i - 4) / ${RECORD_FIELDS}) + 1
   else
     local queue, m = f[3], member(id)
     redis.call('ZREM', P .. 'active:' .. queue, m)
     redis.call('SREM', owner_key, m)
+    if outcome ~= 'retry' then release_unique(id, f[5], f[6]) end
     if outcome == 'completed' then
       done[queue] = (done[queue] or 0) + 1
       counted = true
@@ -41,8 +45,7 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
       local due = now + tonumber(ARGV[i + 4])
       redis.call('HSET', key, 'status', 'new', 'exception', err, 'scheduled_at', ms(due))
       redis.call('HDEL', key, 'owner', 'claimed_at')
-      redis.call('ZADD', P .. 'due:' .. queue, due, m)
-      redis.call('ZADD', P .. 'due', due, m)
+      place_new(m, queue, f[8], due, now)
     else
       failed[queue] = (failed[queue] or 0) + 1
       counted = true
@@ -50,6 +53,7 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
       redis.call('HDEL', key, 'owner', 'claimed_at')
       redis.call('ZADD', P .. 'failed:' .. queue, now, m)
     end
+    free_slot(m, f[7], now)
   end
 end
 if counted then

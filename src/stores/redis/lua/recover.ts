@@ -1,4 +1,5 @@
 import { LUA_PRELUDE } from '../keys.js';
+import { FLOW_LUA } from './flow.js';
 
 // Crash recovery in one script: finding the dead, giving back their jobs and removing them from
 // the registry happen together, so however many runtimes recover at once, each dead runtime is
@@ -6,11 +7,13 @@ import { LUA_PRELUDE } from '../keys.js';
 // Dead: heartbeat older than dead_after_ms (Redis clock), or registered and named in also_dead.
 // Their claimed jobs go back to 'new' at their old due time, the attempt not charged; a job
 // interrupted more than max_interruptions times is failed instead (it likely kills its runtime).
+// Either way the job's concurrency slot is freed (unblocking the next of its key); a job given
+// back keeps its unique key, a failed one releases it.
 // ARGV: prefix, dead_after_ms, max_interruptions, also_dead ids. Returns { released, failed, dead ids… }.
 // SWEEP_ORPHANS_LUA (same ARGV, no ids) gives back jobs held by an owner that is not registered
 // at all (owners set, see keys.ts) once claimed longer than dead_after_ms ago; one runtime at a
 // time runs it, under a lease. Returns { released, failed }.
-const GIVE_BACK = `${LUA_PRELUDE}
+const GIVE_BACK = `${LUA_PRELUDE}${FLOW_LUA}
 local now = now_ms()
 local cutoff = now - tonumber(ARGV[2])
 local max_interruptions = tonumber(ARGV[3])
@@ -20,7 +23,7 @@ local function give_back(owner, only_claimed_before)
   local owner_key = P .. 'owner:' .. owner
   for _, m in ipairs(redis.call('SMEMBERS', owner_key)) do
     local key = job_key(m)
-    local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'scheduled_at', 'attempts', 'interruptions', 'claimed_at')
+    local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'scheduled_at', 'attempts', 'interruptions', 'claimed_at', 'handler', 'unique_key', 'conc_key', 'priority')
     if f[1] ~= owner or f[2] ~= 'processing' then
       redis.call('SREM', owner_key, m) -- a stale record: the job moved on
     elseif not only_claimed_before or tonumber(f[7]) < only_claimed_before then
@@ -34,14 +37,15 @@ local function give_back(owner, only_claimed_before)
           'exception', 'Interrupted ' .. interruptions .. ' times: the runtime running it died each time (more than the ' ..
             ms(max_interruptions) .. ' allowed), so it is failed as a likely cause')
         redis.call('ZADD', P .. 'failed:' .. queue, now, m)
+        release_unique(m, f[8], f[9])
         failed = failed + 1
       else
         local due = tonumber(f[4])
         redis.call('HSET', key, 'status', 'new', 'attempts', math.max(tonumber(f[5]) - 1, 0), 'interruptions', interruptions)
-        redis.call('ZADD', P .. 'due:' .. queue, due, m)
-        redis.call('ZADD', P .. 'due', due, m)
+        place_new(m, queue, f[11], due, now)
         released = released + 1
       end
+      free_slot(m, f[10], now)
     end
   end
   if redis.call('SCARD', owner_key) == 0 then redis.call('ZREM', P .. 'owners', owner) end
