@@ -122,23 +122,6 @@ export async function recoverDead(
   const dead = `(heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND OR id IN (?))`;
   const deadArgs = [params.deadAfterMs * 1000, params.alsoDead?.length ? params.alsoDead : ['']];
   const [candidates] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE ${dead}`, deadArgs);
-  // Runtimes named dead that are not registered (never were, or their row is gone): their claims
-  // are given back now rather than at the orphan sweep. No registry row to lock: the give-back
-  // re-checks owner and status by id, so two recoverers never both apply to one job.
-  const listed = new Set(candidates.map((r) => String(r.id)));
-  for (const id of new Set(params.alsoDead ?? [])) {
-    if (listed.has(id)) continue;
-    await conn.query('START TRANSACTION');
-    try {
-      const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity, true);
-      await conn.query('COMMIT');
-      report.released += counts.released;
-      report.failed += counts.failed;
-    } catch (e) {
-      await conn.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
-  }
   for (const { id } of candidates) {
     await conn.query('START TRANSACTION');
     try {
