@@ -43,6 +43,8 @@ export class MySqlClaim {
   private readonly conc = new Map<string, { running: number; taken: number }>();
   /** Per rate key and window, under its lock. */
   private readonly rates = new Map<string, { key: string; start: number; end: number; starts: number; taken: number }>();
+  /** The store's clock as last read under the rate locks. */
+  private rateNowMs: number | null = null;
 
   constructor(
     private readonly conn: Connection,
@@ -134,7 +136,11 @@ export class MySqlClaim {
         held++;
         continue;
       }
-      const window = c.rate_key === null ? null : this.rates.get(windowKey(String(c.rate_key), windowOf(c).start))!;
+      const window = c.rate_key === null ? null : this.rates.get(windowKey(String(c.rate_key), this.windowOf(c).start));
+      if (window === undefined) {
+        held++; // its window is not locked (the clock passed two windows meanwhile): left for the next claim
+        continue;
+      }
       if (window && window.starts + window.taken >= Number(c.rate_limit)) {
         // Deferred to its key's next window, spread so the deferred do not all start at once.
         const perMs = Number(c.rate_per_ms);
@@ -163,7 +169,7 @@ export class MySqlClaim {
    * reads their state: processing jobs per concurrency key (a fresh read-committed read, taken
    * after the lock, so it sees every claim of the key that committed before), starts per rate window.
    */
-  private async lockKeys(keyed: RowDataPacket[]): Promise<void> {
+  private async lockKeys(keyed: RowDataPacket[], depth = 0): Promise<void> {
     const t = this.table;
     const concKeys = [...new Set(keyed.filter((c) => c.concurrency_key !== null).map((c) => String(c.concurrency_key)))]
       .filter((k) => !this.conc.has(k))
@@ -171,7 +177,7 @@ export class MySqlClaim {
     const windows = new Map<string, { key: string; start: number; end: number }>();
     for (const c of keyed) {
       if (c.rate_key === null) continue;
-      const w = { key: String(c.rate_key), ...windowOf(c) };
+      const w = { key: String(c.rate_key), ...this.windowOf(c) };
       if (!this.rates.has(windowKey(w.key, w.start))) windows.set(windowKey(w.key, w.start), w);
     }
     const stmts: Stmt[] = [];
@@ -201,8 +207,11 @@ export class MySqlClaim {
         },
         // Ended windows of these keys are of no use any more (admin prune takes the rest).
         { sql: `DELETE FROM ${t}_rates WHERE rate_key IN (?) AND window_end <= ?`, args: [keys, Math.min(...ws.map((w) => w.start))] },
+        // The time once the window rows are locked: a claim that waited into the next window counts there.
+        { sql: 'SELECT UNIX_TIMESTAMP(UTC_TIMESTAMP(3)) AS now_s', args: [] },
       );
     }
+    if (stmts.length === 0) return; // every key already locked by an earlier pass
     const sets = (await this.send(stmts)) as RowDataPacket[][];
     if (concKeys.length > 0) {
       const running = new Map(sets[1]!.map((r) => [String(r.k), Number(r.n)]));
@@ -211,7 +220,18 @@ export class MySqlClaim {
     if (ws.length > 0) {
       const starts = new Map(sets[concKeys.length > 0 ? 3 : 1]!.map((r) => [windowKey(String(r.k), Number(r.s)), Number(r.starts)]));
       for (const w of ws) this.rates.set(windowKey(w.key, w.start), { ...w, starts: starts.get(windowKey(w.key, w.start)) ?? 0, taken: 0 });
+      this.rateNowMs = Math.round(Number(sets.at(-1)![0]!.now_s) * 1000);
+      // Crossed into the next window while waiting for the locks: lock and count that one instead.
+      if (depth < 2 && ws.some((w) => this.rateNowMs! >= w.end)) await this.lockKeys(keyed, depth + 1);
     }
+  }
+
+  /** The fixed window (epoch-aligned, store clock: as read under the locks once read) a candidate's rate counts in. */
+  private windowOf(c: RowDataPacket): { start: number; end: number } {
+    const perMs = Number(c.rate_per_ms);
+    const nowMs = this.rateNowMs ?? Math.round(Number(c.now_s) * 1000);
+    const start = Math.floor(nowMs / perMs) * perMs;
+    return { start, end: start + perMs };
   }
 
   /** Sends the pending writes, then `stmts` (BEGIN first, once); returns the result sets of `stmts`. */
@@ -226,14 +246,6 @@ export class MySqlClaim {
     const sets = all.length === 1 ? [res] : (res as unknown[]);
     return sets.slice(all.length - stmts.length);
   }
-}
-
-/** The fixed window (epoch-aligned, store clock) a candidate's rate counts in. */
-function windowOf(c: RowDataPacket): { start: number; end: number } {
-  const perMs = Number(c.rate_per_ms);
-  const nowMs = Math.round(Number(c.now_s) * 1000);
-  const start = Math.floor(nowMs / perMs) * perMs;
-  return { start, end: start + perMs };
 }
 
 function windowKey(key: string, start: number): string {
