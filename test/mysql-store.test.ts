@@ -56,12 +56,14 @@ describe('MySQL store', () => {
        ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
     const planned = await store.admin.migrate({ dryRun: true });
-    assert.equal(planned.statements.length, 5);
+    assert.equal(planned.statements.length, 7);
     assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
     assert.match(planned.statements[1]!, /^CREATE TABLE IF NOT EXISTS jobs_runtimes/);
     assert.match(planned.statements[2]!, /^CREATE TABLE IF NOT EXISTS jobs_paused/);
     assert.match(planned.statements[3]!, /^CREATE TABLE IF NOT EXISTS jobs_stats/);
     assert.match(planned.statements[4]!, /^CREATE TABLE IF NOT EXISTS jobs_leases/);
+    assert.match(planned.statements[5]!, /^CREATE TABLE IF NOT EXISTS jobs_limits/);
+    assert.match(planned.statements[6]!, /^CREATE TABLE IF NOT EXISTS jobs_rates/);
     assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
 
     await store.admin.migrate({});
@@ -128,8 +130,19 @@ describe('MySQL store', () => {
     );
     assert.deepEqual(
       indexes.map((i) => i.INDEX_NAME),
-      ['jobs_claim', 'jobs_claim_queue', 'PRIMARY'],
+      ['jobs_claim', 'jobs_claim_queue', 'jobs_concurrency', 'jobs_unique', 'PRIMARY'],
     );
+  });
+
+  test('migrate replaces the claim indexes of earlier versions (before priorities) in the same ALTER', async () => {
+    await db.query('DROP TABLE IF EXISTS jobs');
+    await store.admin.migrate({});
+    await db.query('ALTER TABLE jobs DROP KEY jobs_claim, ADD KEY jobs_claim (status, scheduled_at, id), DROP KEY jobs_unique');
+    assert.deepEqual((await store.admin.migrate({ dryRun: true })).statements, [
+      'ALTER TABLE jobs\n  DROP KEY jobs_claim,\n  ADD KEY jobs_claim (status, priority, scheduled_at, id),\n  ADD UNIQUE KEY jobs_unique (unique_key, handler)',
+    ]);
+    await store.admin.migrate({});
+    assert.deepEqual((await store.admin.migrate({ dryRun: true })).statements, []);
   });
 
   test('migrate adds the registry columns of later versions (slots, wake_address), keeping its rows', async () => {
@@ -172,7 +185,7 @@ describe('MySQL store', () => {
     await db.query('ANALYZE TABLE jobs');
     for (const byQueue of [false, true]) {
       const sql = selectDueSql('jobs', byQueue).replace('SELECT ', 'SELECT /* explain */ ');
-      const params = selectDueArgs(byQueue ? 'default' : null, 100);
+      const params = selectDueArgs(byQueue ? 'default' : null, 0, 100);
       const [plan] = await db.query<Array<{ ANALYZE: string }>>(`ANALYZE FORMAT=JSON ${sql}`, params);
       const json = JSON.parse(Object.values(plan!)[0] as string) as { query_block: { table?: Record<string, unknown> } };
       const table = JSON.stringify(json);

@@ -1,6 +1,6 @@
 import { assertPayloadSize } from '../values/payload.js';
 import { jobBytes } from './chunk-jobs.js';
-import type { JobId, NewJob } from './store.js';
+import type { Enqueued, JobId, NewJob } from './store.js';
 
 // Concurrent dispatches from one process share a round trip: while a write is in flight, the
 // enqueues that arrive gather, and go together as one write (one multi-row INSERT, one script)
@@ -19,8 +19,13 @@ export interface EnqueueWriter {
   maxPayloadBytes(): Promise<number>;
   /** Rows and bytes (chunk-jobs' estimate) one statement holds: a gathered write stays within them. */
   statementLimit(maxPayloadBytes: number): { rows: number; bytes: number };
-  /** Inserts the jobs all or nothing; their ids in order. */
-  write(jobs: NewJob[]): Promise<JobId[]>;
+  /**
+   * Inserts the jobs all or nothing; their ids in order, or what became of each (Enqueued: a
+   * store that enforces unique keys says which were duplicates). Jobs of several callers go in
+   * one write in caller order, so a later caller's job with an earlier one's unique key is its
+   * duplicate, as it would be if the two calls ran one after the other.
+   */
+  write(jobs: NewJob[]): Promise<JobId[] | Enqueued[]>;
   /**
    * Writes that finish inside the call (SQLite's driver blocks until its commit): the write slot
    * stays taken until the event loop's next turn, so the dispatches made meanwhile gather.
@@ -38,7 +43,7 @@ export interface EnqueueStats {
 
 interface Caller {
   jobs: NewJob[];
-  resolve(ids: JobId[]): void;
+  resolve(outcomes: Enqueued[]): void;
   reject(e: unknown): void;
 }
 
@@ -56,11 +61,15 @@ export class EnqueueCoalescer {
   constructor(private readonly writer: EnqueueWriter) {}
 
   async enqueue(jobs: NewJob[]): Promise<JobId[]> {
+    return (await this.enqueueWithOutcome(jobs)).map((e) => e.id);
+  }
+
+  async enqueueWithOutcome(jobs: NewJob[]): Promise<Enqueued[]> {
     if (jobs.length === 0) return [];
     const max = await this.writer.maxPayloadBytes();
     for (const j of jobs) assertPayloadSize(j.payload, max, this.writer.store);
     const bytes = jobs.reduce((sum, j) => sum + jobBytes(j), 0);
-    return new Promise<JobId[]>((resolve, reject) => {
+    return new Promise<Enqueued[]>((resolve, reject) => {
       const caller = { jobs, resolve, reject };
       if (this.waiting.length === 0 && this.inFlight < (this.writer.maxInFlight ?? 1)) {
         this.launch({ callers: [caller], rows: jobs.length, bytes });
@@ -84,7 +93,7 @@ export class EnqueueCoalescer {
     this.stats.writes++;
     this.stats.jobs += batch.rows;
     const jobs = batch.callers.length === 1 ? batch.callers[0]!.jobs : batch.callers.flatMap((c) => c.jobs);
-    let written: Promise<JobId[]>;
+    let written: Promise<JobId[] | Enqueued[]>;
     try {
       written = this.writer.write(jobs);
     } catch (e) {
@@ -92,10 +101,11 @@ export class EnqueueCoalescer {
     }
     if (this.writer.synchronous) setImmediate(() => this.done());
     written.then(
-      (ids) => {
+      (written) => {
+        const outcomes = written.map((w: JobId | Enqueued) => (typeof w === 'number' ? { id: w, duplicate: false } : w));
         let at = 0;
         for (const c of batch.callers) {
-          c.resolve(ids.slice(at, at + c.jobs.length));
+          c.resolve(outcomes.slice(at, at + c.jobs.length));
           at += c.jobs.length;
         }
         if (!this.writer.synchronous) this.done();

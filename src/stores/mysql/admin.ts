@@ -67,21 +67,28 @@ export class MySqlAdmin implements Admin {
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     return this.db.run(async (conn) => {
       const filter = params.queues?.length ? 'WHERE queue IN (?)' : '';
+      // Every column read is in jobs_claim_queue: an index-only scan, rate_deferred included.
       const [rows] = await conn.query<RowDataPacket[]>(
         `SELECT queue,
-                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS n_waiting,
+                SUM(status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)) AS n_due,
                 SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3)) AS n_delayed,
                 SUM(status = 'processing') AS n_processing,
-                SUM(status = 'failed') AS n_failed
-           FROM ${this.db.table} ${filter} GROUP BY queue ORDER BY queue`,
+                SUM(status = 'failed') AS n_failed,
+                SUM(status = 'blocked') AS n_blocked,
+                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3) AND rate_deferred = 1) AS n_rate_deferred
+           FROM ${this.db.table} FORCE INDEX (jobs_claim_queue) ${filter} GROUP BY queue ORDER BY queue`,
         params.queues?.length ? [params.queues] : [],
       );
       return rows.map((r) => ({
         queue: String(r.queue),
-        waiting: Number(r.n_waiting),
+        // Blocked jobs are due, waiting for a slot: counted as waiting, and apart.
+        waiting: Number(r.n_due) + Number(r.n_blocked),
         delayed: Number(r.n_delayed),
         processing: Number(r.n_processing),
         failed: Number(r.n_failed),
+        // Present when non-zero: counts of queues without limits read as before.
+        ...(Number(r.n_blocked) > 0 ? { concurrencyLimited: Number(r.n_blocked) } : {}),
+        ...(Number(r.n_rate_deferred) > 0 ? { rateLimited: Number(r.n_rate_deferred) } : {}),
       }));
     });
   }
@@ -186,6 +193,8 @@ export class MySqlAdmin implements Admin {
         );
       }
       await inBatches(`DELETE FROM ${table}_stats WHERE minute < (UNIX_TIMESTAMP() DIV 60) - ? LIMIT ?`, [Math.ceil(THROUGHPUT_KEEP_MS / 60_000)]);
+      // Rate windows that have ended (claims prune the keys they meet; this takes keys no longer used).
+      await inBatches(`DELETE FROM ${table}_rates WHERE window_end < UNIX_TIMESTAMP(UTC_TIMESTAMP(3)) * 1000 LIMIT ?`, []);
       return report;
     });
   }
@@ -254,9 +263,9 @@ function toRecord(r: RowDataPacket): JobRecord {
     owner: r.owner ?? null,
     interruptions: Number(r.interruptions),
 
-    priority: 0,
-    uniqueKey: null,
-    concurrencyKey: null,
-    rateKey: null,
+    priority: Number(r.priority ?? 0),
+    uniqueKey: r.unique_key ?? null,
+    concurrencyKey: r.concurrency_key ?? null,
+    rateKey: r.rate_key ?? null,
   };
 }

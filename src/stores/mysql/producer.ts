@@ -3,6 +3,7 @@ import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
 import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { insertSql, insertUniqueChunk } from './unique-insert.js';
 
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
 // max_allowed_packet for small payloads (a byte budget applies as well).
@@ -55,18 +56,22 @@ export class MySqlProducer implements Producer {
     return rows.map((r) => String(r.wake_address));
   }
 
-  /** Until this store enforces unique keys (issue 15, in progress), no job is a duplicate. */
-  async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
-    return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
+  enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
+    return this.coalescer.enqueueWithOutcome(params.jobs);
   }
 
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
     return this.coalescer.enqueue(params.jobs);
   }
 
-  /** Jobs whose payloads were checked, all or nothing: one INSERT, or several in one transaction. */
-  private async insert(jobs: NewJob[]): Promise<JobId[]> {
+  /**
+   * Jobs whose payloads were checked, all or nothing: one INSERT, or several in one transaction.
+   * Jobs without a unique key take the plain multi-row INSERT; a write with unique keys goes
+   * through unique-insert.ts (its own transaction, one round trip per chunk).
+   */
+  private async insert(jobs: NewJob[]): Promise<JobId[] | Enqueued[]> {
     const chunks = chunkJobs(jobs, ENQUEUE_ROWS_PER_STATEMENT, statementBytes(await this.maxPayloadBytes()));
+    if (jobs.some((j) => j.unique)) return this.db.run((conn) => this.insertUnique(conn, chunks));
     return this.db.run(async (conn) => {
       // Several statements are one transaction: a dispatchMany is all or nothing.
       if (chunks.length > 1) await conn.query('START TRANSACTION');
@@ -82,14 +87,22 @@ export class MySqlProducer implements Producer {
     });
   }
 
-  private async insertChunk(conn: Connection, jobs: NewJob[]): Promise<JobId[]> {
-    const values: unknown[] = [];
-    const rows: string[] = [];
-    for (const j of jobs) {
-      rows.push("(?, ?, ?, 'new', 0, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND)");
-      values.push(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, j.delayMs * 1000);
+  /** One transaction, BEGIN with the first chunk and COMMIT with the last: one round trip for one chunk. */
+  private async insertUnique(conn: Connection, chunks: NewJob[][]): Promise<Enqueued[]> {
+    try {
+      const out: Enqueued[] = [];
+      for (const [i, chunk] of chunks.entries()) {
+        out.push(...(await insertUniqueChunk(conn, this.db.table, this.db.isMariaDb, chunk, { begin: i === 0, commit: i === chunks.length - 1 })));
+      }
+      return out;
+    } catch (e) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
     }
-    const sql = `INSERT INTO ${this.db.table} (handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at) VALUES ${rows.join(', ')}`;
+  }
+
+  private async insertChunk(conn: Connection, jobs: NewJob[]): Promise<JobId[]> {
+    const { sql, values } = insertSql(this.db.table, jobs);
     if (this.db.isMariaDb) {
       // MariaDB returns the ids themselves; nothing is inferred.
       const [res] = await conn.query<RowDataPacket[]>(`${sql} RETURNING id`, values);

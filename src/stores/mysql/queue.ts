@@ -2,50 +2,31 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkResults } from '../chunk-jobs.js';
 import { groupBy, newClaimToken, refKey, refsNotIn } from '../claim-token.js';
 import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
-import { claimIdsSql, selectDueArgs, selectDueSql } from './claim-sql.js';
+import { MySqlClaim, isKeyedToken, toClaimed } from './claim.js';
+import { claimIdsSql } from './claim-sql.js';
 import type { MySqlDatabase } from './database.js';
 import { countFinishedSql, statsSlot } from './stats-sql.js';
+import { keyLimits, unblockKeys } from './unblock.js';
 
 // Bytes of error text per results write: far below max_allowed_packet (16 MB by default; 1 MB on old servers).
 const RECORD_BYTES = 512 * 1024;
 
 /** The claim loop's path: SELECT … FOR UPDATE SKIP LOCKED then UPDATE by id; results in one multi-statement write. */
 export class MySqlQueue implements Queue {
+  /** Per queue ('' = all), the lowest due priority its last claim found: the next claim reads it first. */
+  private readonly firstPriorities = new Map<string, number>();
+
   constructor(private readonly db: MySqlDatabase) {}
 
   async claim(params: { owner: string; queues: string[] | null; limit: number }): Promise<ClaimedJob[]> {
     const { owner, queues, limit } = params;
-    if (limit <= 0) return [];
+    if (limit <= 0 || queues?.length === 0) return [];
     return this.db.run(async (conn) => {
-      // Two round trips for the common case: BEGIN with the first SELECT, the UPDATE with COMMIT.
-      let begun = false;
+      const claim = new MySqlClaim(conn, this.db.table, owner, queues, limit, this.firstPriorities);
       try {
-        const rows: RowDataPacket[] = [];
-        for (const queue of queues ?? [null]) {
-          const want = limit - rows.length;
-          if (want <= 0) break;
-          const sql = selectDueSql(this.db.table, queue !== null);
-          const args = selectDueArgs(queue, want);
-          if (begun) rows.push(...(await conn.query<RowDataPacket[]>(sql, args))[0]);
-          else {
-            begun = true; // set first: if the SELECT fails after BEGIN ran, the catch rolls back
-            const [results] = await conn.query<RowDataPacket[][]>(`START TRANSACTION; ${sql}`, args);
-            rows.push(...results[1]!);
-          }
-        }
-        if (rows.length === 0) {
-          await conn.query('COMMIT');
-          return [];
-        }
-        const token = newClaimToken();
-        await conn.query(
-          `UPDATE ${this.db.table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3), claim_token = ?
-            WHERE id IN (?); COMMIT`,
-          [owner, token, rows.map((r) => r.id)],
-        );
-        return rows.map((r) => toClaimed(r, token, false));
+        return await claim.run();
       } catch (e) {
-        if (begun) await conn.query('ROLLBACK').catch(() => undefined);
+        if (claim.inTransaction) await conn.query('ROLLBACK').catch(() => undefined);
         throw e;
       }
     });
@@ -76,7 +57,9 @@ export class MySqlQueue implements Queue {
    */
   private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean): Promise<JobRef[]> {
     const t = this.db.table;
-    const parts: string[] = [`SELECT id, claim_token FROM ${t} WHERE id IN (?) AND owner = ? AND status = 'processing' FOR UPDATE`];
+    const parts: string[] = [
+      `SELECT id, claim_token, concurrency_key, concurrency_limit FROM ${t} WHERE id IN (?) AND owner = ? AND status = 'processing' FOR UPDATE`,
+    ];
     const args: unknown[] = [results.map((r) => r.id), owner];
     const held = "owner = ? AND status = 'processing' AND claim_token = ?";
     // Each statement that finishes jobs is followed by its throughput counter, taken from
@@ -92,7 +75,7 @@ export class MySqlQueue implements Queue {
     for (const group of completed.values()) {
       parts.push(
         keepCompleted
-          ? `UPDATE ${t} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3) WHERE id IN (?) AND ${held}`
+          ? `UPDATE ${t} SET status = 'completed', owner = NULL, completed_at = UTC_TIMESTAMP(3), unique_key = NULL WHERE id IN (?) AND ${held}`
           : `DELETE FROM ${t} WHERE id IN (?) AND ${held}`,
       );
       args.push(
@@ -110,14 +93,20 @@ export class MySqlQueue implements Queue {
         );
         args.push(r.error, r.delayMs * 1000, r.id, owner, r.token);
       } else if (r.outcome === 'failed') {
-        parts.push(`UPDATE ${t} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3) WHERE id = ? AND ${held}`);
+        parts.push(
+          `UPDATE ${t} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3), unique_key = NULL WHERE id = ? AND ${held}`,
+        );
         args.push(r.error, r.id, owner, r.token);
         count(r.queue, 'failed');
       }
     }
+    // Claims that took jobs with a concurrency key (their token says so) free slots before the
+    // COMMIT; the others keep to one round trip.
+    const keyed = results.some((r) => isKeyedToken(r.token));
     const rows = await this.db.run(async (conn) => {
       try {
-        const [sets] = await conn.query<RowDataPacket[][]>(`START TRANSACTION; ${parts.join('; ')}; COMMIT`, args);
+        const [sets] = await conn.query<RowDataPacket[][]>(`START TRANSACTION; ${parts.join('; ')}${keyed ? '' : '; COMMIT'}`, args);
+        if (keyed) await unblockKeys(conn, t, keyLimits(stillHeldRows(sets[1]!, results)), 'COMMIT');
         return sets[1]!;
       } catch (e) {
         await conn.query('ROLLBACK').catch(() => undefined);
@@ -130,15 +119,29 @@ export class MySqlQueue implements Queue {
 
   async release(params: { owner: string; jobs: JobRef[] }): Promise<number> {
     if (params.jobs.length === 0) return 0;
+    const t = this.db.table;
     return this.db.run(async (conn) => {
       let released = 0;
       for (const group of groupBy(params.jobs, (r) => r.token).values()) {
-        const [res] = await conn.query<ResultSetHeader>(
-          `UPDATE ${this.db.table} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0)
-            WHERE id IN (?) AND owner = ? AND status = 'processing' AND claim_token = ?`,
-          [group.map((r) => r.id), params.owner, group[0]!.token],
-        );
-        released += res.affectedRows;
+        const args = [group.map((r) => r.id), params.owner, group[0]!.token];
+        const where = "id IN (?) AND owner = ? AND status = 'processing' AND claim_token = ?";
+        const giveBack = `UPDATE ${t} SET status = 'new', owner = NULL, claimed_at = NULL, attempts = GREATEST(attempts - 1, 0) WHERE ${where}`;
+        if (!isKeyedToken(group[0]!.token)) {
+          released += (await conn.query<ResultSetHeader>(giveBack, args))[0].affectedRows;
+          continue;
+        }
+        // Slots of the claim are freed in the same transaction as the give-back.
+        try {
+          const [sets] = await conn.query<RowDataPacket[][]>(
+            `START TRANSACTION; SELECT concurrency_key, concurrency_limit FROM ${t} WHERE ${where} FOR UPDATE; ${giveBack}`,
+            [...args, ...args],
+          );
+          await unblockKeys(conn, t, keyLimits(sets[1]!), 'COMMIT');
+          released += (sets[2] as unknown as ResultSetHeader).affectedRows;
+        } catch (e) {
+          await conn.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
       }
       return released;
     });
@@ -158,20 +161,8 @@ export class MySqlQueue implements Queue {
   }
 }
 
-/** `charged`: the row was read after the claim's UPDATE, its attempts already counting this one. */
-function toClaimed(r: RowDataPacket, token: string, charged: boolean): ClaimedJob {
-  return {
-    id: Number(r.id),
-    token,
-    handler: r.handler,
-    queue: r.queue,
-    payload: r.payload,
-    attempts: Number(r.attempts) + (charged ? 0 : 1),
-    maxAttempts: Number(r.max_attempts),
-    retryAfterMs: Number(r.retry_after_ms),
-    timeoutMs: r.timeout_ms === null ? null : Number(r.timeout_ms),
-    scheduledAtMs: (r.scheduled_at as Date).getTime(),
-    priority: 0,
-    retryPolicy: null,
-  };
+/** The locked rows of claims still held: the ones whose results apply. */
+function stillHeldRows(rows: RowDataPacket[], results: JobResult[]): RowDataPacket[] {
+  const wanted = new Set(results.map(refKey));
+  return rows.filter((row) => wanted.has(`${Number(row.id)}:${row.claim_token}`));
 }

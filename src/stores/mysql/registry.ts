@@ -1,6 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { keyLimits, unblockKeys } from './unblock.js';
 
 // The runtime registry, crash recovery and leases, MySQL dialect. Heartbeats and "dead" are judged by
 // the database's clock, so clocks of different hosts never matter.
@@ -128,7 +129,7 @@ export async function recoverDead(
       // alive, and giving its jobs back would run them twice.
       const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
-        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity);
+        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity, true);
         await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
         report.runtimes.push(String(id));
         report.released += counts.released;
@@ -154,7 +155,7 @@ export async function sweepOrphans(
   params: { deadAfterMs: number; maxInterruptions: number },
 ): Promise<{ released: number; failed: number }> {
   const orphan = `status = 'processing' AND claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`;
-  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params.maxInterruptions, 20);
+  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params.maxInterruptions, 20, false);
 }
 
 /** Rows changed per statement: the locks a give-back takes stay few and short. */
@@ -165,7 +166,8 @@ const GIVE_BACK_BATCH = 500;
  * with `where` would read processing rows through the claim index and lock (or wait on) every
  * one it passes, those of live runtimes included, and deadlock with their result writes. Each
  * batch is then changed by id with `where` checked again, so a job recorded, re-claimed or
- * whose owner registered meanwhile is left alone.
+ * whose owner registered meanwhile is left alone. Slots of concurrency keys the batch frees are
+ * given on to blocked jobs in the same transaction (`inTransaction`: the caller's; else one per batch).
  */
 async function giveBackInBatches(
   conn: Connection,
@@ -174,12 +176,26 @@ async function giveBackInBatches(
   args: unknown[],
   maxInterruptions: number,
   maxBatches: number,
+  inTransaction: boolean,
 ): Promise<{ released: number; failed: number }> {
   const total = { released: 0, failed: 0 };
   for (let batch = 0; batch < maxBatches; batch++) {
-    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE ${where} LIMIT ?`, [...args, GIVE_BACK_BATCH]);
+    const [rows] = await conn.query<RowDataPacket[]>(`SELECT id, concurrency_key, concurrency_limit FROM ${table} WHERE ${where} LIMIT ?`, [
+      ...args,
+      GIVE_BACK_BATCH,
+    ]);
     if (rows.length === 0) break;
-    const counts = await giveBack(conn, table, `id IN (?) AND ${where}`, [rows.map((r) => Number(r.id)), ...args], maxInterruptions);
+    const limits = keyLimits(rows);
+    const own = !inTransaction && limits.size > 0;
+    if (own) await conn.query('START TRANSACTION');
+    let counts: { released: number; failed: number };
+    try {
+      counts = await giveBack(conn, table, `id IN (?) AND ${where}`, [rows.map((r) => Number(r.id)), ...args], maxInterruptions);
+      await unblockKeys(conn, table, limits, own ? 'COMMIT' : null);
+    } catch (e) {
+      if (own) await conn.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
     total.released += counts.released;
     total.failed += counts.failed;
     if (rows.length < GIVE_BACK_BATCH) break;
@@ -195,11 +211,12 @@ async function giveBack(
   maxInterruptions: number,
 ): Promise<{ released: number; failed: number }> {
   // Poison jobs first (this interruption would be one too many), then the rest go back to new.
+  // A failed one gives up its unique key (it finally failed); one given back keeps it.
   // MySQL evaluates SET left to right: `interruptions` is assigned last so the others see the old value.
   const [failed] = await conn.query<ResultSetHeader>(
     `UPDATE ${table} SET status = 'failed', failed_at = UTC_TIMESTAMP(3), owner = NULL, claimed_at = NULL,
        exception = CONCAT('Interrupted ', interruptions + 1, ' times: the runtime running it died each time (more than the ', ?, ' allowed), so it is failed as a likely cause'),
-       interruptions = interruptions + 1
+       interruptions = interruptions + 1, unique_key = NULL
      WHERE status = 'processing' AND interruptions + 1 > ? AND ${where}`,
     [maxInterruptions, maxInterruptions, ...params],
   );

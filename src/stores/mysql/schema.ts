@@ -42,18 +42,39 @@ const COLUMNS: Array<{ name: string; ddl: string; matches: (c: ColumnInfo) => bo
   { name: 'completed_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
   // The fencing token of the current claim (claim-token.ts): results and releases must match it.
   { name: 'claim_token', ddl: 'CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'char' },
+  // Flow control (issue 15). Keys are binary-collated: 'a' and 'A' are different keys, as on the other stores.
+  { name: 'priority', ddl: 'SMALLINT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'smallint' },
+  // JSON of the retry policy, stored and returned as written (the runtime reads it).
+  { name: 'retry_policy', ddl: `VARCHAR(1000) ${TEXT_UTF8MB4} NULL`, matches: (c) => c.DATA_TYPE === 'varchar' },
+  // The unique key while the job holds it (NULL once released: NULLs never collide in jobs_unique).
+  { name: 'unique_key', ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NULL`, matches: isKeyColumn },
+  { name: 'unique_until', ddl: 'VARCHAR(7) CHARACTER SET ascii COLLATE ascii_bin NULL', matches: (c) => c.DATA_TYPE === 'varchar' },
+  // End of the `for` window: a holder past it gives its key up to the next enqueue of the key.
+  { name: 'unique_expires_at', ddl: 'DATETIME(3) NULL', matches: isDatetime3 },
+  { name: 'concurrency_key', ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NULL`, matches: isKeyColumn },
+  { name: 'concurrency_limit', ddl: 'INT NULL', matches: (c) => c.DATA_TYPE === 'int' },
+  { name: 'rate_key', ddl: `VARCHAR(255) ${TEXT_UTF8MB4} NULL`, matches: isKeyColumn },
+  { name: 'rate_limit', ddl: 'INT NULL', matches: (c) => c.DATA_TYPE === 'int' },
+  { name: 'rate_per_ms', ddl: 'BIGINT UNSIGNED NULL', matches: (c) => c.DATA_TYPE === 'bigint' },
+  // 1 while a rate limit has deferred the job (cleared by the claim that takes it): counts() reports it.
+  { name: 'rate_deferred', ddl: 'TINYINT NOT NULL DEFAULT 0', matches: (c) => c.DATA_TYPE === 'tinyint' },
 ];
 
 /**
- * Claim indexes. Ordering by (scheduled_at, id) inside (status[, queue]) lets a claim read
- * exactly the rows it takes, whatever the table size: the range `scheduled_at <= now` is also
- * the sort order, so there is no filesort and no scan past done or delayed rows.
- * Every index is written twice per job (claim, finish), so there are no others: a runtime's
- * own jobs are found through `status = 'processing'`, the prefix of jobs_claim.
+ * Claim indexes. Ordering by (scheduled_at, id) inside (status[, queue], priority) lets a claim
+ * read exactly the rows it takes, whatever the table size: per priority (equality) the range
+ * `scheduled_at <= now` is also the sort order, so there is no filesort and no scan past done or
+ * delayed rows; the priorities present are read with a loose index scan of the same index
+ * (claim-sql.ts). rate_deferred ends jobs_claim_queue so that counts() stays an index-only scan.
+ * jobs_unique enforces unique keys (NULLs never collide); jobs_concurrency counts a key's
+ * processing jobs and finds its blocked ones in claim order.
+ * A runtime's own jobs are found through `status = 'processing'`, the prefix of jobs_claim.
  */
-export const INDEXES: Array<{ name: string; columns: string }> = [
-  { name: 'jobs_claim', columns: 'status, scheduled_at, id' },
-  { name: 'jobs_claim_queue', columns: 'queue, status, scheduled_at, id' },
+export const INDEXES: Array<{ name: string; columns: string; unique?: boolean }> = [
+  { name: 'jobs_claim', columns: 'status, priority, scheduled_at, id' },
+  { name: 'jobs_claim_queue', columns: 'queue, status, priority, scheduled_at, id, rate_deferred' },
+  { name: 'jobs_unique', columns: 'unique_key, handler', unique: true },
+  { name: 'jobs_concurrency', columns: 'concurrency_key, status, priority, scheduled_at, id' },
 ];
 /** Indexes earlier versions created, dropped by migrate: they cost every job and serve no query. */
 const OBSOLETE_INDEXES = ['jobs_owner'];
@@ -70,13 +91,16 @@ interface ColumnInfo extends RowDataPacket {
 function isMb4(c: ColumnInfo): boolean {
   return c.CHARACTER_SET_NAME === 'utf8mb4';
 }
+function isKeyColumn(c: ColumnInfo): boolean {
+  return c.DATA_TYPE === 'varchar' && Number(c.CHARACTER_MAXIMUM_LENGTH) >= 255 && isMb4(c);
+}
 function isDatetime3(c: ColumnInfo): boolean {
   return c.DATA_TYPE === 'datetime' && Number(c.DATETIME_PRECISION) >= 3;
 }
 
 export function createTableSql(table: string): string {
   const cols = COLUMNS.map((c) => `  ${c.name} ${c.ddl}`);
-  const keys = INDEXES.map((i) => `  KEY ${i.name} (${i.columns})`);
+  const keys = INDEXES.map((i) => `  ${i.unique ? 'UNIQUE ' : ''}KEY ${i.name} (${i.columns})`);
   return `CREATE TABLE ${table} (\n${[...cols, '  PRIMARY KEY (id)', ...keys].join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
 }
 
@@ -137,6 +161,34 @@ export function createLeasesTableSql(table: string): string {
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
 }
 
+/**
+ * One row per concurrency key, locked (FOR UPDATE, or the X lock of an upsert) by every claim
+ * that meets the key and by every write that frees one of its slots: claims and unblocks of a
+ * key take turns, so a blocked job is never left waiting beside a free slot. The truth of how
+ * many run stays the jobs in status 'processing' (jobs_concurrency): no counter here can drift.
+ */
+export function createLimitsTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_limits (
+  concurrency_key VARCHAR(255) ${TEXT_UTF8MB4} NOT NULL,
+  PRIMARY KEY (concurrency_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
+/**
+ * Starts per rate key and fixed window (window_start = floor(now / perMs) * perMs, ms since the
+ * epoch, store clock), counted by the claims that take jobs; a window's row is locked by the
+ * claims that count in it, and pruned once it has ended.
+ */
+export function createRatesTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}_rates (
+  rate_key VARCHAR(255) ${TEXT_UTF8MB4} NOT NULL,
+  window_start BIGINT UNSIGNED NOT NULL,
+  window_end BIGINT UNSIGNED NOT NULL,
+  starts INT NOT NULL DEFAULT 0,
+  PRIMARY KEY (rate_key, window_start)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+}
+
 /** The statements that bring `table` and the tables beside it up to date (none when they already are). */
 export async function planMigration(conn: Connection, table: string): Promise<string[]> {
   const beside: Array<[string, (t: string) => string]> = [
@@ -144,6 +196,8 @@ export async function planMigration(conn: Connection, table: string): Promise<st
     [`${table}_paused`, createPausedTableSql],
     [`${table}_stats`, createStatsTableSql],
     [`${table}_leases`, createLeasesTableSql],
+    [`${table}_limits`, createLimitsTableSql],
+    [`${table}_rates`, createRatesTableSql],
   ];
   const [have] = await conn.query<RowDataPacket[]>(
     'SELECT TABLE_NAME AS name FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
@@ -194,11 +248,18 @@ async function planJobsTable(conn: Connection, table: string): Promise<string[]>
     previous = col.name;
   }
   const [idx] = await conn.query<RowDataPacket[]>(
-    `SELECT DISTINCT INDEX_NAME FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+    `SELECT INDEX_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', ') AS cols, MIN(NON_UNIQUE) AS non_unique
+       FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? GROUP BY INDEX_NAME`,
     [table],
   );
-  const haveIndexes = new Set(idx.map((r) => String(r.INDEX_NAME)));
-  for (const i of INDEXES) if (!haveIndexes.has(i.name)) changes.push(`ADD KEY ${i.name} (${i.columns})`);
+  const haveIndexes = new Map(idx.map((r) => [String(r.INDEX_NAME), { cols: String(r.cols).toLowerCase(), unique: Number(r.non_unique) === 0 }]));
+  for (const i of INDEXES) {
+    const have = haveIndexes.get(i.name);
+    if (have && have.cols === i.columns && have.unique === (i.unique === true)) continue;
+    // An index of an earlier version under the same name (jobs_claim before priorities) is replaced in the same ALTER.
+    if (have) changes.push(`DROP KEY ${i.name}`);
+    changes.push(`ADD ${i.unique ? 'UNIQUE ' : ''}KEY ${i.name} (${i.columns})`);
+  }
   for (const name of OBSOLETE_INDEXES) if (haveIndexes.has(name)) changes.push(`DROP KEY ${name}`);
   // One ALTER: the table is rebuilt at most once, and the change is all or nothing.
   return changes.length ? [`ALTER TABLE ${table}\n  ${changes.join(',\n  ')}`] : [];

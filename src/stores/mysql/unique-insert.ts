@@ -1,0 +1,116 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Enqueued, NewJob } from '../store.js';
+
+// The INSERT of jobs, and of jobs with unique keys. A unique key is enforced by the index
+// jobs_unique (unique_key, handler): INSERT … ON DUPLICATE KEY UPDATE, never a read before the
+// write, so concurrent dispatchers of one key get one job whatever the timing. A duplicate row
+// (a standing job, or an earlier job of the same statement) changes nothing but records its id
+// in the session variable @jr_dups, which tells which ids returned are duplicates; with
+// onConflict 'replace' it also takes the new payload and due time while the standing job waits.
+
+const COLUMNS =
+  'handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at, priority, retry_policy, ' +
+  'unique_key, unique_until, unique_expires_at, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_per_ms';
+const ROW =
+  "(?, ?, ?, 'new', 0, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, ?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, ?, ?, ?, ?, ?)";
+
+/** The multi-row INSERT of `jobs` (no ON DUPLICATE KEY clause) and its parameters. */
+export function insertSql(table: string, jobs: NewJob[]): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  for (const j of jobs) {
+    values.push(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, j.delayMs * 1000, j.priority ?? 0, j.retryPolicy ?? null);
+    const u = j.unique ?? null;
+    values.push(u?.key ?? null, u?.until ?? null, u && u.forMs !== null ? u.forMs * 1000 : null);
+    values.push(j.concurrency?.key ?? null, j.concurrency?.limit ?? null, j.rate?.key ?? null, j.rate?.limit ?? null, j.rate?.perMs ?? null);
+  }
+  return { sql: `INSERT INTO ${table} (${COLUMNS}) VALUES ${jobs.map(() => ROW).join(', ')}`, values };
+}
+
+/** What a duplicate row does: note its id; with 'replace', a waiting job takes the new payload and due time. */
+function onDuplicate(mode: 'skip' | 'replace'): string {
+  const note = "id = LAST_INSERT_ID(IF((@jr_dups := CONCAT_WS(',', @jr_dups, id)) IS NULL, id, id))";
+  if (mode === 'skip') return note;
+  const waiting = "status IN ('new', 'blocked')";
+  return `${note}, payload = IF(${waiting}, VALUES(payload), payload), scheduled_at = IF(${waiting}, VALUES(scheduled_at), scheduled_at)`;
+}
+
+/**
+ * Inserts `jobs` (some with unique keys) in one round trip, inside a transaction the caller
+ * ends (`begin`/`commit`: BEGIN and COMMIT go with it). First the keys of holders whose `for`
+ * window has passed are released, then the rows are inserted in input order, one statement per
+ * run of the same onConflict mode, so a later job of the call is a duplicate of an earlier one
+ * as if they had been dispatched one after the other.
+ */
+export async function insertUniqueChunk(
+  conn: Connection,
+  table: string,
+  isMariaDb: boolean,
+  jobs: NewJob[],
+  o: { begin: boolean; commit: boolean },
+): Promise<Enqueued[]> {
+  const stmts: string[] = o.begin ? ['START TRANSACTION'] : [];
+  const args: unknown[] = [];
+  const keyed = jobs.filter((j) => j.unique);
+  if (keyed.length > 0) {
+    stmts.push(`UPDATE ${table} SET unique_key = NULL WHERE unique_key IN (?) AND handler IN (?) AND unique_expires_at <= UTC_TIMESTAMP(3)`);
+    args.push([...new Set(keyed.map((j) => j.unique!.key))], [...new Set(keyed.map((j) => j.handler))]);
+  }
+  // Each run (MariaDB) or row (MySQL, which has no INSERT … RETURNING) is three statements: reset, INSERT, read of @jr_dups.
+  const runs = isMariaDb ? runsByMode(jobs) : jobs.map((j) => ({ mode: j.unique?.onConflict ?? 'skip', jobs: [j] }));
+  const firstRun = stmts.length;
+  for (const run of runs) {
+    const { sql, values } = insertSql(table, run.jobs);
+    stmts.push('SET @jr_dups = NULL', `${sql} ON DUPLICATE KEY UPDATE ${onDuplicate(run.mode)}${isMariaDb ? ' RETURNING id' : ''}`);
+    stmts.push(isMariaDb ? 'SELECT CAST(@jr_dups AS CHAR) AS d' : 'SELECT LAST_INSERT_ID() AS id, CAST(@jr_dups AS CHAR) AS d');
+    args.push(...values);
+  }
+  if (o.commit) stmts.push('COMMIT');
+  const [sets] = await conn.query<RowDataPacket[][]>(stmts.join('; '), args);
+  const out: Enqueued[] = [];
+  runs.forEach((_, i) => {
+    const at = firstRun + i * 3;
+    if (isMariaDb)
+      out.push(
+        ...outcomes(
+          sets[at + 1]!.map((r) => Number(r.id)),
+          sets[at + 2]![0]?.d ?? null,
+        ),
+      );
+    else {
+      const row = sets[at + 2]![0]!;
+      out.push({ id: Number(row.id), duplicate: row.d !== null });
+    }
+  });
+  return out;
+}
+
+/** Consecutive jobs that share an onConflict mode (jobs without a unique key join any run). */
+function runsByMode(jobs: NewJob[]): Array<{ mode: 'skip' | 'replace'; jobs: NewJob[] }> {
+  const runs: Array<{ mode: 'skip' | 'replace'; jobs: NewJob[] }> = [];
+  for (const j of jobs) {
+    const mode = j.unique?.onConflict;
+    const last = runs.at(-1);
+    if (last && (mode === undefined || mode === last.mode)) last.jobs.push(j);
+    else runs.push({ mode: mode ?? 'skip', jobs: [j] });
+  }
+  return runs;
+}
+
+/**
+ * Which returned ids are duplicates, from the ids the duplicate rows noted (`dups`, comma
+ * separated, in any order): an id returned once more than it was noted was inserted by this
+ * statement, at its first occurrence; every other occurrence is a duplicate.
+ */
+function outcomes(ids: number[], dups: string | null): Enqueued[] {
+  const noted = new Map<number, number>();
+  for (const d of dups ? dups.split(',') : []) noted.set(Number(d), (noted.get(Number(d)) ?? 0) + 1);
+  const returned = new Map<number, number>();
+  for (const id of ids) returned.set(id, (returned.get(id) ?? 0) + 1);
+  const seen = new Set<number>();
+  return ids.map((id) => {
+    const first = !seen.has(id);
+    seen.add(id);
+    const inserted = first && (returned.get(id) ?? 0) > (noted.get(id) ?? 0);
+    return { id, duplicate: !inserted };
+  });
+}
