@@ -41,16 +41,23 @@ export async function unblockKeys(conn: Connection, table: string, limits: Map<s
     return;
   }
   const keys = [...limits.keys()].sort();
+  // Which keys have blocked jobs at all (one index read per key: the range form of the status
+  // condition lets MariaDB read it as a loose index scan, as in claim-sql.ts): most freed slots
+  // have none waiting, and then cost no UPDATE.
   const [sets] = await conn.query<RowDataPacket[][]>(
     `INSERT INTO ${table}_limits (concurrency_key) VALUES ${keys.map(() => '(?)').join(', ')} ON DUPLICATE KEY UPDATE concurrency_key = concurrency_key;
      SELECT concurrency_key AS k, COUNT(*) AS n FROM ${table} FORCE INDEX (jobs_concurrency)
-      WHERE concurrency_key IN (?) AND status = 'processing' GROUP BY concurrency_key`,
-    [...keys, keys],
+      WHERE concurrency_key IN (?) AND status = 'processing' GROUP BY concurrency_key;
+     SELECT concurrency_key AS k FROM ${table} FORCE INDEX (jobs_concurrency)
+      WHERE concurrency_key IN (?) AND status >= 'blocked' AND status <= 'blocked' GROUP BY concurrency_key`,
+    [...keys, keys, keys],
   );
   const running = new Map(sets[1]!.map((r) => [String(r.k), Number(r.n)]));
+  const waiting = new Set(sets[2]!.map((r) => String(r.k)));
   const stmts: string[] = [];
   const args: unknown[] = [];
   for (const k of keys) {
+    if (!waiting.has(k)) continue;
     const free = limits.get(k)! - (running.get(k) ?? 0);
     if (free <= 0) continue;
     stmts.push(unblockSql(table));
