@@ -147,9 +147,9 @@ export interface QueueCounts {
   delayed: number;
   processing: number;
   failed: number;
-  /** Of `waiting`+`delayed`: jobs held back by a full concurrency key (status blocked). */
+  /** Of `waiting`: jobs held back by a full concurrency key (status blocked). Absent when 0. */
   concurrencyLimited?: number;
-  /** Of `delayed`: jobs a rate limit deferred (to their key's next window). */
+  /** Of `delayed`: jobs a rate limit deferred (to their key's next window). Absent when 0. */
   rateLimited?: number;
 }
 
