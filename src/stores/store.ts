@@ -180,8 +180,10 @@ export interface Registry {
   /**
    * Claims tick `tickAtMs` of schedule `key` and enqueues `job` for it, in one transaction or
    * script: the tick is recorded under a unique key (schedule, tick), so however many runtimes
-   * call this for the same tick, exactly one job is enqueued. Also moves the schedule's last
-   * tick forward (never back). Tick records older than 7 days are pruned.
+   * call this for the same tick, exactly one job is enqueued. The job is due at the tick
+   * (scheduled_at = tickAtMs, `job.delayMs` ignored), so a run reads its tick as its due time
+   * (JobContext.scheduledAt). Also moves the schedule's last tick forward (never back). Tick
+   * records older than 7 days are pruned.
    */
   enqueueTick(params: { key: string; tickAtMs: number; job: NewJob }): Promise<TickOutcome>;
   /**
