@@ -5,6 +5,9 @@
 import type {
   ClaimedJob,
   Enqueued,
+  ScheduleDefinition,
+  ScheduleRecord,
+  TickOutcome,
   FailedPage,
   FailedSelection,
   JobId,
@@ -56,6 +59,14 @@ export interface Producer {
    * on any host; only on stores whose capabilities say `crossHostWake: 'address'`. One plain read.
    */
   wakeAddresses?(params?: Record<string, never>): Promise<string[]>;
+  /**
+   * Creates or replaces a dynamic schedule (the application's `schedule()`): stored, so it
+   * survives restarts and applies to every runtime. Refuses (InvalidInputError) a key a static
+   * schedule holds. A changed cron applies from the next tick.
+   */
+  saveSchedule(params: { schedule: ScheduleDefinition }): Promise<void>;
+  /** Removes a dynamic schedule; false when there was none. A static one is left alone (false). */
+  removeSchedule(params: { key: string }): Promise<boolean>;
   /**
    * Stores that gather concurrent enqueues into shared writes count them here (writes, and jobs
    * they carried), for tests and benchmarks.
@@ -154,6 +165,28 @@ export interface Registry {
    */
   acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean>;
   /**
+   * Records the static schedules `runtimeId` declares (its job classes' `static schedule`),
+   * replacing what it declared before: definitions are upserted (the latest declaration wins),
+   * and its declarations of keys it no longer has are dropped. A static schedule applies while a
+   * registered runtime declares it; deregisterRuntime and the recovery of a dead runtime drop
+   * its declarations.
+   */
+  declareSchedules(params: { runtimeId: string; schedules: ScheduleDefinition[] }): Promise<void>;
+  /**
+   * Schedules that apply now (dynamic ones, and static ones some registered runtime declares),
+   * with the store's clock: ticks are computed against it, so runtimes whose clocks differ agree.
+   */
+  activeSchedules(params?: Record<string, never>): Promise<{ nowMs: number; schedules: ScheduleRecord[] }>;
+  /**
+   * Claims tick `tickAtMs` of schedule `key` and enqueues `job` for it, in one transaction or
+   * script: the tick is recorded under a unique key (schedule, tick), so however many runtimes
+   * call this for the same tick, exactly one job is enqueued. The job is due at the tick
+   * (scheduled_at = tickAtMs, `job.delayMs` ignored), so a run reads its tick as its due time
+   * (JobContext.scheduledAt). Also moves the schedule's last tick forward (never back). Tick
+   * records older than 7 days are pruned.
+   */
+  enqueueTick(params: { key: string; tickAtMs: number; job: NewJob }): Promise<TickOutcome>;
+  /**
    * Gives up a lease `owner` holds (a runtime stopping cleanly), so another takes it at its next
    * try instead of once it expires. A lease held by another owner is left alone.
    */
@@ -169,6 +202,8 @@ export interface Admin {
    * first create the URL's database when it does not exist (MySQL; other stores have none).
    */
   migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport>;
+  /** Every schedule, static (even if no runtime declares it any more) and dynamic, by key. */
+  listSchedules(params?: Record<string, never>): Promise<ScheduleRecord[]>;
   /** Counts per queue; queues with no jobs are left out. */
   counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
   /** One job, for inspection; null when it does not exist (completed jobs are deleted). */
