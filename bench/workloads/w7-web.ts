@@ -166,7 +166,9 @@ process.on('exit', () => {
 
 /** Starts `node <args>` in the repository; resolves once its stdout matches `ready` (group 1: the port). */
 async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Child> {
-  const p = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // JOBS_BENCH_NODE_ARGS (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof') profiles the server too, as lib.ts the runtime.
+  const nodeArgs = process.env.JOBS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const p = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   started.add(p);
   let out = '';
   const exited = new Promise<void>((r) => p.on('exit', () => r()));
