@@ -1,5 +1,5 @@
-// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,xhost]
-// Runs W1–W6 (see the README's Performance section) against the real runtime and prints one
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,w7,xhost]
+// Runs W1–W7 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
 // W6 (mixed job lengths, about a minute at --concurrency 1) runs once per invocation, at
@@ -16,6 +16,7 @@ import { w5, w5TypeScriptIdle } from './workloads/w5-memory.ts';
 import { w6 } from './workloads/w6-mixed.ts';
 import { preparePeers, runPeer } from './peers.ts';
 import { crossHost, crossHostUnavailable } from './workloads/cross-host.ts';
+import { w7, w7BullMQ, type WebFigures } from './workloads/w7-web.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -27,11 +28,20 @@ const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
 // xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
-const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6' : 'w1,w1flow,w2,w3,w4,w5,w6,xhost').split(','));
+const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6,w7' : 'w1,w1flow,w2,w3,w4,w5,w6,w7,xhost').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
-  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], w6: { jobs: 200, longMs: 200 }, idleSeconds: 2 }
-  : { w1: 20_000, w2: 200, w3: 400, w4: 1_000, w5: [100_000, 1_000_000], w6: { jobs: 5_000, longMs: 2_000 }, idleSeconds: 30 };
+  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], w6: { jobs: 200, longMs: 200 }, w7: { seconds: 3, connections: 50, backlog: 2_000 }, idleSeconds: 2 }
+  : {
+      w1: 20_000,
+      w2: 200,
+      w3: 400,
+      w4: 1_000,
+      w5: [100_000, 1_000_000],
+      w6: { jobs: 5_000, longMs: 2_000 },
+      w7: { seconds: 20, connections: 50, backlog: 20_000 },
+      idleSeconds: 30,
+    };
 
 const watchdog = setTimeout(() => {
   console.error('bench: exceeded 20 minutes, aborting');
@@ -41,6 +51,15 @@ watchdog.unref();
 
 const figures = new Map<string, number[]>();
 const add = (name: string, v: number) => figures.set(name, [...(figures.get(name) ?? []), v]);
+const addWeb = (name: string, f: WebFigures) => {
+  add(`${name} req/s`, f.reqPerS);
+  add(`${name}-p50 ms`, f.p50);
+  add(`${name}-p99 ms`, f.p99);
+  add(`${name}-cpu-per-1k ms`, f.cpuPer1k * 1000);
+  if (f.backlogCpuPer1k !== undefined) add(`${name}-backlog-cpu-per-1k ms`, f.backlogCpuPer1k * 1000);
+  add(`${name}-server-cpu-per-1k ms`, f.serverCpuPer1k * 1000);
+  add(`${name}-drain ms`, f.drainMs);
+};
 const started = Date.now();
 
 for (let run = 1; run <= runs; run++) {
@@ -68,6 +87,7 @@ for (let run = 1; run <= runs; run++) {
     add('w4-dispatch-p50 ms', d.p50);
     add('w4-dispatch-p99 ms', d.p99);
   }
+  if (only.has('w7')) addWeb('w7', await w7(store, sizes.w7));
 }
 if (only.has('w2')) {
   const idle = await idleCpu(store, sizes.idleSeconds);
@@ -151,6 +171,20 @@ if (flag('--compare')) {
     peerRun('graphile-bench.mjs', 'w1');
     peerRun('mariadb-bench.mjs', 'claim-batch', { CLAIM_BATCH: '1000' });
   }
+  if (only.has('w7')) {
+    // In this process (autocannon is the client), on its own key prefix: Redis is not flushed.
+    for (let i = 0; i < runs; i++) {
+      const f = await w7BullMQ(sizes.w7);
+      for (const [k, v] of Object.entries({
+        'w7 req/s': f.reqPerS,
+        'w7-p50': f.p50,
+        'w7-p99': f.p99,
+        'w7-drain': f.drainMs,
+        'w7-cpu-per-1k': f.cpuPer1k * 1000,
+      }))
+        peer.set(`bullmq ${k}`, [...(peer.get(`bullmq ${k}`) ?? []), v]);
+    }
+  }
   const p = (k: string) => median(peer.get(k) ?? [Number.NaN]);
   const m = (k: string) => median(figures.get(k) ?? [Number.NaN]);
   for (const [k, vs] of peer) console.log(`${k.padEnd(30)} ${fmt(median(vs)).padStart(10)}   (${fmt(Math.min(...vs))} – ${fmt(Math.max(...vs))})`);
@@ -169,6 +203,14 @@ if (flag('--compare')) {
   if (figures.has('w3 s')) {
     line('W3 / ideal 4.0 s (lower is better)', m('w3 s') / 4.0, '≤ 1.05');
     line('W3 / BullMQ worker threads (lower is better)', m('w3 s') / p(bullW3), '≤ 1.0');
+  }
+  if (figures.has('w7 req/s')) {
+    const reqTarget = store === 'redis' ? '≥ 1.2' : store === 'mysql' ? '≥ 1.0' : '(not a target)';
+    line('W7 req/s / BullMQ (both consumers running)', m('w7 req/s') / p('bullmq w7 req/s'), reqTarget);
+    line('W7 p99 / BullMQ p99 (lower is better)', m('w7-p99 ms') / p('bullmq w7-p99'), store === 'mysql' ? '≤ 1.0' : '(not a target)');
+    line('W7 drain after the load (s)', m('w7-drain ms') / 1000, store === 'mysql' ? '≤ 2' : '(not a target)');
+    line('W7 runtime CPU per 1k jobs / the same jobs from a backlog', m('w7-cpu-per-1k ms') / m('w7-backlog-cpu-per-1k ms'), '≤ 2.0');
+    if (store === 'sqlite') line("W7 SQLite req/s / issue 14's 1,429 (compare with MySQL's ratio)", m('w7 req/s') / 1429, '≥ 2.0');
   }
   const plain = (what: string, v: number, target: string) => console.log(`${what.padEnd(58)} ${v.toFixed(2).padStart(6)}   target ${target}`);
   if (figures.has('idle-cpu %-of-one-core')) {

@@ -3,6 +3,7 @@ import { openStore, type StoreConnectOptions } from './stores/open-store.js';
 import type { DispatchedClass, Enqueued, JobStore, NewJob, Producer } from './stores/store.js';
 import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
+import { WakeThrottle } from './wake/wake-throttle.js';
 
 // Where an application's dispatches go: the producer role of one store, opened on first use.
 // Reading the settings changes nothing in the process (no loader, no process.env writes), and
@@ -81,10 +82,23 @@ export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], pr
   const results = await p.enqueueWithOutcome({ jobs, jobClass });
   const stored = results.find((r) => !r.duplicate);
   if (due && stored) {
-    // Both paths carry the same key: a runtime they both reach claims once.
-    const key = String(stored.id);
-    wakeRuntimes(p.displayUrl, key);
-    wakeByAddress(p, key);
+    wakeThrottle(p).signal(String(stored.id));
   }
   return results;
+}
+
+const throttles = new WeakMap<Producer, WakeThrottle>();
+
+/** The wake-ups of one store from this process, throttled (wake-throttle.ts). */
+function wakeThrottle(p: Producer): WakeThrottle {
+  let t = throttles.get(p);
+  if (!t) {
+    // Both paths carry the same key: a runtime they both reach claims once.
+    t = new WakeThrottle((key) => {
+      wakeRuntimes(p.displayUrl, key);
+      wakeByAddress(p, key);
+    });
+    throttles.set(p, t);
+  }
+  return t;
 }

@@ -33,6 +33,12 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     'w6-c4-wall',
     'w6-c4-ratio',
     'w6-c4-overtaken',
+    'w7-req/s',
+    'w7-p50',
+    'w7-p99',
+    'w7-cpu-per-1k',
+    'w7-backlog-cpu-per-1k',
+    'w7-drain',
   ]) {
     const m = new RegExp(`^RESULT jobs-runtime sqlite ${workload} ([\\d.]+) \\S+$`, 'm').exec(out);
     assert.ok(m, `no RESULT line for ${workload}:\n${out}`);

@@ -84,6 +84,9 @@ for (const factory of STORE_FACTORIES) {
       assert.equal(v('jobs_runtime_store_up'), 1);
       assert.equal(v('jobs_runtime_threads'), 2);
       assert.equal(v('jobs_runtime_threads_busy'), 0);
+      // 37 jobs, 4 of them claimed twice (their retry); the paused queue's 2 never.
+      assert.equal(v('jobs_runtime_claimed_jobs_total'), 41);
+      assert.ok(v('jobs_runtime_claims_total') >= 2);
       assert.ok(v('process_resident_memory_bytes') > 10_000_000);
       assert.ok(v('process_cpu_seconds_total') > 0);
 

@@ -5,7 +5,7 @@ import { timerMs } from './long-timers.js';
 // is kept: the next poll sleep is skipped, so a dispatch announced meanwhile is not missed.
 
 export class LoopSleep {
-  private wakeUp: (() => void) | null = null;
+  private wakeUp: ((woken: boolean) => void) | null = null;
   private wakePending = false;
   private forRoom = false;
 
@@ -14,27 +14,32 @@ export class LoopSleep {
     return this.wakeUp !== null && this.forRoom;
   }
 
-  /** Sleeps until woken, or for `ms` (null: until wake()). */
-  sleep(ms: number | null): Promise<void> {
+  /** Sleeps until woken, or for `ms` (null: until wake()). Resolves true when wake() ended it (or came before), false when the timer did. */
+  sleep(ms: number | null): Promise<boolean> {
     if (ms !== null && this.wakePending) {
       this.wakePending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     this.forRoom = ms === null;
-    return new Promise<void>((resolve) => {
-      const timer = ms === null ? null : setTimeout(() => this.wake(), timerMs(ms));
-      this.wakeUp = () => {
+    return new Promise<boolean>((resolve) => {
+      const timer = ms === null ? null : setTimeout(() => this.end(false), timerMs(ms));
+      this.wakeUp = (woken) => {
         if (timer) clearTimeout(timer);
         this.forRoom = false;
-        resolve();
+        resolve(woken);
       };
     });
   }
 
   wake(): void {
+    if (!this.end(true)) this.wakePending = true;
+  }
+
+  /** Ends the sleep in progress, if any. */
+  private end(woken: boolean): boolean {
     const w = this.wakeUp;
     this.wakeUp = null;
-    if (w) w();
-    else this.wakePending = true;
+    w?.(woken);
+    return w !== null;
   }
 }

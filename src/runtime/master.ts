@@ -92,7 +92,10 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       ready: notifyReady, // systemd Type=notify: ready once a claim round has succeeded
       ...(metrics ? { jobFinished: metrics.onJobFinished } : {}),
       maxJobsReached: () => restart(`Claimed --max-jobs ${o.maxJobs} jobs`),
-      foundJobs: () => wake.foundJobs(), // claims start once `wake` is set up below
+      claimed: (count) => {
+        metrics?.onClaimed(count);
+        if (count > 0) wake.foundJobs(); // claims start once `wake` is set up below
+      },
     },
   });
   // A store that came back as another server (Redis: a new run_id) may have lost jobs: say which this runtime held.
@@ -168,7 +171,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   };
   // Dispatches end the poll sleep at once: on this host by datagram, from other hosts through
   // the store (Redis) or by datagram to the address registered (MySQL).
-  const wake = new RuntimeWake(o.store, o.wakeAddress, () => runtime.wake(), o.store.capabilities.claimByIdsSooner ? (id) => runtime.woken(id) : undefined);
+  const wake = new RuntimeWake(o.store, o.wakeAddress, () => runtime.wokenUp(), o.store.capabilities.claimByIdsSooner ? (id) => runtime.woken(id) : undefined);
   let cancelMaxTime: (() => void) | null = null;
   /** Everything started here, stopped: after the run, or when the start itself fails. */
   const stopAll = async () => {

@@ -11,6 +11,8 @@ import type { Admin, ClaimedJob, JobResult } from '../stores/store.js';
 //   jobs_runtime_jobs_processed_total{queue,handler}   runs that succeeded
 //   jobs_runtime_jobs_failed_total{queue,handler}      runs that failed for good (no attempt left)
 //   jobs_runtime_jobs_retried_total{queue,handler}     runs that failed with a retry scheduled
+//   jobs_runtime_claims_total                          claim round trips that came back (empty ones too)
+//   jobs_runtime_claimed_jobs_total                    jobs those claims took: / claims_total = jobs per claim
 //   jobs_runtime_job_duration_seconds{queue,handler}   histogram: one run, in its thread
 //   jobs_runtime_claim_latency_seconds{queue}          histogram: due → started
 //   jobs_runtime_queue_jobs{queue,state}               waiting|delayed|processing|failed, store-wide, read at scrape
@@ -103,6 +105,9 @@ export class Metrics {
   private readonly storeUp: Gauge;
   private readonly queueJobs: Gauge;
   private readonly queuePaused: Gauge;
+  /** Claims that came back, and the jobs they took (read at scrape, like the per-job counters). */
+  private claims = 0;
+  private claimedJobs = 0;
   /** Job slots of this runtime (threads × concurrency) and how many are busy now: see watchSlots. */
   private slots: () => { busy: number; total: number } = () => ({ busy: 0, total: 0 });
 
@@ -124,6 +129,24 @@ export class Metrics {
     counter('jobs_runtime_jobs_processed_total', 'Job runs that succeeded, by queue and handler', (s) => s.processed);
     counter('jobs_runtime_jobs_failed_total', 'Job runs that failed for good (no attempt left, or a permanent error)', (s) => s.failed);
     counter('jobs_runtime_jobs_retried_total', 'Job runs that failed with a retry scheduled', (s) => s.retried);
+    const claims: Counter = new Counter({
+      name: 'jobs_runtime_claims_total',
+      help: 'Claim round trips to the store that came back, empty ones included',
+      registers: [r],
+      collect: () => {
+        claims.reset();
+        claims.inc(this.claims);
+      },
+    });
+    const claimedJobs: Counter = new Counter({
+      name: 'jobs_runtime_claimed_jobs_total',
+      help: 'Jobs taken by those claims',
+      registers: [r],
+      collect: () => {
+        claimedJobs.reset();
+        claimedJobs.inc(this.claimedJobs);
+      },
+    });
     new BucketsHistogram(
       'jobs_runtime_job_duration_seconds',
       'Time one job run took in its worker thread',
@@ -184,6 +207,12 @@ export class Metrics {
   watchSlots(slots: () => { busy: number; total: number }): void {
     this.slots = slots;
   }
+
+  /** A claim came back with `count` jobs. */
+  readonly onClaimed = (count: number): void => {
+    this.claims++;
+    this.claimedJobs += count;
+  };
 
   /** The runtime's per-run observer: counts and bucket increments only. */
   readonly onJobFinished = (job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void => {

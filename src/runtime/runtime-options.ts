@@ -37,8 +37,8 @@ export interface RuntimeEvents {
   jobFinished?(job: ClaimedJob, outcome: JobResult['outcome'], durationMs: number): void;
   /** Once --max-jobs jobs have been claimed and have all finished. */
   maxJobsReached(): void;
-  /** A claim came back with jobs (the wake-up budget gives back what finding work cost). */
-  foundJobs?(): void;
+  /** Every claim that came back, with how many jobs it took (metrics; the wake-up budget gives back what finding work cost). */
+  claimed?(count: number): void;
 }
 
 export interface RunSummary {
