@@ -40,14 +40,15 @@ describe('cli: --json and the options the README names (SQLite)', () => {
     assert.ok(createJob!.stdout.includes('--json'), 'create:job --help names --json');
   });
 
-  test('dispatch --json prints {"id": N}; --retry-after and --timeout reach the stored job', { timeout: 45_000 }, async () => {
-    const r = await cli(['dispatch', 'Ok', '--queue', 'json-q', '--json', '--retry-after', '90', '--timeout', '2 minutes']);
+  test('dispatch --json prints {"id": N, "duplicate": false}; --retry-after, --timeout and --priority reach the stored job', { timeout: 45_000 }, async () => {
+    const r = await cli(['dispatch', 'Ok', '--queue', 'json-q', '--json', '--retry-after', '90', '--timeout', '2 minutes', '--priority', '-7']);
     assert.equal(r.code, 0, r.stderr);
-    const printed = JSON.parse(r.stdout) as { id: number };
-    assert.deepEqual(Object.keys(printed), ['id']);
+    const printed = JSON.parse(r.stdout) as { id: number; duplicate: boolean };
+    assert.deepEqual(Object.keys(printed), ['id', 'duplicate']);
+    assert.equal(printed.duplicate, false);
     assert.ok(Number.isInteger(printed.id) && printed.id > 0, r.stdout);
     const [claimed] = await store.queue.claim({ owner: 'json-test', queues: ['json-q'], limit: 1 });
-    assert.deepEqual([claimed?.id, claimed?.retryAfterMs, claimed?.timeoutMs], [printed.id, 90_000, 120_000]);
+    assert.deepEqual([claimed?.id, claimed?.retryAfterMs, claimed?.timeoutMs, claimed?.priority], [printed.id, 90_000, 120_000, -7]);
     const plain = await cli(['dispatch', 'Ok', '--queue', 'json-q']);
     assert.match(plain.stdout, /^\d+\n$/, 'without --json: the bare id, as before');
   });
