@@ -12,7 +12,10 @@ function ticks(cron: string, tz: string, from: string, n: number): Array<string 
   const c = new CronTicks(cron, tz);
   const out: Array<string | null> = [];
   let t: number | null = Date.parse(from);
-  for (let i = 0; i < n && t !== null; i++) out.push(iso((t = c.next(t))));
+  for (let i = 0; i < n && t !== null; i++) {
+    t = c.next(t);
+    out.push(iso(t));
+  }
   return out;
 }
 
