@@ -1,4 +1,4 @@
-import type { Enqueued, JobId, NewJob, Producer } from '../stores/store.js';
+import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../stores/store.js';
 import { checkInlinePayloads, InlineIds } from './inline-ids.js';
 
 /**
@@ -23,6 +23,14 @@ export class NullProducer implements Producer {
   /** Nothing is kept, so no unique key is held: no dispatch is a duplicate. */
   async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
     return (await this.enqueue(params)).map((id) => ({ id, duplicate: false }));
+  }
+
+  /** Accepted and dropped, like its dispatches: application code that schedules runs unchanged. */
+  async saveSchedule(_params: { schedule: ScheduleDefinition }): Promise<void> {}
+
+  /** Nothing was kept, so there is never one to remove. */
+  async removeSchedule(_params: { key: string }): Promise<boolean> {
+    return false;
   }
 
   maxPayloadBytes = this.ids.maxPayloadBytes;

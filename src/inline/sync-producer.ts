@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { runToEnd } from '../execution/run-inline.js';
 import type { RunnableJobClass } from '../execution/run-one-job.js';
-import type { DispatchedClass, Enqueued, JobId, NewJob, Producer } from '../stores/store.js';
+import type { DispatchedClass, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../stores/store.js';
 import { checkInlinePayloads, InlineIds } from './inline-ids.js';
 
 /**
@@ -46,6 +46,21 @@ export class SyncProducer implements Producer {
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${jobs.length} jobs failed; the first: ${errors[0]!.message}`);
     return ids;
+  }
+
+  /**
+   * A schedule needs a store that keeps it and a runtime that ticks it; sync: has neither, so
+   * accepting it would silently never run it.
+   */
+  async saveSchedule(params: { schedule: ScheduleDefinition }): Promise<void> {
+    throw new InvalidInputError(
+      `the sync: engine keeps no schedules: schedule ${params.schedule.key} (${params.schedule.cron}) would never run; ` +
+        `use a real store (redis:, mysql:, sqlite:) and a runtime, or null: to drop it`,
+    );
+  }
+
+  async removeSchedule(params: { key: string }): Promise<boolean> {
+    throw new InvalidInputError(`the sync: engine keeps no schedules: there is no schedule ${params.key} to remove`);
   }
 
   maxPayloadBytes = this.ids.maxPayloadBytes;

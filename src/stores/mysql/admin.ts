@@ -12,17 +12,27 @@ import {
   type PruneReport,
   type QueueCounts,
   type QueueThroughput,
+  type ScheduleRecord,
 } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 import { createMysqlDatabase } from './create-database.js';
 import { planMigration } from './schema.js';
+import { MySqlSchedules } from './schedules.js';
 
 // Operators' role, MySQL dialect: the schema, counts, failed jobs, paused queues, throughput
 // counters and pruning. Bulk changes go in batches of OPS_BATCH rows, each its own short
 // statement, so a claim never waits long behind one. Times are the database's (UTC sessions).
 
 export class MySqlAdmin implements Admin {
-  constructor(private readonly db: MySqlDatabase) {}
+  private readonly schedules: MySqlSchedules;
+
+  constructor(private readonly db: MySqlDatabase) {
+    this.schedules = new MySqlSchedules(db);
+  }
+
+  listSchedules(_params: Record<string, never> = {}): Promise<ScheduleRecord[]> {
+    return this.schedules.list();
+  }
 
   async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport> {
     // First, on a connection that names no database: the pool's connections need it to exist.

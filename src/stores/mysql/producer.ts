@@ -1,8 +1,9 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { MySqlSchedules } from './schedules.js';
 import { insertSql, insertUniqueChunk } from './unique-insert.js';
 
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
@@ -20,8 +21,10 @@ function statementBytes(maxPayloadBytes: number): number {
  */
 export class MySqlProducer implements Producer {
   private readonly coalescer: EnqueueCoalescer;
+  private readonly schedules: MySqlSchedules;
 
   constructor(private readonly db: MySqlDatabase) {
+    this.schedules = new MySqlSchedules(db);
     this.coalescer = new EnqueueCoalescer({
       store: 'mysql',
       maxPayloadBytes: () => this.maxPayloadBytes(),
@@ -54,6 +57,14 @@ export class MySqlProducer implements Producer {
       conn.query<RowDataPacket[]>(`SELECT wake_address FROM ${this.db.table}_runtimes WHERE wake_address IS NOT NULL`),
     );
     return rows.map((r) => String(r.wake_address));
+  }
+
+  saveSchedule(params: { schedule: ScheduleDefinition }): Promise<void> {
+    return this.schedules.save(params.schedule);
+  }
+
+  removeSchedule(params: { key: string }): Promise<boolean> {
+    return this.schedules.remove(params.key);
   }
 
   enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {

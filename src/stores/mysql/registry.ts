@@ -1,6 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { NewJob, RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats, ScheduleDefinition, ScheduleRecord, TickOutcome } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { MySqlSchedules } from './schedules.js';
 import { keyLimits, unblockKeys } from './unblock.js';
 
 // The runtime registry, crash recovery and leases, MySQL dialect. Heartbeats and "dead" are judged by
@@ -8,7 +9,11 @@ import { keyLimits, unblockKeys } from './unblock.js';
 
 /** Runtimes and their heartbeats, crash recovery, leases. */
 export class MySqlRegistry implements Registry {
-  constructor(private readonly db: MySqlDatabase) {}
+  private readonly schedules: MySqlSchedules;
+
+  constructor(private readonly db: MySqlDatabase) {
+    this.schedules = new MySqlSchedules(db);
+  }
 
   async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
     await this.db.run((conn) => upsertRuntime(conn, this.db.table, params.runtime, null));
@@ -23,7 +28,14 @@ export class MySqlRegistry implements Registry {
   }
 
   async deregisterRuntime(params: { id: string }): Promise<void> {
-    await this.db.run((conn) => conn.query(`DELETE FROM ${this.db.table}_runtimes WHERE id = ?`, [params.id]));
+    // Its schedule declarations go with it (one transaction): a static schedule no runtime declares stops.
+    const t = this.db.table;
+    await this.db.run((conn) =>
+      conn.query(`START TRANSACTION; ${DROP_RUNTIME(t)}; COMMIT`, [params.id, params.id]).catch(async (e) => {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }),
+    );
   }
 
   async listRuntimes(_params: Record<string, never> = {}): Promise<RuntimeRecord[]> {
@@ -75,6 +87,15 @@ export class MySqlRegistry implements Registry {
       return String(results[1]?.[0]?.owner) === params.owner;
     });
   }
+  declareSchedules(params: { runtimeId: string; schedules: ScheduleDefinition[] }): Promise<void> {
+    return this.schedules.declare(params.runtimeId, params.schedules);
+  }
+  activeSchedules(_params: Record<string, never> = {}): Promise<{ nowMs: number; schedules: ScheduleRecord[] }> {
+    return this.schedules.active();
+  }
+  enqueueTick(params: { key: string; tickAtMs: number; job: NewJob }): Promise<TickOutcome> {
+    return this.schedules.enqueueTick(params.key, params.tickAtMs, params.job);
+  }
   async releaseLease(params: { name: string; owner: string }): Promise<void> {
     return this.db.run(async (conn) => {
       const table = this.db.table;
@@ -82,6 +103,9 @@ export class MySqlRegistry implements Registry {
     });
   }
 }
+
+/** A runtime's registry row and its schedule declarations (two statements; parameters: id, id). */
+const DROP_RUNTIME = (t: string) => `DELETE FROM ${t}_runtimes WHERE id = ?; DELETE FROM ${t}_schedule_declarations WHERE runtime_id = ?`;
 
 /** True when the row was inserted (the runtime was not registered). */
 async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeInfo, stats: RuntimeStats | null): Promise<boolean> {
@@ -130,7 +154,7 @@ export async function recoverDead(
       const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
         const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity, true);
-        await conn.query(`DELETE FROM ${table}_runtimes WHERE id = ?`, [id]);
+        await conn.query(DROP_RUNTIME(table), [id, id]);
         report.runtimes.push(String(id));
         report.released += counts.released;
         report.failed += counts.failed;

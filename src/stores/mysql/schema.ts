@@ -1,4 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { createScheduleDeclarationsTableSql, createScheduleTicksTableSql, createSchedulesTableSql } from './schedules-schema.js';
 
 // The seed's `jobs` table, widened where it was too small for a production runtime:
 // BIGINT ids, LONGTEXT utf8mb4 payloads (the seed's utf8 cannot hold emoji), DATETIME(3) for
@@ -198,6 +199,9 @@ export async function planMigration(conn: Connection, table: string): Promise<st
     [`${table}_leases`, createLeasesTableSql],
     [`${table}_limits`, createLimitsTableSql],
     [`${table}_rates`, createRatesTableSql],
+    [`${table}_schedules`, createSchedulesTableSql],
+    [`${table}_schedule_declarations`, createScheduleDeclarationsTableSql],
+    [`${table}_schedule_ticks`, createScheduleTicksTableSql],
   ];
   const [have] = await conn.query<RowDataPacket[]>(
     'SELECT TABLE_NAME AS name FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',

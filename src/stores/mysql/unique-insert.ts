@@ -11,19 +11,25 @@ import type { Enqueued, NewJob } from '../store.js';
 const COLUMNS =
   'handler, queue, payload, status, attempts, max_attempts, retry_after_ms, timeout_ms, created_at, scheduled_at, priority, retry_policy, ' +
   'unique_key, unique_until, unique_expires_at, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_per_ms';
-const ROW =
-  "(?, ?, ?, 'new', 0, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, ?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, ?, ?, ?, ?, ?)";
+const row = (due: string) => `(?, ?, ?, 'new', 0, ?, ?, ?, UTC_TIMESTAMP(3), ${due}, ?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND, ?, ?, ?, ?, ?)`;
+const ROW = row('UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND');
+// A schedule's tick: due at the tick itself (ms since the epoch; sessions are UTC), not after a delay.
+const ROW_DUE_AT = row('FROM_UNIXTIME(? / 1000)');
 
-/** The multi-row INSERT of `jobs` (no ON DUPLICATE KEY clause) and its parameters. */
-export function insertSql(table: string, jobs: NewJob[]): { sql: string; values: unknown[] } {
+/**
+ * The multi-row INSERT of `jobs` (no ON DUPLICATE KEY clause) and its parameters; with
+ * `dueAtMs`, every job is due then (a schedule's tick) and `delayMs` is ignored.
+ */
+export function insertSql(table: string, jobs: NewJob[], dueAtMs?: number): { sql: string; values: unknown[] } {
   const values: unknown[] = [];
   for (const j of jobs) {
-    values.push(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, j.delayMs * 1000, j.priority ?? 0, j.retryPolicy ?? null);
+    const due = dueAtMs ?? j.delayMs * 1000;
+    values.push(j.handler, j.queue, j.payload, j.maxAttempts, j.retryAfterMs, j.timeoutMs, due, j.priority ?? 0, j.retryPolicy ?? null);
     const u = j.unique ?? null;
     values.push(u?.key ?? null, u?.until ?? null, u && u.forMs !== null ? u.forMs * 1000 : null);
     values.push(j.concurrency?.key ?? null, j.concurrency?.limit ?? null, j.rate?.key ?? null, j.rate?.limit ?? null, j.rate?.perMs ?? null);
   }
-  return { sql: `INSERT INTO ${table} (${COLUMNS}) VALUES ${jobs.map(() => ROW).join(', ')}`, values };
+  return { sql: `INSERT INTO ${table} (${COLUMNS}) VALUES ${jobs.map(() => (dueAtMs === undefined ? ROW : ROW_DUE_AT)).join(', ')}`, values };
 }
 
 /** What a duplicate row does: note its id; with 'replace', a waiting job takes the new payload and due time. */
@@ -39,14 +45,14 @@ function onDuplicate(mode: 'skip' | 'replace'): string {
  * ends (`begin`/`commit`: BEGIN and COMMIT go with it). First the keys of holders whose `for`
  * window has passed are released, then the rows are inserted in input order, one statement per
  * run of the same onConflict mode, so a later job of the call is a duplicate of an earlier one
- * as if they had been dispatched one after the other.
+ * as if they had been dispatched one after the other. `o.dueAtMs`: see insertSql.
  */
 export async function insertUniqueChunk(
   conn: Connection,
   table: string,
   isMariaDb: boolean,
   jobs: NewJob[],
-  o: { begin: boolean; commit: boolean },
+  o: { begin: boolean; commit: boolean; dueAtMs?: number },
 ): Promise<Enqueued[]> {
   const stmts: string[] = o.begin ? ['START TRANSACTION'] : [];
   const args: unknown[] = [];
@@ -59,7 +65,7 @@ export async function insertUniqueChunk(
   const runs = isMariaDb ? runsByMode(jobs) : jobs.map((j) => ({ mode: j.unique?.onConflict ?? 'skip', jobs: [j] }));
   const firstRun = stmts.length;
   for (const run of runs) {
-    const { sql, values } = insertSql(table, run.jobs);
+    const { sql, values } = insertSql(table, run.jobs, o.dueAtMs);
     stmts.push('SET @jr_dups = NULL', `${sql} ON DUPLICATE KEY UPDATE ${onDuplicate(run.mode)}${isMariaDb ? ' RETURNING id' : ''}`);
     stmts.push(isMariaDb ? 'SELECT CAST(@jr_dups AS CHAR) AS d' : 'SELECT LAST_INSERT_ID() AS id, CAST(@jr_dups AS CHAR) AS d');
     args.push(...values);

@@ -11,17 +11,27 @@ import {
   type PruneReport,
   type QueueCounts,
   type QueueThroughput,
+  type ScheduleRecord,
 } from '../store.js';
 import type { RedisDatabase } from './database.js';
 import { persistsNothingNotice } from './server-check.js';
 import { changeFailed, listFailedIds } from './failed-selection.js';
 import { jobKey } from './keys.js';
+import { RedisSchedules } from './schedules.js';
 import { runScript } from './scripts.js';
 
 // Operators' role on Redis: counts, single jobs, failed jobs, pauses, throughput, pruning.
 
 export class RedisAdmin implements Admin {
-  constructor(private readonly db: RedisDatabase) {}
+  private readonly schedules: RedisSchedules;
+
+  constructor(private readonly db: RedisDatabase) {
+    this.schedules = new RedisSchedules(db);
+  }
+
+  async listSchedules(_params: Record<string, never> = {}): Promise<ScheduleRecord[]> {
+    return (await this.schedules.read(false)).schedules;
+  }
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // Nothing to create: keys appear with the first job. Connecting checks the server, so

@@ -50,6 +50,15 @@
 //                                 besides leases, unique windows and rate windows: a volatile-*
 //                                 eviction may drop them, never jobs)
 //   <p>lease:<name>       string  holder of a named lease (the pruner's), with a TTL
+//   <p>schedules          set     keys of every schedule, static and dynamic (issue 16)
+//   <p>schedule:<key>     hash    one schedule: kind ('static' | 'dynamic') cron tz misfire job (the
+//                                 NewJob JSON each tick enqueues) updated_at, and once ticked
+//                                 last_tick_at last_job_id (never moved back)
+//   <p>schedule-decl:<key>  set   runtime ids declaring a static schedule; it applies while one of
+//                                 them is registered. deregister and recovery remove the runtime
+//   <p>tick:<key>:<tick>  string  id of the job tick <tick> (ms) of schedule <key> enqueued: SET NX
+//                                 by the tick script with its enqueue, so a tick runs once; expires
+//                                 after 7 days (besides leases and windows, the only other expiring key)
 //   <p>wake               channel (pub/sub, not a key) a due dispatch publishes on it; idle
 //                                 runtimes subscribe (wake-channel.ts)
 //

@@ -1,8 +1,9 @@
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import { wakeEnabled } from '../../wake/wake-dir.js';
 import type { RedisDatabase } from './database.js';
+import { RedisSchedules } from './schedules.js';
 import { loadScript, queueScript, runScript, type ScriptArg } from './scripts.js';
 
 // Redis allows 512 MB per string; a job payload that large would stall the server for every
@@ -21,8 +22,10 @@ const ENQUEUE_BYTES_PER_SCRIPT = 16 * 1024 * 1024;
  */
 export class RedisProducer implements Producer {
   private readonly coalescer: EnqueueCoalescer;
+  private readonly schedules: RedisSchedules;
 
   constructor(private readonly db: RedisDatabase) {
+    this.schedules = new RedisSchedules(db);
     this.coalescer = new EnqueueCoalescer({
       store: 'redis',
       maxPayloadBytes: () => this.maxPayloadBytes(),
@@ -45,6 +48,14 @@ export class RedisProducer implements Producer {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  saveSchedule(params: { schedule: ScheduleDefinition }): Promise<void> {
+    return this.schedules.save(params.schedule);
+  }
+
+  removeSchedule(params: { key: string }): Promise<boolean> {
+    return this.schedules.remove(params.key);
   }
 
   async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
@@ -90,7 +101,7 @@ function toEnqueued(id: JobId): Enqueued {
 }
 
 /** One job's ENQUEUE_FIELDS, in the order lua/enqueue.ts reads them ('' for none). */
-function enqueueFields(j: NewJob): ScriptArg[] {
+export function enqueueFields(j: NewJob): ScriptArg[] {
   const u = j.unique;
   const c = j.concurrency;
   const r = j.rate;

@@ -1,11 +1,16 @@
-import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { NewJob, RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats, ScheduleDefinition, ScheduleRecord, TickOutcome } from '../store.js';
 import type { RedisDatabase, RunOptions } from './database.js';
+import { RedisSchedules } from './schedules.js';
 import { runScript } from './scripts.js';
 
 // Runtimes and their heartbeats, crash recovery (lua/recover.ts) and leases, by Redis's clock.
 
 export class RedisRegistry implements Registry {
-  constructor(private readonly db: RedisDatabase) {}
+  private readonly schedules: RedisSchedules;
+
+  constructor(private readonly db: RedisDatabase) {
+    this.schedules = new RedisSchedules(db);
+  }
 
   async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
     await this.upsertRuntime(params.runtime, { cpuPercent: 0, rssBytes: 0, jobsDone: 0, jobsFailed: 0, busyThreads: 0 });
@@ -77,6 +82,15 @@ export class RedisRegistry implements Registry {
       runScript(client, 'jobsLease', [this.db.prefix, params.name, params.owner, Math.max(1, Math.round(params.ttlMs))]),
     );
     return Number(held) === 1;
+  }
+  declareSchedules(params: { runtimeId: string; schedules: ScheduleDefinition[] }): Promise<void> {
+    return this.schedules.declare(params.runtimeId, params.schedules);
+  }
+  activeSchedules(_params: Record<string, never> = {}): Promise<{ nowMs: number; schedules: ScheduleRecord[] }> {
+    return this.schedules.read(true);
+  }
+  enqueueTick(params: { key: string; tickAtMs: number; job: NewJob }): Promise<TickOutcome> {
+    return this.schedules.enqueueTick(params.key, params.tickAtMs, params.job);
   }
   async releaseLease(params: { name: string; owner: string }): Promise<void> {
     await this.db.run((client) => runScript(client, 'jobsReleaseLease', [this.db.prefix, params.name, params.owner]));

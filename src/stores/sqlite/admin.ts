@@ -12,6 +12,7 @@ import {
   type PruneReport,
   type QueueCounts,
   type QueueThroughput,
+  type ScheduleRecord,
 } from '../store.js';
 
 // Operators' role, SQLite dialect: the schema, counts, failed jobs, paused queues, throughput
@@ -21,9 +22,17 @@ import {
 import type { SqliteDatabase } from './database.js';
 import { INDEXES, indexDdl, SCHEMA } from './schema.js';
 import { toRecord, type JobRow } from './rows.js';
+import type { SqliteSchedules } from './schedules.js';
 
 export class SqliteAdmin implements Admin {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly schedules: SqliteSchedules,
+  ) {}
+
+  async listSchedules(_params: Record<string, never> = {}): Promise<ScheduleRecord[]> {
+    return this.schedules.list();
+  }
 
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // The constructor already applied the schema; report it for `migrate --print`.

@@ -1,7 +1,8 @@
 import { assertPayloadSize } from '../../values/payload.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer } from '../store.js';
+import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import type { SqliteDatabase } from './database.js';
+import type { SqliteSchedules } from './schedules.js';
 
 // SQLite's own limit on one value is 1e9 bytes; stay well below to keep memory sane.
 const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
@@ -23,6 +24,8 @@ const VALUES = "?, ?, ?, 'new', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
  */
 export class SqliteProducer implements Producer {
   private readonly coalescer: EnqueueCoalescer;
+  /** Set by the store: schedules insert their ticks' jobs through this producer. */
+  schedules!: SqliteSchedules;
 
   constructor(private readonly db: SqliteDatabase) {
     this.coalescer = new EnqueueCoalescer({
@@ -50,6 +53,14 @@ export class SqliteProducer implements Producer {
     this.db.close();
   }
 
+  async saveSchedule(params: { schedule: ScheduleDefinition }): Promise<void> {
+    this.schedules.save(params.schedule);
+  }
+
+  async removeSchedule(params: { key: string }): Promise<boolean> {
+    return this.schedules.remove(params.key);
+  }
+
   async enqueueWithOutcome(params: { jobs: NewJob[] }): Promise<Enqueued[]> {
     if (!params.jobs.some((j) => j.unique)) return (await this.coalescer.enqueue(params.jobs)).map((id) => ({ id, duplicate: false }));
     for (const j of params.jobs) assertPayloadSize(j.payload, MAX_PAYLOAD_BYTES, 'sqlite');
@@ -70,9 +81,10 @@ export class SqliteProducer implements Producer {
 
   /**
    * Jobs of one call, some with unique keys, in one transaction. In input order, so a later job
-   * of the call with an earlier one's key meets it and is its duplicate.
+   * of the call with an earlier one's key meets it and is its duplicate. Also the insert of a
+   * schedule's tick (schedules.ts), inside its transaction (then a savepoint), at its clock read `now`.
    */
-  private insertUnique(jobs: NewJob[]): Enqueued[] {
+  insertUnique(jobs: NewJob[], at?: number): Enqueued[] {
     const insert = this.db.stmt<unknown[], { id: number }>(`INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES}) RETURNING id`);
     // The index is what enforces the key: a held key inserts nothing (DO NOTHING).
     const insertKeyed = this.db.stmt<unknown[], { id: number }>(
@@ -85,7 +97,8 @@ export class SqliteProducer implements Producer {
     const replace = this.db.stmt("UPDATE jobs SET payload = ?, scheduled_at = ?, rate_deferred = 0 WHERE id = ? AND status IN ('new', 'blocked')");
     return this.db.handle
       .transaction((rows: NewJob[]): Enqueued[] => {
-        const now = Date.now();
+        // Read once the write lock is held (a caller's `at` was read under it too).
+        const now = at ?? Date.now();
         return rows.map((j): Enqueued => {
           const u = j.unique;
           if (!u) return { id: insert.get(...values(j, now))!.id, duplicate: false };

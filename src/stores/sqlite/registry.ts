@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats } from '../store.js';
+import type { NewJob, RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats, ScheduleDefinition, ScheduleRecord, TickOutcome } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 import { freeSlots } from './flow-limits.js';
+import type { SqliteSchedules } from './schedules.js';
 
 // The runtime registry and crash recovery, SQLite dialect. All processes sharing the file run
 // on one host, so its clock is the one clock. Each recovery is one IMMEDIATE transaction: only
@@ -9,7 +10,10 @@ import { freeSlots } from './flow-limits.js';
 
 /** Runtimes and their heartbeats, crash recovery, leases. */
 export class SqliteRegistry implements Registry {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly schedules: SqliteSchedules,
+  ) {}
 
   async registerRuntime(params: { runtime: RuntimeInfo }): Promise<void> {
     upsertRuntime(this.db.handle, params.runtime, null);
@@ -28,7 +32,9 @@ export class SqliteRegistry implements Registry {
   }
 
   async deregisterRuntime(params: { id: string }): Promise<void> {
-    this.db.handle.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(params.id);
+    // Its schedule declarations go with it: a static schedule no runtime declares stops.
+    const db = this.db.handle;
+    db.transaction(() => dropRuntime(db, params.id)).immediate();
   }
 
   async listRuntimes(_params: Record<string, never> = {}): Promise<RuntimeRecord[]> {
@@ -71,7 +77,7 @@ export class SqliteRegistry implements Registry {
           const counts = giveBack(this.db, 'owner = ?', [id], params.maxInterruptions);
           report.failed += counts.failed;
           report.released += counts.released;
-          db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
+          dropRuntime(db, id);
         }
         return report;
       })
@@ -98,6 +104,18 @@ export class SqliteRegistry implements Registry {
         return db.prepare<[string], { owner: string }>('SELECT owner FROM jobs_leases WHERE name = ?').get(params.name)?.owner === params.owner;
       })
       .immediate();
+  }
+
+  async declareSchedules(params: { runtimeId: string; schedules: ScheduleDefinition[] }): Promise<void> {
+    this.schedules.declare(params.runtimeId, params.schedules);
+  }
+
+  async activeSchedules(_params: Record<string, never> = {}): Promise<{ nowMs: number; schedules: ScheduleRecord[] }> {
+    return this.schedules.active();
+  }
+
+  async enqueueTick(params: { key: string; tickAtMs: number; job: NewJob }): Promise<TickOutcome> {
+    return this.schedules.enqueueTick(params.key, params.tickAtMs, params.job);
   }
 
   async releaseLease(params: { name: string; owner: string }): Promise<void> {
@@ -147,6 +165,12 @@ function giveBack(sdb: SqliteDatabase, where: string, args: unknown[], maxInterr
     [...failed, ...released].map((e) => e.concurrency_key),
   );
   return { released: released.length, failed: failed.length };
+}
+
+/** A runtime's registry row and its schedule declarations, in the caller's transaction. */
+function dropRuntime(db: Database.Database, id: string): void {
+  db.prepare('DELETE FROM jobs_runtimes WHERE id = ?').run(id);
+  db.prepare('DELETE FROM jobs_schedule_declarations WHERE runtime_id = ?').run(id);
 }
 
 function upsertRuntime(db: Database.Database, runtime: RuntimeInfo, stats: RuntimeStats | null): void {

@@ -2,7 +2,8 @@
 // AUTOINCREMENT: ids of deleted (completed) jobs are never reused, so log lines stay unambiguous.
 // Beside it: the runtime registry, paused queues, per-minute throughput counters (jobs_stats,
 // written by record() in its transaction), named leases (the pruner's) and rate windows
-// (jobs_rates: starts per key and fixed window, written by the claim in its transaction).
+// (jobs_rates: starts per key and fixed window, written by the claim in its transaction), and
+// recurring schedules with their declarations and tick records (jobs_schedule*).
 // Indexes are in INDEXES: they name columns an older file only has once ADDED_COLUMNS ran.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -69,6 +70,32 @@ CREATE TABLE IF NOT EXISTS jobs_leases (
   owner      TEXT    NOT NULL,
   expires_at INTEGER NOT NULL
 );
+-- Recurring schedules (issue 16): definitions (job: the NewJob JSON each tick enqueues), which
+-- runtimes declare the static ones, and one row per tick enqueued: its primary key is what
+-- makes a tick run once, however many runtimes try it.
+CREATE TABLE IF NOT EXISTS jobs_schedules (
+  key          TEXT    PRIMARY KEY,
+  kind         TEXT    NOT NULL,
+  cron         TEXT    NOT NULL,
+  tz           TEXT    NOT NULL,
+  misfire      TEXT    NOT NULL,
+  job          TEXT    NOT NULL,
+  last_tick_at INTEGER,
+  last_job_id  INTEGER,
+  updated_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs_schedule_declarations (
+  key        TEXT NOT NULL,
+  runtime_id TEXT NOT NULL,
+  PRIMARY KEY (key, runtime_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS jobs_schedule_declarations_runtime ON jobs_schedule_declarations (runtime_id);
+CREATE TABLE IF NOT EXISTS jobs_schedule_ticks (
+  key     TEXT    NOT NULL,
+  tick_at INTEGER NOT NULL,
+  job_id  INTEGER NOT NULL,
+  PRIMARY KEY (key, tick_at)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs_rates (
   key          TEXT    NOT NULL,
   window_start INTEGER NOT NULL,

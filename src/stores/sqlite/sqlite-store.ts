@@ -4,6 +4,7 @@ import { SqliteDatabase } from './database.js';
 import { SqliteProducer } from './producer.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteRegistry } from './registry.js';
+import { SqliteSchedules } from './schedules.js';
 
 // The embedded default store: every role over one file handle (database.ts).
 
@@ -23,8 +24,11 @@ export class SqliteStore implements JobStore {
     this.displayUrl = this.db.displayUrl;
     this.producer = new SqliteProducer(this.db);
     this.queue = new SqliteQueue(this.db);
-    this.registry = new SqliteRegistry(this.db);
-    this.admin = new SqliteAdmin(this.db);
+    // Schedules span roles (the application saves, runtimes tick, operators list): one object, shared.
+    const schedules = new SqliteSchedules(this.db, this.producer);
+    this.producer.schedules = schedules;
+    this.registry = new SqliteRegistry(this.db, schedules);
+    this.admin = new SqliteAdmin(this.db, schedules);
   }
 
   async close(): Promise<void> {

@@ -20,19 +20,10 @@ import { FLOW_LUA } from './flow.js';
 // (wake/wake-message.ts), so a runtime that gets both claims once.
 export const ENQUEUE_FIELDS = 18;
 
-export const ENQUEUE_LUA = `${LUA_PRELUDE}${FLOW_LUA}
-local F = ${ENQUEUE_FIELDS}
-local n = (#ARGV - 3) / F
-local with_unique = ARGV[3] == '1'
-local first = nil
-if not with_unique then first = redis.call('INCRBY', P .. 'id', n) - n + 1 end
-local now = now_ms()
-local known = {}
-local wake_id = nil
-local out = {}
+export const ENQUEUE_FUNCTION_LUA = `${FLOW_LUA}
 
 -- A duplicate of a waiting job with onConflict 'replace': its payload and due time become the new job's.
-local function replace(id, payload, due)
+local function replace(id, payload, due, now)
   local key = job_key(id)
   local m = member(id)
   local f = redis.call('HMGET', key, 'status', 'queue', 'priority', 'conc_key')
@@ -60,46 +51,65 @@ local function holder_of(lock)
   return nil -- a lock left by a job that is gone or ended: take it over
 end
 
-for i = 0, n - 1 do
-  local a = 4 + i * F
-  local handler, queue, payload = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local delay = tonumber(ARGV[a + 3])
-  local due = now + delay
-  local ukey = ARGV[a + 9]
-  local lock, standing = nil, nil
-  if ukey ~= '' then
-    lock = unique_lock(handler, ukey)
-    standing = holder_of(lock)
-  end
-  if standing then
-    if ARGV[a + 12] == 'replace' and replace(standing, payload, due) and delay <= 0 then wake_id = wake_id or standing end
-    out[#out + 1] = -tonumber(standing)
-  else
-    local id = first and first + i or redis.call('INCR', P .. 'id')
-    local key = job_key(id)
-    redis.call('HSET', key, 'handler', handler, 'queue', queue, 'payload', payload, 'status', 'new',
-      'attempts', 0, 'max_attempts', ARGV[a + 4], 'retry_after_ms', ARGV[a + 5],
-      'created_at', ms(now), 'scheduled_at', ms(due))
-    if ARGV[a + 6] ~= '' then redis.call('HSET', key, 'timeout_ms', ARGV[a + 6]) end
-    if ARGV[a + 7] ~= '0' then redis.call('HSET', key, 'priority', ARGV[a + 7]) end
-    if ARGV[a + 8] ~= '' then redis.call('HSET', key, 'retry_policy', ARGV[a + 8]) end
-    if lock then
-      local sid = string.format('%d', id)
-      if ARGV[a + 11] ~= '' then redis.call('SET', lock, sid, 'PX', ms(math.max(1, tonumber(ARGV[a + 11])))) else redis.call('SET', lock, sid) end
-      redis.call('HSET', key, 'unique_key', ukey, 'unique_until', ARGV[a + 10])
+-- The enqueue itself, on an argument list laid out as this script's ARGV (A), so the tick script
+-- (lua/schedules.ts) enqueues its job through the same code. due_at (ms, optional): every job
+-- of the chunk is due then, whatever its delay (a schedule's tick).
+local function enqueue_chunk(A, due_at)
+  local F = ${ENQUEUE_FIELDS}
+  local n = (#A - 3) / F
+  local with_unique = A[3] == '1'
+  local first = nil
+  if not with_unique then first = redis.call('INCRBY', P .. 'id', n) - n + 1 end
+  local now = now_ms()
+  local known = {}
+  local wake_id = nil
+  local out = {}
+  for i = 0, n - 1 do
+    local a = 4 + i * F
+    local handler, queue, payload = A[a], A[a + 1], A[a + 2]
+    local delay = tonumber(A[a + 3])
+    if due_at then delay = due_at - now end
+    local due = now + delay
+    local ukey = A[a + 9]
+    local lock, standing = nil, nil
+    if ukey ~= '' then
+      lock = unique_lock(handler, ukey)
+      standing = holder_of(lock)
     end
-    if ARGV[a + 13] ~= '' then redis.call('HSET', key, 'conc_key', ARGV[a + 13], 'conc_limit', ARGV[a + 14]) end
-    if ARGV[a + 15] ~= '' then redis.call('HSET', key, 'rate_key', ARGV[a + 15], 'rate_limit', ARGV[a + 16], 'rate_per_ms', ARGV[a + 17]) end
-    place_new(member(id), queue, ARGV[a + 7], due, now)
-    if delay <= 0 then wake_id = wake_id or id end
-    if not known[queue] then
-      redis.call('SADD', P .. 'queues', queue)
-      known[queue] = true
+    if standing then
+      if A[a + 12] == 'replace' and replace(standing, payload, due, now) and delay <= 0 then wake_id = wake_id or standing end
+      out[#out + 1] = -tonumber(standing)
+    else
+      local id = first and first + i or redis.call('INCR', P .. 'id')
+      local key = job_key(id)
+      redis.call('HSET', key, 'handler', handler, 'queue', queue, 'payload', payload, 'status', 'new',
+        'attempts', 0, 'max_attempts', A[a + 4], 'retry_after_ms', A[a + 5],
+        'created_at', ms(now), 'scheduled_at', ms(due))
+      if A[a + 6] ~= '' then redis.call('HSET', key, 'timeout_ms', A[a + 6]) end
+      if A[a + 7] ~= '0' then redis.call('HSET', key, 'priority', A[a + 7]) end
+      if A[a + 8] ~= '' then redis.call('HSET', key, 'retry_policy', A[a + 8]) end
+      if lock then
+        local sid = string.format('%d', id)
+        if A[a + 11] ~= '' then redis.call('SET', lock, sid, 'PX', ms(math.max(1, tonumber(A[a + 11])))) else redis.call('SET', lock, sid) end
+        redis.call('HSET', key, 'unique_key', ukey, 'unique_until', A[a + 10])
+      end
+      if A[a + 13] ~= '' then redis.call('HSET', key, 'conc_key', A[a + 13], 'conc_limit', A[a + 14]) end
+      if A[a + 15] ~= '' then redis.call('HSET', key, 'rate_key', A[a + 15], 'rate_limit', A[a + 16], 'rate_per_ms', A[a + 17]) end
+      place_new(member(id), queue, A[a + 7], due, now)
+      if delay <= 0 then wake_id = wake_id or id end
+      if not known[queue] then
+        redis.call('SADD', P .. 'queues', queue)
+        known[queue] = true
+      end
+      out[#out + 1] = id
     end
-    out[#out + 1] = id
   end
+  if wake_id and A[2] == '1' then redis.call('PUBLISH', P .. 'wake', string.format('%d', out[1] < 0 and -out[1] or out[1])) end
+  if first then return first end
+  return out
 end
-if wake_id and ARGV[2] == '1' then redis.call('PUBLISH', P .. 'wake', string.format('%d', out[1] < 0 and -out[1] or out[1])) end
-if first then return first end
-return out
+`;
+
+export const ENQUEUE_LUA = `${LUA_PRELUDE}${ENQUEUE_FUNCTION_LUA}
+return enqueue_chunk(ARGV, nil)
 `;

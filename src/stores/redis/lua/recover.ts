@@ -1,9 +1,11 @@
 import { LUA_PRELUDE } from '../keys.js';
 import { FLOW_LUA } from './flow.js';
+import { DROP_DECLARATIONS_LUA } from './schedules.js';
 
 // Crash recovery in one script: finding the dead, giving back their jobs and removing them from
 // the registry happen together, so however many runtimes recover at once, each dead runtime is
-// recovered exactly once and none of its jobs is lost or given back twice.
+// recovered exactly once and none of its jobs is lost or given back twice. Its schedule
+// declarations are dropped in the same script.
 // Dead: heartbeat older than dead_after_ms (Redis clock), or registered and named in also_dead.
 // Their claimed jobs go back to 'new' at their old due time, the attempt not charged; a job
 // interrupted more than max_interruptions times is failed instead (it likely kills its runtime).
@@ -13,7 +15,7 @@ import { FLOW_LUA } from './flow.js';
 // SWEEP_ORPHANS_LUA (same ARGV, no ids) gives back jobs held by an owner that is not registered
 // at all (owners set, see keys.ts) once claimed longer than dead_after_ms ago; one runtime at a
 // time runs it, under a lease. Returns { released, failed }.
-const GIVE_BACK = `${LUA_PRELUDE}${FLOW_LUA}
+const GIVE_BACK = `${LUA_PRELUDE}${FLOW_LUA}${DROP_DECLARATIONS_LUA}
 local now = now_ms()
 local cutoff = now - tonumber(ARGV[2])
 local max_interruptions = tonumber(ARGV[3])
@@ -67,6 +69,7 @@ for i = 4, #ARGV do
 end
 for _, id in ipairs(dead) do
   give_back(id, nil)
+  drop_declarations(id) -- a static schedule only it declared stops
   redis.call('DEL', P .. 'runtime:' .. id)
   redis.call('ZREM', P .. 'runtimes', id)
 end

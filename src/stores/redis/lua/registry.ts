@@ -1,4 +1,5 @@
 import { LUA_PRELUDE } from '../keys.js';
+import { DROP_DECLARATIONS_LUA } from './schedules.js';
 
 // The runtime registry: one hash per runtime plus a sorted set of runtimes scored by their last
 // heartbeat, both stamped with Redis's clock so hosts whose clocks differ agree on who is silent.
@@ -31,8 +32,9 @@ end
 return out
 `;
 
-// Removes a runtime that exits cleanly. ARGV: prefix, id.
-export const DEREGISTER_RUNTIME_LUA = `${LUA_PRELUDE}
+// Removes a runtime that exits cleanly, and its schedule declarations. ARGV: prefix, id.
+export const DEREGISTER_RUNTIME_LUA = `${LUA_PRELUDE}${DROP_DECLARATIONS_LUA}
+drop_declarations(ARGV[2])
 redis.call('DEL', P .. 'runtime:' .. ARGV[2])
 redis.call('ZREM', P .. 'runtimes', ARGV[2])
 return 0
