@@ -5,8 +5,8 @@ import type { MySqlDatabase } from './database.js';
 import { insertUniqueChunk } from './unique-insert.js';
 
 // Recurring schedules, MySQL dialect. A tick is claimed by inserting (schedule, tick) into
-// <t>_schedule_ticks in the transaction that inserts its job: a second runtime's insert of the
-// same tick waits on the first's row lock, then finds the row and reads its job id. Ticks and
+// <t>_schedule_ticks in the transaction that inserts its job, under the schedule's row lock: a
+// second runtime's try of the same tick waits on that lock, then finds the row and its job id. Ticks and
 // "now" are by the database's clock (UTC sessions), so the hosts' clocks never matter.
 
 /** The store's clock in ms since the epoch (sessions are UTC, so UNIX_TIMESTAMP reads NOW(3) right). */
@@ -67,24 +67,21 @@ export class MySqlSchedules {
       // The schedule's row lock: its ticks are written one at a time, and a removed one enqueues nothing.
       const [found] = await conn.query<RowDataPacket[]>(`SELECT ${NOW_MS} AS now_ms FROM ${t}_schedules WHERE schedule_key = ? FOR UPDATE`, [key]);
       if (found.length === 0) return { id: null, enqueued: false };
-      const [claim] = await conn.query<ResultSetHeader>(
-        `INSERT INTO ${t}_schedule_ticks (schedule_key, tick_at, job_id) VALUES (?, ?, NULL) ON DUPLICATE KEY UPDATE schedule_key = schedule_key`,
-        [key, tickAtMs],
-      );
-      if (claim.affectedRows !== 1) {
-        const [[row]] = await conn.query<RowDataPacket[]>(`SELECT job_id FROM ${t}_schedule_ticks WHERE schedule_key = ? AND tick_at = ?`, [key, tickAtMs]);
-        return { id: row?.job_id === null || row?.job_id === undefined ? null : Number(row.job_id), enqueued: false };
-      }
+      // Under that lock, a tick claimed before is found here. Not an upsert's affectedRows: mysql2
+      // connects with FOUND_ROWS, so a duplicate that changes nothing also reads 1. The primary
+      // key still guards the insert below: a second row for the tick fails, rolling its job back.
+      const [[seen]] = await conn.query<RowDataPacket[]>(`SELECT job_id FROM ${t}_schedule_ticks WHERE schedule_key = ? AND tick_at = ?`, [key, tickAtMs]);
+      if (seen) return { id: seen.job_id === null ? null : Number(seen.job_id), enqueued: false };
       // The producer's insert: priority, unique key and limits behave as for a dispatch. A
       // unique-key duplicate is recorded with the standing job's id: this tick is then done.
       const [out] = await insertUniqueChunk(conn, t, this.db.isMariaDb, [job], { begin: false, commit: false, dueAtMs: tickAtMs });
       const id = out!.id;
       await conn.query(
-        `UPDATE ${t}_schedule_ticks SET job_id = ? WHERE schedule_key = ? AND tick_at = ?;
+        `INSERT INTO ${t}_schedule_ticks (schedule_key, tick_at, job_id) VALUES (?, ?, ?);
          UPDATE ${t}_schedules SET last_job_id = IF(last_tick_at IS NULL OR last_tick_at < ?, ?, last_job_id),
            last_tick_at = GREATEST(COALESCE(last_tick_at, 0), ?) WHERE schedule_key = ?;
          DELETE FROM ${t}_schedule_ticks WHERE schedule_key = ? AND tick_at < ?`,
-        [id, key, tickAtMs, tickAtMs, id, tickAtMs, key, key, Number(found[0]!.now_ms) - TICK_KEEP_MS],
+        [key, tickAtMs, id, tickAtMs, id, tickAtMs, key, key, Number(found[0]!.now_ms) - TICK_KEEP_MS],
       );
       return { id, enqueued: !out!.duplicate };
     });

@@ -102,9 +102,9 @@ export class SqliteSchedules {
         this.db.stmt('INSERT INTO jobs_schedule_ticks (key, tick_at, job_id) VALUES (?, ?, ?)').run(key, tickAtMs, id);
         this.db
           .stmt(
-            'UPDATE jobs_schedules SET last_job_id = IIF(last_tick_at IS NULL OR last_tick_at < ?1, ?2, last_job_id), last_tick_at = MAX(COALESCE(last_tick_at, ?1), ?1) WHERE key = ?3',
+            'UPDATE jobs_schedules SET last_job_id = IIF(last_tick_at IS NULL OR last_tick_at < ?, ?, last_job_id), last_tick_at = MAX(COALESCE(last_tick_at, ?), ?) WHERE key = ?',
           )
-          .run(tickAtMs, id, key);
+          .run(tickAtMs, id, tickAtMs, tickAtMs, key);
         this.db.stmt('DELETE FROM jobs_schedule_ticks WHERE key = ? AND tick_at < ?').run(key, now - TICK_KEEP_MS);
         return { id, enqueued: !out!.duplicate };
       })
