@@ -5,6 +5,8 @@ export { Job, type DispatchOptions, type DispatchResult, type JobContext, type R
 export type { ConcurrencyOption, KeySource, RateOption, UniqueOption, UniqueOptions } from './values/flow-options.js';
 export type { ExponentialBackoff, RetryAfterFunction, RetryAfterInput } from './values/retry-policy.js';
 export { close, configure, openProducer, useStore } from './dispatcher.js';
+export { schedule, unschedule, type ScheduleOptions } from './schedules/api.js';
+export type { ScheduleSpec, StaticSchedule } from './schedules/definition.js';
 export { openStore, DEFAULT_DATABASE_URL } from './stores/open-store.js';
 export { resolveConfig, type JobsConfig } from './config.js';
 export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError } from './errors.js';
@@ -22,6 +24,9 @@ export type {
   JobResult,
   StoreCapabilities,
   Enqueued,
+  MisfirePolicy,
+  ScheduleDefinition,
+  ScheduleRecord,
 } from './stores/store.js';
 export type { DelayInput } from './values/duration.js';
 export type { JsonValue, JsonObject, JsonPayload } from './values/json.js';

@@ -15,6 +15,7 @@ import {
 } from './values/flow-options.js';
 import { type RetryAfterInput, resolveRetryAfter } from './values/retry-policy.js';
 import type { DispatchArgs, JsonObject, JsonPayload } from './values/json.js';
+import type { StaticSchedule } from './schedules/definition.js';
 
 /** Most runs a job may be given: the CLI's limit too, and far inside every store's integer columns. */
 export const MAX_ATTEMPTS = 1_000_000;
@@ -29,6 +30,12 @@ export interface JobContext {
   maxAttempts: number;
   /** Id of the runtime (master process) running the job. */
   runtimeId: string;
+  /**
+   * When the job was due, by the store's clock: its dispatch time plus its delay (a retry: the
+   * retry's due time). For a job a schedule enqueued, the tick it runs for (e.g. 02:30 Paris
+   * time), however late it started.
+   */
+  scheduledAt: Date;
 }
 
 /** Per-dispatch overrides of the class's settings (`null` turns a class's limit or unique key off). */
@@ -65,6 +72,12 @@ export type RateLimit<P = JsonObject> = RateOption<P>;
 export abstract class Job<P extends JsonPayload<P> = JsonObject> {
   /** The handler name stored with each job: the file's path in the jobs directory, without extension. Defaults to the class name. */
   static handler?: string;
+  /**
+   * Recurring runs of this class, ticked by every runtime that loads it, each tick run once:
+   * a cron text (UTC, payload {}), `{ cron, tz?, payload?, misfire?, key? }`, or a list of
+   * either (README, Recurring jobs). Read from the class itself, not inherited by subclasses.
+   */
+  static schedule?: StaticSchedule;
 
   queue = 'default';
   /** Relative text ('+30 seconds'), ms or a Date; 'now' by default. */

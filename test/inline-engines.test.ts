@@ -102,7 +102,9 @@ describe('sync: engine', () => {
     assert.deepEqual(calls, ['run ann', 'success ann 1']);
     const b = await new Ok().dispatch({ to: 'bob' }, { queue: 'urgent' });
     assert.ok(b > a, 'ids ascend');
-    assert.deepEqual(contexts[1], { id: b, handler: 'Ok', queue: 'urgent', attempt: 1, maxAttempts: 1, runtimeId: `sync:${process.pid}` });
+    const { scheduledAt, ...context } = contexts[1]!;
+    assert.deepEqual(context, { id: b, handler: 'Ok', queue: 'urgent', attempt: 1, maxAttempts: 1, runtimeId: `sync:${process.pid}` });
+    assert.ok(scheduledAt instanceof Date && Math.abs(scheduledAt.getTime() - Date.now()) < 5_000, 'due now: no delay');
   });
 
   test('retries at once up to attempts, a fresh instance each run; onFailure is not called when a retry succeeds', async () => {

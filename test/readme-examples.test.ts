@@ -77,4 +77,38 @@ describe('README examples', () => {
       await store.close();
     }
   });
+
+  test('Recurring jobs: the blocks are examples/recurring/jobs/NightlyReport.ts and schedules.ts, which store what they say', async () => {
+    for (const name of ['jobs/NightlyReport.ts', 'schedules.ts']) {
+      assert.ok(readme.includes(`\`\`\`ts\n${readFileSync(join(REPO, 'examples/recurring', name), 'utf8')}\`\`\``), `the README block is ${name}`);
+    }
+    const db = join(dir, 'recurring.sqlite');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(REPO, 'examples/recurring/schedules.ts')],
+        { cwd: join(REPO, 'examples/recurring'), env: { ...process.env, JOBS_DATABASE_URL: `sqlite:${db}`, JOBS_WAKE: '0' }, timeout: 30_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      ),
+    );
+    assert.equal(stdout, 'Scheduled weekly-digest; removed every-10-s: true\n');
+    const { openStore } = await import('../src/stores/open-store.ts');
+    const store = await openStore(`sqlite:${db}`);
+    try {
+      const list = await store.admin.listSchedules();
+      assert.deepEqual(
+        list.map((s) => [s.key, s.kind, s.cron, s.tz, s.job.handler, JSON.parse(s.job.payload).kind, s.job.maxAttempts]),
+        [['weekly-digest', 'dynamic', '0 8 * * MON', 'America/New_York', 'NightlyReport', 'weekly', 3]],
+      );
+    } finally {
+      await store.close();
+    }
+    // The static schedule, as a runtime reads it (in a child process).
+    const { discoverStaticSchedules } = await import('../dist/src/schedules/discover.js');
+    const found = await discoverStaticSchedules(join(REPO, 'examples/recurring/jobs'));
+    assert.deepEqual(
+      found.schedules.map((s) => [s.key, s.cron, s.tz, s.misfire, JSON.parse(s.job.payload).kind]),
+      [['NightlyReport', '30 2 * * *', 'Europe/Paris', 'once', 'daily']],
+    );
+  });
 });

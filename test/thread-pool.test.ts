@@ -45,6 +45,7 @@ const task = (id: number, handler: string, payload: unknown = {}) => ({
   payload: JSON.stringify(payload),
   attempts: 1,
   maxAttempts: 1,
+  scheduledAtMs: Date.now(),
 });
 
 describe('thread pool', () => {

@@ -84,7 +84,15 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
   // The job's --timeout and its reported duration count from here: its run, not its code's first load.
   mark(task, Phase.RUNNING);
   const started = performance.now();
-  const context = { id: task.id, handler: task.handler, queue: task.queue, attempt: task.attempts, maxAttempts: task.maxAttempts, runtimeId: task.runtimeId };
+  const context = {
+    id: task.id,
+    handler: task.handler,
+    queue: task.queue,
+    attempt: task.attempts,
+    maxAttempts: task.maxAttempts,
+    runtimeId: task.runtimeId,
+    scheduledAt: new Date(task.scheduledAtMs),
+  };
   const outcome = await runOneJob(JobClass, task.payload, context);
   const durationMs = performance.now() - started;
   const warnings = outcome.warnings.map((w) => `${w.hook}() threw: ${w.message}`);

@@ -14,6 +14,7 @@ import { registerPause } from './commands/pause.js';
 import { registerResume } from './commands/resume.js';
 import { registerPrune } from './commands/prune.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerSchedules } from './commands/schedules.js';
 import { isUserError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,6 +40,7 @@ registerPause(program);
 registerResume(program);
 registerPrune(program);
 registerDashboard(program);
+registerSchedules(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -55,5 +55,12 @@ export function renderStatus(s: StatusSnapshot): string {
       ),
     );
   }
+  out.push('');
+  const { count, active, next } = s.schedules;
+  out.push(
+    count === 0
+      ? 'Schedules: none'
+      : `Schedules: ${count} (${active} active)${next ? `, next tick ${formatTime(new Date(next.at))} UTC (${next.key})` : ''}; \`jobs-runtime schedules\` lists them`,
+  );
   return out.join('\n');
 }

@@ -9,7 +9,15 @@ import { runOneJob, type RunnableJobClass } from './run-one-job.js';
 
 export async function runToEnd(jobClass: RunnableJobClass, row: NewJob, id: JobId, runtimeId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const outcome = await runOneJob(jobClass, row.payload, { id, handler: row.handler, queue: row.queue, attempt, maxAttempts: row.maxAttempts, runtimeId });
+    const outcome = await runOneJob(jobClass, row.payload, {
+      id,
+      handler: row.handler,
+      queue: row.queue,
+      attempt,
+      maxAttempts: row.maxAttempts,
+      runtimeId,
+      scheduledAt: new Date(Date.now() + row.delayMs),
+    });
     for (const w of outcome.warnings) process.emitWarning(`${w.hook}() of job ${row.handler} #${id} threw: ${w.message}`, { type: 'JobHookWarning' });
     if (outcome.ok) return;
     if (outcome.final) throw outcome.error;

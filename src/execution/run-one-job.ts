@@ -29,6 +29,7 @@ export interface RunContext {
   attempt: number;
   maxAttempts: number;
   runtimeId: string;
+  scheduledAt: Date;
 }
 
 /** A hook (onSuccess, onFailure) threw: the job's outcome stands, the caller reports this. */

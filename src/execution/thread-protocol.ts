@@ -12,6 +12,8 @@ export interface JobTask {
   /** Runs started so far, this one included. */
   attempts: number;
   maxAttempts: number;
+  /** When the job was due, by the store's clock: a schedule's tick, for a job a schedule enqueued. */
+  scheduledAtMs: number;
   /** The task's slot in `ThreadData.slots` (set by the pool; none when every slot is taken). */
   startSlot?: number;
 }

@@ -1,4 +1,5 @@
 import type { JobStore } from '../stores/store.js';
+import { gatherSchedules } from './schedule-view.js';
 
 // What operators see of the runtimes and queues, read once from the store's Registry and Admin
 // roles: drawn as text by `jobs-runtime status` (cli/status-screen.ts) and as a page by the
@@ -53,6 +54,8 @@ export interface StatusSnapshot {
   deadAfterMs: number;
   runtimes: RuntimeView[];
   queues: QueueView[];
+  /** Schedules in the store; `active` ones are ticked; `next` is the nearest tick of an active one. */
+  schedules: { count: number; active: number; next: { key: string; at: string } | null };
 }
 
 export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
@@ -64,7 +67,14 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS)
   // A queue shows while it has jobs, is paused, or finished jobs in the last hour (its rows may be gone).
   const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys()])].sort();
   const byName = new Map(counts.map((c) => [c.queue, c]));
+  const sched = (await gatherSchedules(store)).schedules;
+  const upcoming = sched.filter((s) => s.nextRunAt !== null).sort((a, b) => a.nextRunAt!.localeCompare(b.nextRunAt!))[0];
   return {
+    schedules: {
+      count: sched.length,
+      active: sched.filter((s) => s.active).length,
+      next: upcoming ? { key: upcoming.key, at: upcoming.nextRunAt! } : null,
+    },
     store: store.displayUrl,
     at: new Date().toISOString(),
     deadAfterMs,

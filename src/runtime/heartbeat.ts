@@ -27,6 +27,8 @@ export interface HeartbeatOptions {
   onBeat?: (rssBytes: number) => void;
   /** Called when this runtime may be presumed dead (true: stop claiming) and when it is not any more. */
   onFenced?: (fenced: boolean) => void;
+  /** Called when a beat found this runtime removed and registered it again (its schedule declarations went with it). */
+  onReregistered?: () => void;
 }
 
 /** A beat that takes longer than this fails, so one stuck on a silent network never holds up the next. */
@@ -98,6 +100,7 @@ export class Heartbeat {
         'This runtime had been removed from the registry (presumed dead by a peer, or the store lost it): re-registered. ' +
           'Jobs it held were given back to run again; results of their runs here are dropped as stale',
       );
+      this.o.onReregistered?.();
     }
     if (this.fenced) {
       this.fenced = false;

@@ -14,6 +14,8 @@ import { formatAge } from '../values/age.js';
 import { afterLong } from './long-timers.js';
 import { startedEvent, stoppedEvent } from './run-events.js';
 import { compileTypeScriptJobs } from '../typescript/compile-jobs.js';
+import { discoverStaticSchedules, type StaticSchedules } from '../schedules/discover.js';
+import { Scheduler } from './scheduler.js';
 
 // The master process: the claim loop, the thread pool, the heartbeat, the restart limits and
 // the signals, put together. Exit codes (documented in the README):
@@ -67,6 +69,18 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   await metrics?.start(); // before the threads start: a port in use ends the start cleanly
   // Once here, not in every thread; null for a .js app, or when it cannot (threads then use tsx).
   const compiled = await compileTypeScriptJobs(o.jobsDir, o.log);
+  // The job classes' static schedules, read in a child process (no job code runs here); a bad
+  // one ends the start, naming class, field and value, before anything is registered.
+  let found: StaticSchedules;
+  try {
+    found = await discoverStaticSchedules(o.jobsDir, compiled?.manifest);
+  } catch (e) {
+    compiled?.close();
+    await metrics?.close();
+    stopWatchdog();
+    throw e;
+  }
+  for (const w of found.warnings) o.log.warn(w);
   const executor = new ThreadPool({
     threads: o.threads,
     concurrency: o.concurrency,
@@ -141,7 +155,10 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);
     },
     onFenced: (fenced) => runtime.setFenced(fenced),
+    onReregistered: () => scheduler.redeclare(),
   });
+  // A tick's job is due at once: claim it now rather than at the next poll.
+  const scheduler = new Scheduler({ registry: o.store.registry, log: o.log, runtimeId: id, schedules: found.schedules, onEnqueued: () => runtime.wake() });
   // Signals are handled from here on: a stop asked for while the runtime registers itself ends
   // the run before its first claim, cleanly, instead of killing the process half-registered.
   let signals = 0;
@@ -177,6 +194,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   const stopAll = async () => {
     cancelMaxTime?.();
     await wake.close();
+    await scheduler.stop(); // before the heartbeat's deregistration, which drops its declarations
     await executor.close();
     compiled?.close();
     await heartbeat.stop();
@@ -193,6 +211,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     if (paths.local || paths.remote.length > 0) wakeText = ` + wake-up${paths.remote.length ? ` (${paths.remote.join(', ')})` : ''}`;
     runtimeInfo.wakeAddress = wake.registeredAddress;
     await heartbeat.start();
+    await scheduler.start();
     pruner.start();
     sweep.start();
   } catch (e) {
@@ -209,6 +228,11 @@ export async function runMaster(o: MasterOptions): Promise<number> {
       `pid ${process.pid}, id ${id}`,
     startedEvent(o, { wake: wakeText !== '', wakeAddress: wake.registeredAddress, pid: process.pid, runtimeId: id }),
   );
+  if (found.schedules.length > 0) {
+    o.log.info(
+      `Declared ${found.schedules.length} static schedule(s): ${found.schedules.map((d) => `${d.key} (${d.cron}${d.tz === 'UTC' ? '' : ` ${d.tz}`})`).join(', ')}`,
+    );
+  }
   if (metrics) o.log.info(`Prometheus metrics on ${metrics.url}`);
   if (o.keepCompleted || o.failedRetentionMs !== null) {
     const keep = (ms: number | null) => (ms === null ? 'for ever' : `for ${formatAge(ms)}`);

@@ -267,6 +267,7 @@ export class Runtime {
         payload: job.payload,
         attempts: job.attempts,
         maxAttempts: job.maxAttempts,
+        scheduledAtMs: job.scheduledAtMs,
       };
       this.o.executor.run(task, job.timeoutMs ?? this.o.timeoutMs).then((r) => this.finished(job, r));
     }

@@ -36,3 +36,17 @@ export function parseQueueList(text: string): string[] {
   names.forEach(assertQueueName);
   return [...new Set(names)];
 }
+
+// Schedule keys are shown by the CLI, given to `schedules run <key>` in a shell and used in Redis
+// keys: letters, digits and a few separators. '/' and '#' are in, since a static schedule's
+// default key is its handler ('mail/SendMail') plus '#n' for the n-th of a list.
+const SCHEDULE_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:/#@-]{0,127}$/;
+
+export function assertScheduleKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || !SCHEDULE_KEY.test(key) || key.includes('..')) {
+    throw new InvalidInputError(
+      `Invalid schedule key ${JSON.stringify(key)}: use 1 to 128 characters from letters, digits, '_', '-', '.', ':', '/', '#', '@', ` +
+        `starting with a letter, digit or '_' (no '..')`,
+    );
+  }
+}

@@ -1,0 +1,165 @@
+// Recurring schedules with real runtimes (issue 16), on every store. Each job appends the tick it
+// ran for (this.context.scheduledAt) to $TICK_LOG, so exactly-once is read from what ran. Where
+// the scenario is time passing with no runtime, the test waits for the store's clock to pass it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { killAll, type RunningCli, startCli } from './helpers/cli.ts';
+import { ALL_STORE_KINDS, createApp, type E2eApp } from './helpers/e2e.ts';
+import { exitWithin, waitForBanner } from './helpers/reliability.ts';
+import { waitFor } from './helpers/wait.ts';
+
+after(() => killAll());
+
+const execFileP = promisify(execFile);
+const SCHEDULE_JOBS = fileURLToPath(new URL('./fixtures/schedule-jobs', import.meta.url));
+const DYN_JOBS = fileURLToPath(new URL('./fixtures/schedule-dyn-jobs', import.meta.url));
+const DYNAMIC = fileURLToPath(new URL('./fixtures/schedule-app/dynamic.ts', import.meta.url));
+
+interface Run {
+  tick: number;
+  id: number;
+  runtimeId: string;
+}
+
+/** Runs logged by `handler` (first word of each line). */
+function readRuns(file: string, handler: string): Run[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(`${handler} `))
+    .map((l) => {
+      const [, tick, id, runtimeId] = l.split(' ');
+      return { tick: Number(tick), id: Number(id), runtimeId: runtimeId! };
+    });
+}
+
+async function stopAll(runtimes: RunningCli[]): Promise<void> {
+  for (const r of runtimes) {
+    try {
+      process.kill(r.pid, 'SIGTERM');
+    } catch {
+      // already gone (the killed one)
+    }
+  }
+  await Promise.all(runtimes.map((r) => exitWithin(r, 30_000).catch(() => undefined)));
+}
+
+/** The store's clock, as runtimes read it. */
+async function storeNow(app: E2eApp): Promise<number> {
+  return (await app.store.registry.activeSchedules()).nowMs;
+}
+
+/** Ticks of `handler` after `since`, in order. */
+const ticksAfter = (file: string, handler: string, since: number) =>
+  readRuns(file, handler)
+    .map((r) => r.tick)
+    .filter((t) => t > since)
+    .sort((a, b) => a - b);
+
+for (const kind of ALL_STORE_KINDS) {
+  describe(`recurring schedules: ${kind}`, () => {
+    let app: E2eApp;
+    let log: string;
+    const start = (jobsDir = SCHEDULE_JOBS) =>
+      startCli(['start', '--procs', '2', '--sleep', '0.2', '--heartbeat', '0.5', '--dead-after', '2', '--jobs-dir', jobsDir, '--database-url', app.url], {
+        cwd: app.dir,
+        env: { TICK_LOG: log },
+        timeoutMs: 120_000,
+      });
+    before(async () => {
+      app = await createApp(kind, 'schedules');
+      log = join(app.dir, 'ticks.txt');
+    });
+    after(async () => {
+      killAll();
+      await app?.close();
+    });
+
+    test('3 runtimes, every second for ~20 s, one SIGKILLed midway: every tick ran exactly once', async () => {
+      const runtimes = [start(), start(), start()];
+      await Promise.all(runtimes.map((r) => waitForBanner(r)));
+      // The span: 20 ticks from the first one after all three are up.
+      const from = Math.ceil(((await storeNow(app)) + 1) / 1000) * 1000;
+      const to = from + 19_000;
+      await waitFor('tick 10 of the span to run', () => readRuns(log, 'EverySecond').some((r) => r.tick >= from + 9_000) || null, 30_000);
+      process.kill(runtimes[1]!.pid, 'SIGKILL');
+      await waitFor('the last tick of the span to run', () => readRuns(log, 'EverySecond').some((r) => r.tick >= to) || null, 30_000);
+      await stopAll(runtimes);
+      const runs = readRuns(log, 'EverySecond').filter((r) => r.tick >= from && r.tick <= to);
+      const killedId = runs.find((r) => r.runtimeId.includes(`:${runtimes[1]!.pid}:`))?.runtimeId;
+      // A tick enqueued twice would show as two jobs for one tick. A job the killed runtime was
+      // running (or had run, its result not yet written) is run again once it is recovered: the
+      // runtime runs jobs at least once; that is the same job, not a second enqueue.
+      const jobsByTick = new Map<number, Set<number>>();
+      for (const r of runs) jobsByTick.set(r.tick, (jobsByTick.get(r.tick) ?? new Set()).add(r.id));
+      const duplicates = [...jobsByTick.values()].filter((ids) => ids.size > 1).length;
+      const seen = new Set<number>();
+      const reruns = runs.filter((r) => seen.has(r.id) || !seen.add(r.id));
+      let missed = 0;
+      for (let t = from; t <= to; t += 1000) if (!jobsByTick.has(t)) missed++;
+      const ran = new Set(runs.map((r) => r.runtimeId)).size;
+      console.log(
+        `# ${kind}: ticks 20, runs ${runs.length}, duplicates ${duplicates}, missed ${missed}, re-runs after the SIGKILL ${reruns.length}, runtimes that ran ticks ${ran}`,
+      );
+      assert.equal(duplicates, 0, `no tick enqueued twice: ${JSON.stringify(runs)}`);
+      assert.equal(missed, 0, 'no tick was missed');
+      for (const r of reruns) {
+        const firsts = runs.filter((x) => x.id === r.id);
+        assert.ok(
+          firsts.some((x) => x.runtimeId === killedId),
+          `job ${r.id} ran again only because its first runtime was killed: ${JSON.stringify(firsts)}`,
+        );
+      }
+      assert.equal(new Set(runs.map((r) => r.id)).size, 20, 'one job per tick');
+    });
+
+    test("no runtime for 10 ticks, then one starts: 'skip' runs none of them, 'once' runs one", async () => {
+      const first = start();
+      await waitForBanner(first);
+      await waitFor('both schedules to tick', () => (readRuns(log, 'EverySecond').length > 0 && readRuns(log, 'CatchUpOnce').length > 0) || null, 20_000);
+      await stopAll([first]);
+      const lastTick = (h: string) => Math.max(...readRuns(log, h).map((r) => r.tick));
+      const stopped = { skip: lastTick('EverySecond'), once: lastTick('CatchUpOnce') };
+      await waitFor('10 ticks with no runtime', async () => (await storeNow(app)) > Math.max(stopped.skip, stopped.once) + 10_500 || null, 20_000, 100);
+      const second = start();
+      await waitForBanner(second);
+      await waitFor(
+        '4 runs of each after the gap',
+        () => (ticksAfter(log, 'EverySecond', stopped.skip).length >= 4 && ticksAfter(log, 'CatchUpOnce', stopped.once).length >= 4) || null,
+        20_000,
+      );
+      await stopAll([second]);
+      const skip = ticksAfter(log, 'EverySecond', stopped.skip);
+      assert.ok(skip[0]! - stopped.skip > 10_000, `skip: the first run after the gap is for a tick after it (${skip[0]! - stopped.skip} ms)`);
+      for (let i = 1; i < skip.length; i++) assert.equal(skip[i]! - skip[i - 1]!, 1000, 'skip: on-time ticks only, one a second');
+      // Both every second, read in the same polls: the same on-time ticks, 'once' with one more before them.
+      const once = ticksAfter(log, 'CatchUpOnce', stopped.once);
+      assert.equal(once.filter((t) => t < skip[0]!).length, 1, `once: one catch-up run (ticks ${once.join(', ')}; skip's first ${skip[0]})`);
+      assert.equal(once[1], skip[0], 'once: then the on-time ticks, as skip runs them');
+    });
+
+    test('a dynamic schedule made by one process runs on a runtime started later, and not after its removal', async () => {
+      const appProcess = (action: string) => execFileP(process.execPath, ['--import', 'tsx', DYNAMIC, app.url, action, 'dyn'], { timeout: 30_000 });
+      await appProcess('add');
+      const runtime = start(DYN_JOBS);
+      await waitForBanner(runtime);
+      await waitFor('3 runs of the dynamic schedule', () => readRuns(log, 'Reported:dyn').length >= 3 || null, 20_000);
+      const removed = await appProcess('remove');
+      assert.deepEqual(JSON.parse(removed.stdout), { removed: true }, removed.stderr);
+      const removedAt = await storeNow(app);
+      // The runtime runs on for 3 more ticks: none of them runs.
+      await waitFor('3 more ticks', async () => (await storeNow(app)) > removedAt + 3_000 || null, 10_000, 100);
+      await stopAll([runtime]);
+      assert.deepEqual(
+        readRuns(log, 'Reported:dyn').filter((r) => r.tick > removedAt),
+        [],
+        'no run after the removal',
+      );
+    });
+  });
+}
