@@ -53,8 +53,8 @@ describe('in a terminal (tmux)', () => {
     );
     assert.match(first, /^Store sqlite:.*jobs\.sqlite at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
     assert.match(first, /^Runtimes: none running$/m);
-    assert.deepEqual(row(first, 'w-a'), ['w-a', '3', '0', '0', '0', '0', '0', '0', '0', 'active']);
-    assert.deepEqual(row(first, 'w-b'), ['w-b', '0', '1', '0', '0', '0', '0', '0', '0', 'active']);
+    assert.deepEqual(row(first, 'w-a'), ['w-a', '3', '0', '0', '0', '0', '0', '0', '0', '0', 'active']);
+    assert.deepEqual(row(first, 'w-b'), ['w-b', '0', '1', '0', '0', '0', '0', '0', '0', '0', 'active']);
     assert.match(first, /^Every 0\.3s · q or Ctrl-C quits$/m);
 
     // The store changes: the next frames show it, drawn over the old one.
@@ -65,12 +65,12 @@ describe('in a terminal (tmux)', () => {
       'a redrawn screen',
       () => {
         const s = screen('watch');
-        return row(s, 'w-a')?.[1] === '5' && row(s, 'w-b')?.[9] === 'PAUSED' && row(s, 'w-c') ? s : null;
+        return row(s, 'w-a')?.[1] === '5' && row(s, 'w-b')?.[10] === 'PAUSED' && row(s, 'w-c') ? s : null;
       },
       15_000,
       100,
     );
-    assert.deepEqual(row(later, 'w-c'), ['w-c', '0', '0', '0', '1', '0', '1', '0', '1', 'active']);
+    assert.deepEqual(row(later, 'w-c'), ['w-c', '0', '0', '0', '0', '1', '0', '1', '0', '1', 'active']);
     assert.equal(later.match(/^Store /gm)?.length, 1, 'one screen, redrawn in place');
     assert.equal(later.split('\n')[0]!.startsWith('Store '), true, 'drawn from the top-left corner');
 
