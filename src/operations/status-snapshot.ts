@@ -39,6 +39,10 @@ export interface QueueView {
   processing: number;
   failed: number;
   paused: boolean;
+  /** Jobs Lightpack's PHP workers are running now (status 'queued'), in none of the counts above. */
+  phpRunning: number;
+  /** A queue Lightpack's PHP workers run (lightpack.queues): no runtime claims it. */
+  php: boolean;
   completedLastMinute: number;
   failedLastMinute: number;
   completedLastHour: number;
@@ -55,14 +59,14 @@ export interface StatusSnapshot {
   queues: QueueView[];
 }
 
-export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
+export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS, phpQueues: string[] = []): Promise<StatusSnapshot> {
   const runtimes = await store.registry.listRuntimes({});
   const counts = await store.admin.counts({});
   const paused = new Set((await store.admin.listPausedQueues({})).map((p) => p.queue));
   const lastMinute = new Map((await store.admin.throughput({ sinceMs: 60_000 })).map((t) => [t.queue, t]));
   const lastHour = new Map((await store.admin.throughput({ sinceMs: 3_600_000 })).map((t) => [t.queue, t]));
   // A queue shows while it has jobs, is paused, or finished jobs in the last hour (its rows may be gone).
-  const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys()])].sort();
+  const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys(), ...phpQueues])].sort();
   const byName = new Map(counts.map((c) => [c.queue, c]));
   return {
     store: store.displayUrl,
@@ -96,6 +100,8 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS)
         processing: c?.processing ?? 0,
         failed: c?.failed ?? 0,
         paused: paused.has(queue),
+        phpRunning: c?.heldElsewhere ?? 0,
+        php: phpQueues.includes(queue),
         completedLastMinute: lastMinute.get(queue)?.completed ?? 0,
         failedLastMinute: lastMinute.get(queue)?.failed ?? 0,
         completedLastHour: lastHour.get(queue)?.completed ?? 0,
