@@ -30,7 +30,11 @@ function phpDispatch(cls: string, payload: string): void {
   lp(['dispatch.php', cls, payload]);
 }
 function phpWorker(queue: string): ChildProcess {
-  const child = spawn('php', ['console', 'jobs:run', `--queue=${queue}`, '--sleep=1'], { cwd: app, env: { ...process.env, LP_RECORD: record }, stdio: 'ignore' });
+  const child = spawn('php', ['console', 'jobs:run', `--queue=${queue}`, '--sleep=1'], {
+    cwd: app,
+    env: { ...process.env, LP_RECORD: record },
+    stdio: 'ignore',
+  });
   php.push(child);
   return child;
 }
@@ -84,11 +88,24 @@ describe('Lightpack (PHP) workers and jobs-runtime on one table', { timeout: 180
     });
     const worker = phpWorker('php');
     await waitFor('PHP to run its 200 jobs', async () => (await rows('SELECT id FROM jobs WHERE queue = ?', ['php'])).length === 0, 90_000, 200);
-    await waitFor('the Node jobs to run', () => readFileSync(nodeRecord, 'utf8').split('\n').filter((l) => l.endsWith(' node')).length === 3, 20_000);
+    await waitFor(
+      'the Node jobs to run',
+      () =>
+        readFileSync(nodeRecord, 'utf8')
+          .split('\n')
+          .filter((l) => l.endsWith(' node')).length === 3,
+      20_000,
+    );
     runtime.child.kill('SIGTERM');
     const out = await runtime.done;
     await stopPhp(worker);
-    assert.equal(readFileSync(record, 'utf8').split('\n').filter((l) => l.includes(' SendMail ')).length, 200, 'PHP ran each of its jobs');
+    assert.equal(
+      readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(' SendMail ')).length,
+      200,
+      'PHP ran each of its jobs',
+    );
     assert.doesNotMatch(out.stderr, /✖/, 'the runtime failed no job');
     assert.match(out.stdout, /queues all but Lightpack's php/);
     assert.equal(ids.length, 3);
@@ -145,7 +162,9 @@ describe('Lightpack (PHP) workers and jobs-runtime on one table', { timeout: 180
     const ran = readFileSync(nodeRecord, 'utf8');
     assert.match(ran, /^\d+ 1\/3 \{"to":"bob@example.com"\}$/m);
     assert.match(ran, new RegExp(`^${empty!.id} 3/3 \\{\\}$`, 'm'), 'the empty payload reached run() as {}, three attempts');
-    const [row] = await rows<{ status: string; attempts: number; max_attempts: number }>('SELECT status, attempts, max_attempts FROM jobs WHERE id = ?', [empty!.id]);
+    const [row] = await rows<{ status: string; attempts: number; max_attempts: number }>('SELECT status, attempts, max_attempts FROM jobs WHERE id = ?', [
+      empty!.id,
+    ]);
     assert.deepEqual({ ...row }, { status: 'failed', attempts: 3, max_attempts: 3 });
   });
 
@@ -164,7 +183,9 @@ describe('Lightpack (PHP) workers and jobs-runtime on one table', { timeout: 180
     assert.match(r.stdout, /^ {2}php: 1 job\(s\), due 2030-01-01 15:30:00 → 2030-01-01 10:00:00 \(UTC\)$/m);
     assert.match(r.stdout, /✔ Moved 1 waiting job\(s\) from Asia\/Kolkata wall-clock time to UTC/);
     assert.match(r.stderr, /Queues whose names differ only by case, now separate queues: PHP \(1\) \/ php \(2\)/);
-    const times = await rows<{ status: string; queue: string; t: string }>("SELECT status, queue, DATE_FORMAT(scheduled_at, '%H:%i') AS t FROM jobs ORDER BY id");
+    const times = await rows<{ status: string; queue: string; t: string }>(
+      "SELECT status, queue, DATE_FORMAT(scheduled_at, '%H:%i') AS t FROM jobs ORDER BY id",
+    );
     assert.deepEqual(
       times.map((t) => `${t.queue} ${t.status} ${t.t}`),
       ['php new 10:00', 'php failed 15:30', 'node new 15:30', 'PHP new 15:30'],

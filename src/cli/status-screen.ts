@@ -35,7 +35,7 @@ export function renderStatus(s: StatusSnapshot): string {
   if (s.queues.length === 0) out.push('Queues: no jobs');
   else {
     // A table shared with Lightpack: what PHP workers run now shows, and DONE/FAILED say whose they are.
-    const php = s.queues.some((q) => q.php || q.phpRunning > 0);
+    const php = s.queues.some((q) => q.php || (q.phpRunning ?? 0) > 0);
     out.push(
       php
         ? "Queues (jobs finished by jobs-runtime per last minute and hour; PHP: run by Lightpack's workers)"
@@ -63,7 +63,7 @@ export function renderStatus(s: StatusSnapshot): string {
           String(q.delayed),
           String(q.concurrencyLimited + q.rateLimited),
           String(q.processing),
-          ...(php ? [String(q.phpRunning)] : []),
+          ...(php ? [String(q.phpRunning ?? 0)] : []),
           String(q.failed),
           String(q.completedLastMinute),
           String(q.failedLastMinute),

@@ -39,10 +39,10 @@ export interface QueueView {
   processing: number;
   failed: number;
   paused: boolean;
-  /** Jobs Lightpack's PHP workers are running now (status 'queued'), in none of the counts above. */
-  phpRunning: number;
-  /** A queue Lightpack's PHP workers run (lightpack.queues): no runtime claims it. */
-  php: boolean;
+  /** Jobs Lightpack's PHP workers are running now (status 'queued'), in none of the counts above; absent when 0. */
+  phpRunning?: number;
+  /** A queue Lightpack's PHP workers run (lightpack.queues): no runtime claims it. Absent otherwise. */
+  php?: true;
   completedLastMinute: number;
   failedLastMinute: number;
   completedLastHour: number;
@@ -100,8 +100,9 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS,
         processing: c?.processing ?? 0,
         failed: c?.failed ?? 0,
         paused: paused.has(queue),
-        phpRunning: c?.heldElsewhere ?? 0,
-        php: phpQueues.includes(queue),
+        // Only on tables shared with Lightpack: snapshots of others read as before.
+        ...(c?.heldElsewhere ? { phpRunning: c.heldElsewhere } : {}),
+        ...(phpQueues.includes(queue) ? { php: true as const } : {}),
         completedLastMinute: lastMinute.get(queue)?.completed ?? 0,
         failedLastMinute: lastMinute.get(queue)?.failed ?? 0,
         completedLastHour: lastHour.get(queue)?.completed ?? 0,

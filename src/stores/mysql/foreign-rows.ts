@@ -19,7 +19,9 @@ export const NO_FOREIGN: ForeignJobs = { queues: [], takenOver: [] };
  * escapes (LIKE and string literals would each take one). Parameters: ownRowsArgs.
  */
 export function ownRowsSql(f: ForeignJobs): string {
-  return ` AND (INSTR(handler, CHAR(92)) = 0${f.takenOver.length > 0 ? ' OR handler IN (?)' : ''})` + (f.queues.length > 0 ? ' AND queue NOT IN (?)' : '');
+  const taken = f.takenOver.length > 0 ? ' OR handler IN (?)' : '';
+  const queues = f.queues.length > 0 ? ' AND queue NOT IN (?)' : '';
+  return ` AND (INSTR(handler, CHAR(92)) = 0${taken})${queues}`;
 }
 
 export function ownRowsArgs(f: ForeignJobs): unknown[] {
