@@ -6,6 +6,7 @@ import { InvalidInputError } from './errors.js';
 import { DEFAULT_DATABASE_URL } from './stores/open-store.js';
 import { parsePoolSize } from './stores/url-params.js';
 import { registerTypeScript } from './execution/typescript-loader.js';
+import { type LightpackConfig, type LightpackSetting, resolveLightpack } from './values/lightpack.js';
 
 /** What `jobs.config.{ts,js,json}` may hold. */
 export interface JobsConfig {
@@ -20,6 +21,8 @@ export interface JobsConfig {
    * (JOBS_DISPATCH_POOL wins over it, the URL's ?pool= over both).
    */
   dispatchPool?: number | string;
+  /** Sharing the MySQL table with Lightpack's PHP workers (values/lightpack.ts). */
+  lightpack?: LightpackConfig;
 }
 
 export const CONFIG_FILES = ['jobs.config.ts', 'jobs.config.mts', 'jobs.config.js', 'jobs.config.mjs', 'jobs.config.json'];
@@ -31,6 +34,8 @@ export interface ResolvedConfig {
   jobsDir: string;
   /** Retentions from the config file, as written there, with the file's name (for messages). */
   retention?: { file: string; keepCompleted?: string; keepFailed?: string };
+  /** The Lightpack coexistence setting: the CLI's options, else the config file's. */
+  lightpack?: LightpackSetting;
 }
 
 /** How the settings are read: by the runtime's CLI, or without touching the process (an application). */
@@ -45,6 +50,9 @@ export interface ConfigOptions {
    * jobs.config.ts is imported only if the process can already load TypeScript.
    */
   applyToProcess?: boolean;
+  /** `--lightpack-queues` / `--lightpack-map`: replace the config file's parts of the setting. */
+  lightpackQueues?: string[];
+  lightpackMap?: Record<string, string>;
 }
 
 /**
@@ -68,7 +76,17 @@ export async function resolveConfig(options: ConfigOptions = {}): Promise<Resolv
   const { keepCompleted, keepFailed } = file?.config ?? {};
   const retention =
     file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
-  return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}) };
+  const lightpack = lightpackOf(file, options);
+  return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}), ...(lightpack ? { lightpack } : {}) };
+}
+
+function lightpackOf(file: { name: string; config: JobsConfig } | null, options: ConfigOptions): LightpackSetting | undefined {
+  const fromFile = file?.config.lightpack;
+  if (!fromFile && !options.lightpackQueues && !options.lightpackMap) return undefined;
+  const raw: LightpackConfig = { ...(fromFile ?? {}) };
+  if (options.lightpackQueues) raw.queues = options.lightpackQueues;
+  if (options.lightpackMap) raw.map = options.lightpackMap;
+  return resolveLightpack(raw, options.lightpackQueues || options.lightpackMap ? '--lightpack-queues/--lightpack-map' : file!.name);
 }
 
 /** What an application's dispatches go to. */
@@ -76,6 +94,8 @@ export interface DispatchSettings {
   databaseUrl: string;
   /** JOBS_DISPATCH_POOL, else the config file's dispatchPool (when the URL is the file's), when set. */
   pool?: number;
+  /** The config file's Lightpack setting, when the URL is the file's: dispatches to PHP queues are refused. */
+  lightpack?: LightpackSetting;
 }
 
 /**
@@ -96,7 +116,8 @@ export async function resolveDispatchSettings(cwd = process.cwd()): Promise<Disp
     : file?.config.dispatchPool !== undefined
       ? parsePoolSize(String(file.config.dispatchPool), `${file.name}'s dispatchPool`)
       : undefined;
-  return { databaseUrl, ...(pool !== undefined ? { pool } : {}) };
+  const lightpack = file?.config.lightpack ? resolveLightpack(file.config.lightpack, file.name) : undefined;
+  return { databaseUrl, ...(pool !== undefined ? { pool } : {}), ...(lightpack ? { lightpack } : {}) };
 }
 
 /** The environment, with `.env` values under it (never over it, as with dotenv). */
@@ -142,11 +163,15 @@ async function loadConfigFile(cwd: string, mayRegisterLoader: boolean): Promise<
 
 function validateConfig(value: unknown, path: string): JobsConfig {
   if (typeof value !== 'object' || value === null) throw new InvalidInputError(`${path} must export an object like { databaseUrl: 'mysql://…' }`);
-  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed', 'dispatchPool']);
+  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed', 'dispatchPool', 'lightpack']);
   for (const [k, v] of Object.entries(value)) {
     if (!known.has(k)) throw new InvalidInputError(`${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`);
     if (k === 'dispatchPool') {
       parsePoolSize(String(v), `${path}'s dispatchPool`);
+      continue;
+    }
+    if (k === 'lightpack') {
+      resolveLightpack(v, path);
       continue;
     }
     if (typeof v !== 'string' || v.trim() === '') throw new InvalidInputError(`${path}: '${k}' must be a non-empty string`);

@@ -4,6 +4,7 @@ import type { DispatchedClass, Enqueued, JobStore, NewJob, Producer } from './st
 import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
 import { WakeThrottle } from './wake/wake-throttle.js';
+import { assertNotPhpQueue, type LightpackSetting } from './values/lightpack.js';
 
 // Where an application's dispatches go: the producer role of one store, opened on first use.
 // Reading the settings changes nothing in the process (no loader, no process.env writes), and
@@ -20,6 +21,8 @@ export const DEFAULT_DISPATCH_POOL = 4;
 
 let current: Promise<Producer> | null = null;
 let configuredUrl: string | null = null;
+/** The config file's Lightpack setting, for the store its URL names: no dispatch goes to a PHP queue. */
+let lightpack: LightpackSetting | undefined;
 
 /**
  * The producer for a URL: a store's (mysql:, sqlite:, redis:), or an engine that keeps no jobs:
@@ -42,18 +45,23 @@ export function configure(settings: { databaseUrl: string }): void {
   const previous = current;
   current = null;
   configuredUrl = settings.databaseUrl.trim();
+  lightpack = undefined;
   void previous?.then((p) => p.close()).catch(() => undefined);
 }
 
 /** Uses this store (or producer) for dispatches from now on (tests, or apps that manage their own store). */
 export function useStore(store: JobStore | Producer): void {
   current = Promise.resolve('producer' in store ? store.producer : store);
+  lightpack = undefined;
 }
 
 export function defaultProducer(): Promise<Producer> {
   if (!current) {
     const settings: Promise<DispatchSettings> = configuredUrl !== null ? Promise.resolve({ databaseUrl: configuredUrl }) : resolveDispatchSettings();
-    const opening = settings.then((s) => openProducer(s.databaseUrl, { maxConnections: s.pool ?? DEFAULT_DISPATCH_POOL }));
+    const opening = settings.then((s) => {
+      lightpack = s.lightpack;
+      return openProducer(s.databaseUrl, { maxConnections: s.pool ?? DEFAULT_DISPATCH_POOL });
+    });
     opening.catch(() => {
       if (current === opening) current = null; // a failed open is retried on the next dispatch
     });
@@ -74,9 +82,11 @@ export async function close(): Promise<void> {
  * host by datagram, on others by the store (Redis publishes from its enqueue script) or by a
  * datagram to each address in the registry (MySQL; the list is cached, read in the background).
  */
-export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer): Promise<Enqueued[]> {
+export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], producer?: Producer, guard?: LightpackSetting): Promise<Enqueued[]> {
+  for (const j of jobs) assertNotPhpQueue(j.queue, guard, j.handler);
   if (jobs.length === 0) return [];
   const p = producer ?? (await defaultProducer());
+  if (!producer) for (const j of jobs) assertNotPhpQueue(j.queue, lightpack, j.handler);
   const due = jobs.some((j) => j.delayMs === 0);
   if (due) refreshWakeAddresses(p); // in the background, alongside the insert
   const results = await p.enqueueWithOutcome({ jobs, jobClass });

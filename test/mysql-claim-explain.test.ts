@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { selectDueArgs, selectDueSql, selectPrioritiesArgs, selectPrioritiesSql } from '../src/stores/mysql/claim-sql.ts';
+import { NO_FOREIGN } from '../src/stores/mysql/foreign-rows.ts';
 import { unblockSql } from '../src/stores/mysql/unblock.ts';
 import { openStore } from '../src/stores/open-store.ts';
 import type { JobStore } from '../src/stores/store.ts';
@@ -76,8 +77,8 @@ describe('MySQL claim at 1M due rows with mixed priorities and 1M in other state
         db,
         t,
         `due rows of priority -5, ${queue ?? 'all queues'}`,
-        selectDueSql('jobs', queue !== null),
-        selectDueArgs(queue, -5, 100),
+        selectDueSql('jobs', queue !== null, NO_FOREIGN),
+        selectDueArgs(queue, -5, 100, NO_FOREIGN),
       );
       assert.match(json, /"key": "jobs_claim(_queue)?"/);
       assert.doesNotMatch(json, /filesort|temporary/);

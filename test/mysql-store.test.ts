@@ -7,6 +7,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { openStore } from '../src/stores/open-store.ts';
 import { recoverDead } from '../src/stores/mysql/registry.ts';
 import { selectDueArgs, selectDueSql } from '../src/stores/mysql/claim-sql.ts';
+import { NO_FOREIGN } from '../src/stores/mysql/foreign-rows.ts';
 import { assertSkipLockedSupport } from '../src/stores/mysql/server-version.ts';
 import type { JobStore } from '../src/stores/store.ts';
 import { createMysqlDatabase, type TestDatabase } from './helpers/mysql.ts';
@@ -92,14 +93,14 @@ describe('MySQL store', () => {
     assert.match(col!.COLUMN_TYPE, /bigint/);
   });
 
-  test("jobs the old worker left claimed (status 'queued') are reported by migrate and start, and given back with --requeue-queued", async () => {
+  test("jobs the old worker left claimed (status 'queued') are reported by migrate and start, and given back with --requeue-queued --queue", async () => {
     await seedTable(
       `('SendMail', 'emails', '{"n":1}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
        ('SendMail', 'emails', '{"n":2}', 'queued', 1, UTC_TIMESTAMP() - INTERVAL 1 HOUR),
        ('SendMail', 'emails', '{"n":3}', 'new', 0, UTC_TIMESTAMP())`,
     );
     const notice =
-      /^! 2 job\(s\) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime\. Once no old worker runs, `jobs-runtime migrate --requeue-queued` gives them back/m;
+      /^! 2 job\(s\) are in status 'queued' \(emails 2\): a Lightpack \(PHP\) worker is running them, or died running them; jobs-runtime never takes them\. If no PHP worker runs those queues any more, `jobs-runtime migrate --requeue-queued --queue <names>` gives them back/m;
     const migrated = await runCli(['migrate', '--database-url', db.url], { timeoutMs: 20_000 });
     assert.equal(migrated.code, 0, migrated.stderr);
     assert.match(migrated.stderr, notice);
@@ -107,9 +108,18 @@ describe('MySQL store', () => {
     assert.match(started.stderr, /WARN {2}2 job\(s\) are in status 'queued'/);
     assert.equal((await db.query<unknown[]>("SELECT id FROM jobs WHERE status = 'queued'")).length, 2, 'start leaves them alone');
 
-    const requeued = await runCli(['migrate', '--requeue-queued', '--database-url', db.url], { timeoutMs: 20_000 });
+    const refused = await runCli(['migrate', '--requeue-queued', '--database-url', db.url], { timeoutMs: 20_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /--requeue-queued needs --queue <names>: a job in status 'queued' may be running in a PHP worker right now, and would run twice/,
+    );
+    const requeued = await runCli(['migrate', '--requeue-queued', '--queue', 'emails', '--database-url', db.url], { timeoutMs: 20_000 });
     assert.equal(requeued.code, 0, requeued.stderr);
-    assert.match(requeued.stderr, /^! Gave back 2 job\(s\) the old worker had claimed \(status 'queued'\): they run again, not charged an attempt$/m);
+    assert.match(
+      requeued.stderr,
+      /^! Gave back 2 job\(s\) in status 'queued' on emails: they run again, not charged an attempt \(any a PHP worker was running at this moment run twice\)$/m,
+    );
     const rows = await db.query<Array<{ status: string; attempts: number }>>('SELECT status, attempts FROM jobs WHERE id IN (1, 2) ORDER BY id');
     assert.deepEqual(
       rows.map((r) => [r.status, r.attempts]),
@@ -187,8 +197,8 @@ describe('MySQL store', () => {
     await store.producer.enqueue({ jobs: filler(500) });
     await db.query('ANALYZE TABLE jobs');
     for (const byQueue of [false, true]) {
-      const sql = selectDueSql('jobs', byQueue).replace('SELECT ', 'SELECT /* explain */ ');
-      const params = selectDueArgs(byQueue ? 'default' : null, 0, 100);
+      const sql = selectDueSql('jobs', byQueue, NO_FOREIGN).replace('SELECT ', 'SELECT /* explain */ ');
+      const params = selectDueArgs(byQueue ? 'default' : null, 0, 100, NO_FOREIGN);
       const [plan] = await db.query<Array<{ ANALYZE: string }>>(`ANALYZE FORMAT=JSON ${sql}`, params);
       const json = JSON.parse(Object.values(plan!)[0] as string) as { query_block: { table?: Record<string, unknown> } };
       const table = JSON.stringify(json);

@@ -10,6 +10,7 @@ import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js'
 import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
 import { throwSite } from '../src/execution/throw-site.js';
+import { resolveRetryAfter, retryDelayMs, type RetryAfterInput } from '../src/values/retry-policy.js';
 
 const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
@@ -70,8 +71,9 @@ function mark(task: JobTask, phase: Phase): void {
   if (task.startSlot !== undefined) slots.mark(task.startSlot, phase);
 }
 
-async function runJob(task: JobTask): Promise<JobTaskResult> {
+async function runJob(given: JobTask): Promise<JobTaskResult> {
   // First its code loads (once per thread), under a limit of its own (the slot says LOADING).
+  let task = given;
   let JobClass: RunnableJobClass;
   try {
     JobClass = await loadJobClass(jobsDir, task.handler);
@@ -80,6 +82,17 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
     const error = toError(e);
     const permanent = PERMANENT_ERROR_NAMES.has(error.name);
     return failure(error, permanent, isFinalFailure(task, permanent), [], 0);
+  }
+  // A row Lightpack dispatched (a PHP class taken over) has no attempts or retry settings: the class's apply.
+  let fromClass: { retryAfterMs: number; retryPolicy: string | null } | null = null;
+  if (task.settingsFromClass) {
+    try {
+      const probe = new JobClass() as { attempts?: unknown; retryAfter?: unknown };
+      if (Number.isInteger(probe.attempts) && (probe.attempts as number) >= 1) task = { ...task, maxAttempts: probe.attempts as number };
+      fromClass = resolveRetryAfter(task.handler, (probe.retryAfter ?? 'now') as RetryAfterInput, false);
+    } catch (e) {
+      return failure(toError(e), false, isFinalFailure(task, false), [], 0);
+    }
   }
   // The job's --timeout and its reported duration count from here: its run, not its code's first load.
   mark(task, Phase.RUNNING);
@@ -97,7 +110,10 @@ async function runJob(task: JobTask): Promise<JobTaskResult> {
   const durationMs = performance.now() - started;
   const warnings = outcome.warnings.map((w) => `${w.hook}() threw: ${w.message}`);
   if (outcome.ok) return { ok: true, durationMs, warnings };
-  return failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs, outcome.retryInMs);
+  const retryInMs = fromClass && !outcome.final ? retryDelayMs(fromClass, task.attempts, outcome.retryInMs ?? null) : outcome.retryInMs;
+  const result: JobTaskResult = failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs, retryInMs);
+  if (task.settingsFromClass && !result.ok && !result.skipped) result.maxAttempts = task.maxAttempts;
+  return result;
 }
 
 function failure(error: Error, permanent: boolean, final: boolean, warnings: string[], durationMs: number, retryInMs?: number): JobTaskResult {

@@ -34,22 +34,42 @@ export function renderStatus(s: StatusSnapshot): string {
   out.push('');
   if (s.queues.length === 0) out.push('Queues: no jobs');
   else {
-    out.push('Queues (finished jobs per last minute and hour)');
+    // A table shared with Lightpack: what PHP workers run now shows, and DONE/FAILED say whose they are.
+    const php = s.queues.some((q) => q.php || (q.phpRunning ?? 0) > 0);
+    out.push(
+      php
+        ? "Queues (jobs finished by jobs-runtime per last minute and hour; PHP: run by Lightpack's workers)"
+        : 'Queues (finished jobs per last minute and hour)',
+    );
     out.push(
       table(
-        ['QUEUE', 'WAITING', 'DELAYED', 'LIMITED', 'PROCESSING', 'FAILED', 'DONE/1M', 'FAILED/1M', 'DONE/1H', 'FAILED/1H', 'STATE'],
+        [
+          'QUEUE',
+          'WAITING',
+          'DELAYED',
+          'LIMITED',
+          'PROCESSING',
+          ...(php ? ['QUEUED (PHP)'] : []),
+          'FAILED',
+          'DONE/1M',
+          'FAILED/1M',
+          'DONE/1H',
+          'FAILED/1H',
+          'STATE',
+        ],
         s.queues.map((q) => [
           q.queue,
           String(q.waiting),
           String(q.delayed),
           String(q.concurrencyLimited + q.rateLimited),
           String(q.processing),
+          ...(php ? [String(q.phpRunning ?? 0)] : []),
           String(q.failed),
           String(q.completedLastMinute),
           String(q.failedLastMinute),
           String(q.completedLastHour),
           String(q.failedLastHour),
-          q.paused ? 'PAUSED' : 'active',
+          q.php ? 'PHP' : q.paused ? 'PAUSED' : 'active',
         ]),
         '  ',
       ),

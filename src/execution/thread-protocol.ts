@@ -14,6 +14,11 @@ export interface JobTask {
   maxAttempts: number;
   /** When the job was due, by the store's clock: a schedule's tick, for a job a schedule enqueued. */
   scheduledAtMs: number;
+  /**
+   * A row another system dispatched (a PHP class taken over from Lightpack): attempts and the
+   * retry wait come from the job class, not the row, which has neither.
+   */
+  settingsFromClass?: boolean;
   /** The task's slot in `ThreadData.slots` (set by the pool; none when every slot is taken). */
   startSlot?: number;
 }
@@ -66,6 +71,8 @@ export type JobTaskResult =
       final: boolean;
       /** The class's retryAfter function's wait for the next run, ms (values/retry-policy.ts). */
       retryInMs?: number;
+      /** The class's attempts, when the task said settingsFromClass: what the ✖ line shows. */
+      maxAttempts?: number;
       skipped?: undefined;
     };
 

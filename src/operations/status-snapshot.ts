@@ -40,6 +40,10 @@ export interface QueueView {
   processing: number;
   failed: number;
   paused: boolean;
+  /** Jobs Lightpack's PHP workers are running now (status 'queued'), in none of the counts above; absent when 0. */
+  phpRunning?: number;
+  /** A queue Lightpack's PHP workers run (lightpack.queues): no runtime claims it. Absent otherwise. */
+  php?: true;
   completedLastMinute: number;
   failedLastMinute: number;
   completedLastHour: number;
@@ -58,14 +62,14 @@ export interface StatusSnapshot {
   schedules: { count: number; active: number; next: { key: string; at: string } | null };
 }
 
-export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS): Promise<StatusSnapshot> {
+export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS, phpQueues: string[] = []): Promise<StatusSnapshot> {
   const runtimes = await store.registry.listRuntimes({});
   const counts = await store.admin.counts({});
   const paused = new Set((await store.admin.listPausedQueues({})).map((p) => p.queue));
   const lastMinute = new Map((await store.admin.throughput({ sinceMs: 60_000 })).map((t) => [t.queue, t]));
   const lastHour = new Map((await store.admin.throughput({ sinceMs: 3_600_000 })).map((t) => [t.queue, t]));
   // A queue shows while it has jobs, is paused, or finished jobs in the last hour (its rows may be gone).
-  const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys()])].sort();
+  const names = [...new Set([...counts.map((c) => c.queue), ...paused, ...lastHour.keys(), ...phpQueues])].sort();
   const byName = new Map(counts.map((c) => [c.queue, c]));
   const sched = (await gatherSchedules(store)).schedules;
   const upcoming = sched.filter((s) => s.nextRunAt !== null).sort((a, b) => a.nextRunAt!.localeCompare(b.nextRunAt!))[0];
@@ -106,6 +110,9 @@ export async function gatherStatus(store: JobStore, deadAfterMs = DEAD_AFTER_MS)
         processing: c?.processing ?? 0,
         failed: c?.failed ?? 0,
         paused: paused.has(queue),
+        // Only on tables shared with Lightpack: snapshots of others read as before.
+        ...(c?.heldElsewhere ? { phpRunning: c.heldElsewhere } : {}),
+        ...(phpQueues.includes(queue) ? { php: true as const } : {}),
         completedLastMinute: lastMinute.get(queue)?.completed ?? 0,
         failedLastMinute: lastMinute.get(queue)?.failed ?? 0,
         completedLastHour: lastHour.get(queue)?.completed ?? 0,

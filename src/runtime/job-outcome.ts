@@ -13,8 +13,10 @@ export type FinishedRun = Exclude<JobTaskResult, { skipped: true }>;
  * write its ✔ or ✖ line. A result the store refuses as stale is neither counted nor reported.
  */
 export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary: RunSummary): { result: JobResult; report: () => void } {
-  const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts: job.maxAttempts, durationMs: r.durationMs };
-  const claim = { id: job.id, token: job.token, queue: job.queue };
+  // A PHP class taken over: its attempts are the Node class's, which the thread reports.
+  const maxAttempts = (!r.ok && r.maxAttempts) || job.maxAttempts;
+  const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts, durationMs: r.durationMs };
+  const claim = { id: job.id, token: job.token, queue: job.queue, ...(!r.ok && r.maxAttempts ? { maxAttempts: r.maxAttempts } : {}) };
   let result: JobResult;
   let report: () => void;
   // Counted and reported once the store has the result: a result it refuses as stale is neither.
@@ -31,7 +33,8 @@ export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary:
       log.jobFailed(line, r.message, null, r.warnings, r.thrownAt);
     };
   } else {
-    const delayMs = retryDelayMs(job, job.attempts, r.retryInMs ?? null);
+    // A taken-over PHP row: the thread already worked the class's wait out.
+    const delayMs = r.maxAttempts !== undefined && r.retryInMs !== undefined ? r.retryInMs : retryDelayMs(job, job.attempts, r.retryInMs ?? null);
     result = { ...claim, outcome: 'retry', error: capErrorText(r.detail), delayMs };
     report = () => {
       summary.retried++;

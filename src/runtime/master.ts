@@ -35,6 +35,10 @@ export interface MasterOptions {
   threads: number;
   concurrency: number;
   queues: string[] | null;
+  /** PHP classes taken over from Lightpack: stored handler → Node handler (values/lightpack.ts). */
+  takeOver?: Map<string, string>;
+  /** Queues Lightpack's PHP workers run, for the banner (the store leaves them alone). */
+  phpQueues?: string[];
   batch: number;
   pollMs: number;
   timeoutMs: number | null;
@@ -95,6 +99,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     log: o.log,
     owner: id,
     queues: o.queues,
+    takeOver: o.takeOver ?? new Map(),
     batch: o.batch,
     pollMs: o.pollMs,
     timeoutMs: o.timeoutMs,
@@ -223,7 +228,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
   if (o.maxTimeMs) cancelMaxTime = afterLong(o.maxTimeMs, () => restart(`Ran for --max-time ${formatMs(o.maxTimeMs!)}`));
 
   o.log.info(
-    `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? 'all'}, ` +
+    `jobs-runtime ${o.version} started: store ${o.store.displayUrl} (${o.storeSource}), queues ${o.queues?.join(' > ') ?? (o.phpQueues?.length ? `all but Lightpack's ${o.phpQueues.join(', ')}` : 'all')}, ` +
       `${o.threads} thread(s) × ${o.concurrency}, jobs from ${o.jobsDir}, poll ${formatMs(o.pollMs)}${wakeText}, ` +
       `pid ${process.pid}, id ${id}`,
     startedEvent(o, { wake: wakeText !== '', wakeAddress: wake.registeredAddress, pid: process.pid, runtimeId: id }),

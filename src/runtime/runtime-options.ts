@@ -14,6 +14,8 @@ export interface RuntimeOptions {
   owner: string;
   /** Queues in strict priority order; null = all queues. */
   queues: string[] | null;
+  /** PHP classes taken over from Lightpack: stored handler → the Node job file's handler. */
+  takeOver: Map<string, string>;
   /** Most jobs taken in one claim. */
   batch: number;
   /** Idle poll interval. */

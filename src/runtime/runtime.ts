@@ -1,5 +1,5 @@
 import type { ClaimedJob, JobId, JobRef } from '../stores/store.js';
-import type { JobTaskResult } from '../execution/thread-protocol.js';
+import type { JobTask, JobTaskResult } from '../execution/thread-protocol.js';
 import { ResultWriter } from './result-writer.js';
 import { StoreHealth } from './store-health.js';
 import { ClaimPacer } from './claim-pacer.js';
@@ -259,18 +259,30 @@ export class Runtime {
       if (next < 0) return;
       const job = this.waiting.splice(next, 1)[0]!;
       this.running.set(job.id, job);
-      const task = {
-        id: job.id,
-        handler: job.handler,
-        queue: job.queue,
-        runtimeId: this.o.owner,
-        payload: job.payload,
-        attempts: job.attempts,
-        maxAttempts: job.maxAttempts,
-        scheduledAtMs: job.scheduledAtMs,
-      };
+      const task = this.taskOf(job);
       this.o.executor.run(task, job.timeoutMs ?? this.o.timeoutMs).then((r) => this.finished(job, r));
     }
+  }
+
+  /**
+   * A row of a PHP class taken over (Lightpack dispatched it) runs as its Node job file: an
+   * empty PHP payload (json_encode's `[]`) is `{}`, and the thread takes attempts and the retry
+   * wait from the Node class, since Lightpack stores neither.
+   */
+  private taskOf(job: ClaimedJob): JobTask {
+    const task: JobTask = {
+      id: job.id,
+      handler: job.handler,
+      queue: job.queue,
+      runtimeId: this.o.owner,
+      payload: job.payload,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      scheduledAtMs: job.scheduledAtMs,
+    };
+    const mapped = this.o.takeOver.get(job.handler);
+    if (mapped === undefined) return task;
+    return { ...task, handler: mapped, payload: job.payload.trim() === '[]' ? '{}' : job.payload, settingsFromClass: true };
   }
 
   private finished(job: ClaimedJob, r: JobTaskResult): void {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
+import type { ForeignJobs } from './mysql/foreign-rows.js';
 import type { JobStore } from './store.js';
 import { maskUrlPassword } from './url-in-messages.js';
 import { assertKnownParams, POOL_PARAM } from './url-params.js';
@@ -14,6 +15,11 @@ export interface StoreConnectOptions {
   maxConnections?: number;
   /** Deadline of each store call (claims, results, dispatches, reads), ms; default 30 s. */
   callTimeoutMs?: number;
+  /**
+   * MySQL: rows another system's workers run on the same table (Lightpack's PHP queues, PHP
+   * classes taken over): never claimed, pruned or requeued as ours. Other stores hold none.
+   */
+  foreignJobs?: ForeignJobs;
 }
 
 export async function openStore(url: string, options: StoreConnectOptions = {}): Promise<JobStore> {

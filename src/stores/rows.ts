@@ -110,11 +110,11 @@ export interface ClaimedJob extends JobRef {
  * the job's queue as claimed: a store may count throughput per queue with it, without reading
  * the row again.
  */
-export type JobResult = JobRef & { queue: string } & (
-    | { outcome: 'completed' }
-    | { outcome: 'retry'; error: string; delayMs: number }
-    | { outcome: 'failed'; error: string }
-  );
+export type JobResult = JobRef & {
+  queue: string;
+  /** The job class's attempts, for a row that stored none (a PHP class taken over): MySQL writes it with a retry or failure. */
+  maxAttempts?: number;
+} & ({ outcome: 'completed' } | { outcome: 'retry'; error: string; delayMs: number } | { outcome: 'failed'; error: string });
 
 /** One row as an operator would read it. */
 export interface JobRecord {
@@ -151,6 +151,11 @@ export interface QueueCounts {
   concurrencyLimited?: number;
   /** Of `delayed`: jobs a rate limit deferred (to their key's next window). Absent when 0. */
   rateLimited?: number;
+  /**
+   * Jobs another system's workers are running now (MySQL: Lightpack's PHP workers, status
+   * 'queued'), not counted in the others. Absent when 0; stores no other system shares leave it out.
+   */
+  heldElsewhere?: number;
 }
 
 /** A runtime (master process) as it registers itself. */
@@ -289,4 +294,25 @@ export interface TickOutcome {
   id: JobId | null;
   /** True when this call enqueued it; false when the tick was already claimed (by this or another runtime). */
   enqueued: boolean;
+}
+
+/** A queue holding rows whose handler is a PHP class name (Lightpack's), for `start`'s check. */
+export interface ForeignHandlerQueue {
+  queue: string;
+  jobs: number;
+  /** One such handler, as stored (`App\\Jobs\\SendMail`). */
+  example: string;
+}
+
+/** What `migrate --from-timezone` changes (or would change): waiting PHP rows moved from a zone's wall clock to UTC. */
+export interface TimeShiftReport {
+  zone: string;
+  /** Waiting rows PHP wrote. */
+  rows: number;
+  /** Rows changed (0 on a dry run). */
+  shifted: number;
+  /** The distinct shifts applied, ms (UTC = stored − shift). */
+  shiftsMs: number[];
+  /** Per queue: rows, and the earliest and latest due time before → after. */
+  queues: Array<{ queue: string; rows: number; first: { from: Date; to: Date }; last: { from: Date; to: Date } }>;
 }

@@ -10,6 +10,7 @@ import type {
   TickOutcome,
   FailedPage,
   FailedSelection,
+  ForeignHandlerQueue,
   JobId,
   JobRecord,
   JobRef,
@@ -25,6 +26,7 @@ import type {
   RuntimeInfo,
   RuntimeRecord,
   RuntimeStats,
+  TimeShiftReport,
 } from './rows.js';
 
 export type * from './rows.js';
@@ -197,13 +199,25 @@ export interface Registry {
 export interface Admin {
   /**
    * Creates or upgrades the schema in place; idempotent; never drops rows. `requeueLegacyClaimed`:
-   * jobs the system this runtime replaces left claimed (MySQL: status 'queued') go back to new,
-   * their attempt not charged; without it they are only reported, in `notices`. `createDatabase`:
-   * first create the URL's database when it does not exist (MySQL; other stores have none).
+   * jobs the system this runtime replaces left claimed (MySQL: status 'queued') on
+   * `requeueQueues` go back to new, their attempt not charged (a store that holds such jobs
+   * refuses it without `requeueQueues`: a PHP worker may be running them); without it they are
+   * only reported, in `notices`. `createDatabase`: first create the URL's database when it does
+   * not exist (MySQL; other stores have none).
    */
-  migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport>;
   /** Every schedule, static (even if no runtime declares it any more) and dynamic, by key. */
   listSchedules(params?: Record<string, never>): Promise<ScheduleRecord[]>;
+  migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; requeueQueues?: string[]; createDatabase?: boolean }): Promise<MigrationReport>;
+  /**
+   * Stores another system's workers share (MySQL, with Lightpack's PHP workers): the queues
+   * holding rows whose handler is that system's (a PHP class name). Others have none.
+   */
+  foreignHandlerQueues?(params?: Record<string, never>): Promise<ForeignHandlerQueue[]>;
+  /**
+   * MySQL: moves the due times of waiting rows the other system wrote in `fromZone`'s wall clock
+   * (Lightpack up to v0.8.2) to UTC; `dryRun`: only says what it would change.
+   */
+  shiftWaitingTimes?(params: { fromZone: string; dryRun: boolean }): Promise<TimeShiftReport>;
   /** Counts per queue; queues with no jobs are left out. */
   counts(params: { queues?: string[] }): Promise<QueueCounts[]>;
   /** One job, for inspection; null when it does not exist (completed jobs are deleted). */

@@ -9,6 +9,13 @@ export function assertHandlerName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidInputError(`Invalid job handler name ${JSON.stringify(name)}: it must be a non-empty string`);
   }
+  if (name.includes('\\')) {
+    // Lightpack stores the PHP class name: such a row is a PHP worker's, unless Node took the class over.
+    throw new InvalidInputError(
+      `Job handler '${name}' is a Lightpack (PHP) job class, not a job file of jobs-runtime: leave its queue to PHP workers ` +
+        `(lightpack.queues in jobs.config.*, or --lightpack-queues), or map the class to a Node job (lightpack.map: { '${name.replace(/\\/g, '\\\\')}': 'SendMail' })`,
+    );
+  }
   if (name.length > MAX_HANDLER_LENGTH || !name.split('/').every((s) => SEGMENT.test(s))) {
     throw new InvalidInputError(
       `Invalid job handler name '${name}': use an identifier like 'SendMail' or a path of identifiers ` +

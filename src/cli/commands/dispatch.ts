@@ -55,7 +55,7 @@ export function registerDispatch(program: Command): void {
       if (opts.timeout !== undefined) options.timeout = opts.timeout;
       // The stored handler is the name given here: it is where the file was found.
       const row = { ...(job as Job<JsonValue>).toNewJob(opts.payload, options), handler };
-      const { id, duplicate } = (await dispatchJobs(JobClass, [row], store.producer))[0]!;
+      const { id, duplicate } = (await dispatchJobs(JobClass, [row], store.producer, config.lightpack))[0]!;
       if (opts.json) printJson({ id, duplicate });
       else {
         process.stdout.write(`${id}\n`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
-import { assertHandlerName, assertQueueName } from '../../values/names.js';
+import { assertQueueName, MAX_HANDLER_LENGTH } from '../../values/names.js';
 import type { JobRecord } from '../../stores/store.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { firstLine, formatTime, parseJobIds, plural, printJson, table } from '../format.js';
@@ -18,7 +18,10 @@ interface FailedOptions {
 /** Validates --queue and --handler filters of the failed-job commands. */
 export function failedFilters(opts: { queue?: string; handler?: string }): { queue?: string; handler?: string } {
   if (opts.queue !== undefined) assertQueueName(opts.queue);
-  if (opts.handler !== undefined) assertHandlerName(opts.handler);
+  // A filter names a handler as stored (Lightpack's `App\Jobs\SendMail` too): no file is loaded, so any name may be looked for.
+  if (opts.handler !== undefined && (opts.handler.trim() === '' || opts.handler.length > MAX_HANDLER_LENGTH)) {
+    throw new InvalidInputError(`Invalid --handler '${opts.handler}': give a handler name as stored, 1 to ${MAX_HANDLER_LENGTH} characters`);
+  }
   return { ...(opts.queue !== undefined ? { queue: opts.queue } : {}), ...(opts.handler !== undefined ? { handler: opts.handler } : {}) };
 }
 

@@ -7,6 +7,8 @@ import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
 import { duration, durationAtLeast, port, positiveInt, queueList, retention } from '../options.js';
 import { parseWakeAddress, type WakeBind } from '../../wake/wake-address.js';
+import type { JobStore } from '../../stores/store.js';
+import type { LightpackSetting } from '../../values/lightpack.js';
 
 interface StartOptions {
   procs: number;
@@ -116,6 +118,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
       throw new StoreUnavailableError(`The jobs table at ${store.displayUrl} is missing or out of date: run \`jobs-runtime migrate\` first`);
     }
     for (const notice of pending.notices ?? []) log.warn(notice);
+    await assertSafeWithLightpack(store, opts.queue ?? null, config.lightpack);
     // Retention: the option, else the config file's keepCompleted / keepFailed.
     const fromFile = (key: 'keepCompleted' | 'keepFailed', option: string): number | undefined => {
       const text = config.retention?.[key];
@@ -138,6 +141,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
       threads: opts.procs,
       concurrency: opts.concurrency,
       queues: opts.queue ?? null,
+      ...(config.lightpack ? { takeOver: config.lightpack.map, phpQueues: config.lightpack.queues } : {}),
       batch: opts.batch,
       pollMs: opts.sleep,
       timeoutMs: opts.timeout ?? null,
@@ -161,4 +165,28 @@ async function start(opts: StartOptions, version: string): Promise<number> {
     await store.close();
     log.close();
   }
+}
+
+/**
+ * A runtime must never take Lightpack's jobs: `--queue` naming a PHP queue is refused, and so is
+ * a start on all queues of a table that holds PHP jobs while no setting says which queues are PHP's.
+ */
+async function assertSafeWithLightpack(store: JobStore, queues: string[] | null, lightpack: LightpackSetting | undefined): Promise<void> {
+  const php = queues?.filter((q) => lightpack?.queues.includes(q)) ?? [];
+  if (php.length > 0) {
+    throw new InvalidInputError(
+      `--queue ${php.join(',')}: Lightpack's PHP workers run ${php.length > 1 ? 'these queues' : 'this queue'} (lightpack.queues), and jobs-runtime never claims their jobs. ` +
+        'To move a queue to jobs-runtime, first stop its PHP workers and take it out of lightpack.queues',
+    );
+  }
+  if (queues !== null || lightpack || !store.admin.foreignHandlerQueues) return;
+  const found = await store.admin.foreignHandlerQueues();
+  if (found.length === 0) return;
+  const list = found.map((f) => `${f.queue} (${f.jobs} job(s), e.g. ${f.example})`).join(', ');
+  const names = found.map((f) => f.queue).join(',');
+  throw new InvalidInputError(
+    `The jobs table at ${store.displayUrl} holds Lightpack (PHP) jobs on ${list}: a runtime on all queues would take jobs PHP workers run. ` +
+      `Either give it its own queues (start --queue <names>), or declare the PHP queues, so that every runtime leaves them to PHP: ` +
+      `"lightpack": { "queues": ${JSON.stringify(found.map((f) => f.queue))} } in jobs.config.json, or --lightpack-queues ${names}`,
+  );
 }

@@ -44,18 +44,19 @@ export function registerStatus(program: Command): void {
       .option('--json', 'print the figures as JSON'),
   ).action(async (opts: StatusOptions, cmd: Command) => {
     if (!opts.watch && cmd.getOptionValueSource('interval') === 'cli') process.stderr.write('! --interval has an effect only with --watch\n');
-    const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
+    const php = config.lightpack?.queues ?? [];
     try {
-      if (opts.json) printJson(await gatherStatus(store, opts.deadAfter));
-      else if (opts.watch && process.stdout.isTTY) await watch(store, opts.interval, opts.deadAfter);
-      else process.stdout.write(`${renderStatus(await gatherStatus(store, opts.deadAfter))}\n`);
+      if (opts.json) printJson(await gatherStatus(store, opts.deadAfter, php));
+      else if (opts.watch && process.stdout.isTTY) await watch(store, opts.interval, opts.deadAfter, php);
+      else process.stdout.write(`${renderStatus(await gatherStatus(store, opts.deadAfter, php))}\n`);
     } finally {
       await store.close();
     }
   });
 }
 
-async function watch(store: JobStore, intervalMs: number, deadAfterMs: number): Promise<void> {
+async function watch(store: JobStore, intervalMs: number, deadAfterMs: number, phpQueues: string[]): Promise<void> {
   let quit!: () => void;
   const quitting = new Promise<void>((resolve) => (quit = resolve));
   let done = false;
@@ -77,7 +78,7 @@ async function watch(store: JobStore, intervalMs: number, deadAfterMs: number): 
     while (!done) {
       let screen: string;
       try {
-        screen = renderStatus(await gatherStatus(store, deadAfterMs));
+        screen = renderStatus(await gatherStatus(store, deadAfterMs, phpQueues));
       } catch (e) {
         screen = `Cannot read the store: ${(e as Error).message}\n(retrying every ${intervalMs / 1000}s)`;
       }

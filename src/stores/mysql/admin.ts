@@ -5,6 +5,7 @@ import {
   type Admin,
   type FailedPage,
   type FailedSelection,
+  type ForeignHandlerQueue,
   type JobId,
   type JobRecord,
   type MigrationReport,
@@ -13,11 +14,16 @@ import {
   type QueueCounts,
   type QueueThroughput,
   type ScheduleRecord,
+  type TimeShiftReport,
 } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 import { createMysqlDatabase } from './create-database.js';
 import { planMigration } from './schema.js';
 import { MySqlSchedules } from './schedules.js';
+import { ownRowsArgs, ownRowsSql } from './foreign-rows.js';
+import { foreignHandlerQueues, queueCaseNotices, queuedRows, shiftWaitingTimes } from './lightpack-admin.js';
+import { InvalidInputError } from '../../errors.js';
+import { assertTimeZone } from '../../values/time-zone.js';
 
 // Operators' role, MySQL dialect: the schema, counts, failed jobs, paused queues, throughput
 // counters and pruning. Bulk changes go in batches of OPS_BATCH rows, each its own short
@@ -34,44 +40,34 @@ export class MySqlAdmin implements Admin {
     return this.schedules.list();
   }
 
-  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; createDatabase?: boolean }): Promise<MigrationReport> {
+  async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; requeueQueues?: string[]; createDatabase?: boolean }): Promise<MigrationReport> {
+    if (params.requeueLegacyClaimed && !params.requeueQueues?.length) {
+      throw new InvalidInputError(
+        "--requeue-queued needs --queue <names>: rows in status 'queued' may be running in a PHP worker right now, and would run twice; " +
+          'name the queues no PHP worker runs any more',
+      );
+    }
     // First, on a connection that names no database: the pool's connections need it to exist.
     const createdDatabase = params.createDatabase && !params.dryRun ? await createMysqlDatabase(this.db.url) : undefined;
     return this.db.run(
       async (conn) => {
         const statements = await planMigration(conn, this.db.table);
         if (!params.dryRun) for (const sql of statements) await conn.query(sql);
-        const notices = await this.legacyClaimed(conn, params.requeueLegacyClaimed === true && !params.dryRun);
+        const requeue = params.requeueLegacyClaimed && !params.dryRun ? params.requeueQueues! : null;
+        const notices = [...(await queuedRows(conn, this.db.table, this.db.foreign, requeue)), ...(await queueCaseNotices(conn, this.db.table, statements))];
         return { statements, ...(notices.length ? { notices } : {}), ...(createdDatabase !== undefined ? { createdDatabase } : {}) };
       },
       { deadlineMs: null }, // an ALTER TABLE of a big table takes as long as it takes
     );
   }
 
-  /**
-   * Rows the PHP worker this runtime replaces had claimed (status 'queued'): no runtime of ours
-   * ever takes them, so they are reported, or given back to run again when asked.
-   */
-  private async legacyClaimed(conn: Connection, requeue: boolean): Promise<string[]> {
-    let n: number;
-    try {
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.table} WHERE status = 'queued'`);
-      n = Number(rows[0]?.n ?? 0);
-    } catch (e) {
-      if ((e as { errno?: number }).errno === 1146) return []; // no table yet
-      throw e;
-    }
-    if (n === 0) return [];
-    if (requeue) {
-      const [res] = await conn.query<ResultSetHeader>(
-        `UPDATE ${this.db.table} SET status = 'new', attempts = GREATEST(attempts - 1, 0) WHERE status = 'queued'`,
-      );
-      return [`Gave back ${res.affectedRows} job(s) the old worker had claimed (status 'queued'): they run again, not charged an attempt`];
-    }
-    return [
-      `${n} job(s) are in status 'queued': claimed by the old worker, and never taken by jobs-runtime. ` +
-        `Once no old worker runs, \`jobs-runtime migrate --requeue-queued\` gives them back to run again (not charged an attempt)`,
-    ];
+  async foreignHandlerQueues(): Promise<ForeignHandlerQueue[]> {
+    return this.db.run((conn) => foreignHandlerQueues(conn, this.db.table), { deadlineMs: null });
+  }
+
+  async shiftWaitingTimes(params: { fromZone: string; dryRun: boolean }): Promise<TimeShiftReport> {
+    assertTimeZone(params.fromZone);
+    return this.db.run((conn) => shiftWaitingTimes(conn, this.db.table, this.db.foreign, params.fromZone, params.dryRun), { deadlineMs: null });
   }
 
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
@@ -85,7 +81,8 @@ export class MySqlAdmin implements Admin {
                 SUM(status = 'processing') AS n_processing,
                 SUM(status = 'failed') AS n_failed,
                 SUM(status = 'blocked') AS n_blocked,
-                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3) AND rate_deferred = 1) AS n_rate_deferred
+                SUM(status = 'new' AND scheduled_at > UTC_TIMESTAMP(3) AND rate_deferred = 1) AS n_rate_deferred,
+                SUM(status = 'queued') AS n_php_running
            FROM ${this.db.table} FORCE INDEX (jobs_claim_queue) ${filter} GROUP BY queue ORDER BY queue`,
         params.queues?.length ? [params.queues] : [],
       );
@@ -99,6 +96,8 @@ export class MySqlAdmin implements Admin {
         // Present when non-zero: counts of queues without limits read as before.
         ...(Number(r.n_blocked) > 0 ? { concurrencyLimited: Number(r.n_blocked) } : {}),
         ...(Number(r.n_rate_deferred) > 0 ? { rateLimited: Number(r.n_rate_deferred) } : {}),
+        // Lightpack's workers mark the row they run 'queued'.
+        ...(Number(r.n_php_running) > 0 ? { heldElsewhere: Number(r.n_php_running) } : {}),
       }));
     });
   }
@@ -198,8 +197,9 @@ export class MySqlAdmin implements Admin {
       }
       if (params.failedOlderThanMs !== null) {
         report.failed = await inBatches(
-          `DELETE FROM ${table} WHERE status = 'failed' AND failed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY scheduled_at, id LIMIT ?`,
-          [params.failedOlderThanMs * 1000],
+          // PHP's failed rows are PHP's to keep or delete (foreign-rows.ts).
+          `DELETE FROM ${table} WHERE status = 'failed' AND failed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND${ownRowsSql(this.db.foreign)} ORDER BY scheduled_at, id LIMIT ?`,
+          [params.failedOlderThanMs * 1000, ...ownRowsArgs(this.db.foreign)],
         );
       }
       await inBatches(`DELETE FROM ${table}_stats WHERE minute < (UNIX_TIMESTAMP() DIV 60) - ? LIMIT ?`, [Math.ceil(THROUGHPUT_KEEP_MS / 60_000)]);

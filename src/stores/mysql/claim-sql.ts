@@ -18,6 +18,11 @@
 // paused queues are read past (EXPLAIN still shows the jobs_claim range, no filesort); a
 // paused queue with a large due backlog makes all-queue claims read past that backlog, so
 // runtimes with an explicit --queue list do not pay for it.
+//
+// Rows of Lightpack's PHP workers (foreign-rows.ts) are filtered as the range is read, like
+// paused queues: never locked, never taken.
+
+import { type ForeignJobs, ownRowsArgs, ownRowsSql } from './foreign-rows.js';
 
 /** What a claim reads of each row: what ClaimedJob returns and what flow control decides on. */
 export const CLAIM_COLUMNS =
@@ -47,21 +52,21 @@ export function selectPrioritiesArgs(queue: string | null): unknown[] {
 }
 
 /** Due new jobs of one priority (in one queue, or all), in claim order, locked. Parameters: see selectDueArgs. */
-export function selectDueSql(table: string, byQueue: boolean): string {
+export function selectDueSql(table: string, byQueue: boolean, foreign: ForeignJobs): string {
   return byQueue
     ? `SELECT ${CLAIM_COLUMNS}, UNIX_TIMESTAMP(UTC_TIMESTAMP(3)) AS now_s FROM ${table} FORCE INDEX (jobs_claim_queue)
         WHERE queue = ? AND status = 'new' AND priority = ? AND scheduled_at <= UTC_TIMESTAMP(3)
-          AND NOT EXISTS (SELECT 1 FROM ${table}_paused WHERE queue = ?)
+          AND NOT EXISTS (SELECT 1 FROM ${table}_paused WHERE queue = ?)${ownRowsSql(foreign)}
         ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`
     : `SELECT ${CLAIM_COLUMNS}, UNIX_TIMESTAMP(UTC_TIMESTAMP(3)) AS now_s FROM ${table} FORCE INDEX (jobs_claim)
         WHERE status = 'new' AND priority = ? AND scheduled_at <= UTC_TIMESTAMP(3)
-          AND queue NOT IN (SELECT queue FROM ${table}_paused)
+          AND queue NOT IN (SELECT queue FROM ${table}_paused)${ownRowsSql(foreign)}
         ORDER BY scheduled_at, id LIMIT ? FOR UPDATE SKIP LOCKED`;
 }
 
 /** Arguments of selectDueSql, in its order. */
-export function selectDueArgs(queue: string | null, priority: number, limit: number): unknown[] {
-  return queue === null ? [priority, limit] : [queue, priority, queue, limit];
+export function selectDueArgs(queue: string | null, priority: number, limit: number, foreign: ForeignJobs): unknown[] {
+  return queue === null ? [priority, ...ownRowsArgs(foreign), limit] : [queue, priority, queue, ...ownRowsArgs(foreign), limit];
 }
 
 /**
@@ -78,14 +83,14 @@ export function takeSql(table: string): string {
  * The claim of given ids, one autocommit UPDATE by primary key and the read of what it took,
  * in one round trip: due, new, not paused and (byQueue) in the runtime's queues. Jobs with a
  * concurrency or rate key are left to the regular claim that follows (their limits need the
- * claim's locks and counts). Parameters: owner, token, ids, [queues,] then ids and token again.
- * Result sets: the UPDATE, the rows (attempts read after the UPDATE, so already charged).
+ * claim's locks and counts). Parameters: owner, token, ids, [queues,] ownRowsArgs, then ids and
+ * token again. Result sets: the UPDATE, the rows (attempts read after the UPDATE, so already charged).
  */
-export function claimIdsSql(table: string, byQueue: boolean): string {
+export function claimIdsSql(table: string, byQueue: boolean, foreign: ForeignJobs): string {
   return `UPDATE ${table} SET status = 'processing', attempts = attempts + 1, owner = ?, claimed_at = UTC_TIMESTAMP(3), claim_token = ?,
         rate_deferred = 0, unique_key = IF(unique_until = 'started', NULL, unique_key)
       WHERE id IN (?) AND status = 'new' AND scheduled_at <= UTC_TIMESTAMP(3)${byQueue ? ' AND queue IN (?)' : ''}
         AND concurrency_key IS NULL AND rate_key IS NULL
-        AND queue NOT IN (SELECT queue FROM ${table}_paused);
+        AND queue NOT IN (SELECT queue FROM ${table}_paused)${ownRowsSql(foreign)};
     SELECT ${CLAIM_COLUMNS} FROM ${table} WHERE id IN (?) AND claim_token = ? ORDER BY scheduled_at, id`;
 }

@@ -1,6 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { newClaimToken } from '../claim-token.js';
 import type { ClaimedJob } from '../store.js';
+import type { ForeignJobs } from './foreign-rows.js';
 import { selectDueArgs, selectDueSql, selectPrioritiesArgs, selectPrioritiesSql, takeSql } from './claim-sql.js';
 
 // One claim, one transaction: per queue (in order) the priorities that have due jobs, then per
@@ -54,6 +55,8 @@ export class MySqlClaim {
     private readonly limit: number,
     /** The lowest due priority each queue had at its last claim: the first read guesses it. */
     private readonly guesses: Map<string, number>,
+    /** Rows of PHP workers, never taken. */
+    private readonly foreign: ForeignJobs,
   ) {}
 
   /** True once BEGIN was sent: the caller rolls back on failure. */
@@ -89,7 +92,7 @@ export class MySqlClaim {
         let got = this.prefetched.get(k);
         this.prefetched.delete(k);
         if (!got) {
-          const [rows] = await this.send([{ sql: selectDueSql(this.table, queue !== null), args: selectDueArgs(queue, p, need) }]);
+          const [rows] = await this.send([{ sql: selectDueSql(this.table, queue !== null, this.foreign), args: selectDueArgs(queue, p, need, this.foreign) }]);
           got = { rows: rows as RowDataPacket[], asked: need };
         }
         if (got.rows.length < got.asked) this.exhausted.add(k);
@@ -105,7 +108,7 @@ export class MySqlClaim {
     const guess = this.guesses.get(qk) ?? 0;
     const [found, guessed] = (await this.send([
       { sql: selectPrioritiesSql(this.table, queue !== null), args: selectPrioritiesArgs(queue) },
-      { sql: selectDueSql(this.table, queue !== null), args: selectDueArgs(queue, guess, need) },
+      { sql: selectDueSql(this.table, queue !== null, this.foreign), args: selectDueArgs(queue, guess, need, this.foreign) },
     ])) as RowDataPacket[][];
     const priorities = found!.map((r) => Number(r.priority));
     // A job of the guessed priority that became due between the two statements is still a candidate.

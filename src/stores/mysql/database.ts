@@ -7,6 +7,7 @@ import { ConnectionPool } from './connection-pool.js';
 import { retryOnLockErrors } from './transient.js';
 import { assertSkipLockedSupport } from './server-version.js';
 import { assertKnownParams, parsePoolSize, POOL_PARAM } from '../url-params.js';
+import { type ForeignJobs, NO_FOREIGN } from './foreign-rows.js';
 
 // The connections every role of the MySQL store shares: the URL parsed once, a small pool of
 // UTC, READ COMMITTED sessions, the server checked on first use, errors translated into ones
@@ -21,6 +22,8 @@ export interface MySqlStoreOptions {
   maxConnections?: number;
   /** Deadline of each call, ms (default CALL_DEADLINE_MS). */
   callTimeoutMs?: number;
+  /** Rows of Lightpack's PHP workers on this table (foreign-rows.ts). */
+  foreignJobs?: ForeignJobs;
 }
 
 export class MySqlDatabase {
@@ -31,6 +34,8 @@ export class MySqlDatabase {
   readonly table: string;
   /** Connections this process may open: the URL's ?pool=, else the caller's default. */
   readonly maxConnections: number;
+  /** Rows PHP workers run: every claim, prune and requeue leaves them alone. */
+  readonly foreign: ForeignJobs;
   private readonly pool: ConnectionPool;
   private readonly beatPool: ConnectionPool;
   private readonly callTimeoutMs: number;
@@ -42,6 +47,7 @@ export class MySqlDatabase {
   constructor(options: MySqlStoreOptions) {
     this.url = options.url;
     this.callTimeoutMs = options.callTimeoutMs ?? CALL_DEADLINE_MS;
+    this.foreign = options.foreignJobs ?? NO_FOREIGN;
     const src = parseUrl(options.url);
     const shown = new URL(src);
     if (shown.password) shown.password = '***';

@@ -4,6 +4,7 @@ import { groupBy, newClaimToken, refKey, refsNotIn } from '../claim-token.js';
 import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '../store.js';
 import { MySqlClaim, isKeyedToken, toClaimed } from './claim.js';
 import { claimIdsSql } from './claim-sql.js';
+import { ownRowsArgs } from './foreign-rows.js';
 import type { MySqlDatabase } from './database.js';
 import { countFinishedSql, statsSlot } from './stats-sql.js';
 import { keyLimits, unblockKeys } from './unblock.js';
@@ -22,7 +23,7 @@ export class MySqlQueue implements Queue {
     const { owner, queues, limit } = params;
     if (limit <= 0 || queues?.length === 0) return [];
     return this.db.run(async (conn) => {
-      const claim = new MySqlClaim(conn, this.db.table, owner, queues, limit, this.firstPriorities);
+      const claim = new MySqlClaim(conn, this.db.table, owner, queues, limit, this.firstPriorities, this.db.foreign);
       try {
         return await claim.run();
       } catch (e) {
@@ -36,8 +37,8 @@ export class MySqlQueue implements Queue {
     const { owner, queues, ids } = params;
     if (ids.length === 0 || queues?.length === 0) return [];
     const token = newClaimToken();
-    const args: unknown[] = [owner, token, ids, ...(queues ? [queues] : []), ids, token];
-    const [sets] = await this.db.run((conn) => conn.query<RowDataPacket[][]>(claimIdsSql(this.db.table, queues !== null), args));
+    const args: unknown[] = [owner, token, ids, ...(queues ? [queues] : []), ...ownRowsArgs(this.db.foreign), ids, token];
+    const [sets] = await this.db.run((conn) => conn.query<RowDataPacket[][]>(claimIdsSql(this.db.table, queues !== null, this.db.foreign), args));
     return sets[1]!.map((r) => toClaimed(r, token, true));
   }
 
@@ -88,15 +89,17 @@ export class MySqlQueue implements Queue {
     for (const r of results) {
       if (r.outcome === 'retry') {
         parts.push(
-          `UPDATE ${t} SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND
+          `UPDATE ${t} SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND,
+             max_attempts = COALESCE(?, max_attempts)
            WHERE id = ? AND ${held}`,
         );
-        args.push(r.error, r.delayMs * 1000, r.id, owner, r.token);
+        args.push(r.error, r.delayMs * 1000, r.maxAttempts ?? null, r.id, owner, r.token);
       } else if (r.outcome === 'failed') {
         parts.push(
-          `UPDATE ${t} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3), unique_key = NULL WHERE id = ? AND ${held}`,
+          `UPDATE ${t} SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = UTC_TIMESTAMP(3), unique_key = NULL,
+             max_attempts = COALESCE(?, max_attempts) WHERE id = ? AND ${held}`,
         );
-        args.push(r.error, r.id, owner, r.token);
+        args.push(r.error, r.maxAttempts ?? null, r.id, owner, r.token);
         count(r.queue, 'failed');
       }
     }
