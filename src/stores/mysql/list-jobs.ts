@@ -43,16 +43,28 @@ export function segmentSql(
   seg: ReturnType<typeof segmentsOf>[number],
   after: ListPosition | null,
   window: number,
+  priority?: number,
 ): { sql: string; args: unknown[] } {
   const where = ['queue = ?', 'status = ?'];
   const args: unknown[] = [sel.queue, seg.status];
+  if (priority !== undefined) {
+    where.push('priority = ?');
+    args.push(priority);
+  }
   if (seg.due === 'past') where.push('scheduled_at <= UTC_TIMESTAMP(3)');
   if (seg.due === 'future') where.push('scheduled_at > UTC_TIMESTAMP(3)');
   if (sel.id !== undefined) {
     where.push('id = ?');
     args.push(sel.id);
   }
-  if (after) {
+  if (after && priority !== undefined) {
+    // One priority: the rest of its due range, (scheduled_at, id) after the cursor.
+    if (after.priority === priority) {
+      const at = new Date(after.dueMs);
+      where.push('(scheduled_at > ? OR (scheduled_at = ? AND id > ?))');
+      args.push(at, at, after.id);
+    }
+  } else if (after) {
     const at = new Date(after.dueMs);
     where.push('(priority > ? OR (priority = ? AND (scheduled_at > ? OR (scheduled_at = ? AND id > ?))))');
     args.push(after.priority, after.priority, at, at, after.id);
@@ -76,8 +88,31 @@ async function scanSegment(
   after: ListPosition | null,
   window: number,
 ): Promise<Scanned[]> {
-  const { sql, args } = segmentSql(table, sel, seg, after, window);
-  const [rows] = await conn.query<RowDataPacket[]>(sql, args);
+  if (!seg.due || sel.id !== undefined) return read(conn, segmentSql(table, sel, seg, after, window));
+  // A due condition (scheduled_at <= now, or > now) is a range only within one priority: read
+  // priority by priority, as a claim does, so no page steps over the other side's rows.
+  const out: Scanned[] = [];
+  let priority: number | null = after ? after.priority : await nextPriority(conn, table, sel.queue, seg.status, null);
+  while (priority !== null && out.length < window) {
+    out.push(...(await read(conn, segmentSql(table, sel, seg, after, window - out.length, priority))));
+    if (out.length < window) priority = await nextPriority(conn, table, sel.queue, seg.status, priority);
+  }
+  return out;
+}
+
+/** The next priority present in (queue, status) after `than`: one index lookup. */
+export function nextPrioritySql(table: string, from: boolean): string {
+  return `SELECT MIN(priority) AS p FROM ${table} FORCE INDEX (jobs_claim_queue) WHERE queue = ? AND status = ?${from ? ' AND priority > ?' : ''}`;
+}
+
+async function nextPriority(conn: Connection, table: string, queue: string, status: string, than: number | null): Promise<number | null> {
+  const [rows] = await conn.query<RowDataPacket[]>(nextPrioritySql(table, than !== null), than === null ? [queue, status] : [queue, status, than]);
+  const p = rows[0]?.p;
+  return p === null || p === undefined ? null : Number(p);
+}
+
+async function read(conn: Connection, q: { sql: string; args: unknown[] }): Promise<Scanned[]> {
+  const [rows] = await conn.query<RowDataPacket[]>(q.sql, q.args);
   return rows.map((r) => ({
     id: Number(r.id),
     priority: Number(r.priority),
