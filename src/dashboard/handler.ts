@@ -8,7 +8,10 @@ import type { PageContext, PageResult } from './context.js';
 import { CSRF_COOKIE, CSRF_FIELD, type CsrfGuard } from './csrf.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
-import { failedPage, selectionOf } from './pages/failed.js';
+import { ReadCache } from './cache.js';
+import { confirmPage, FAILED_PAGE_SIZE, failedPage, selectionOf } from './pages/failed.js';
+import { QUEUE_PAGE_SIZE, queuePage, queueQuery } from './pages/queue.js';
+import { schedulesPage } from './pages/schedules.js';
 import { jobPage, parseJobId } from './pages/job.js';
 import { overviewFragment, overviewPage } from './pages/overview.js';
 import { cookies, type DashboardRequest, formBody, locate } from './request.js';
@@ -19,8 +22,10 @@ import { cookies, type DashboardRequest, formBody, locate } from './request.js';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-/** Counts and runtimes are read at most this often, however many tabs are open. */
+/** Counts, runtimes, throughput and failed totals are read at most this often, however many tabs are open. */
 const STATUS_CACHE_MS = 1000;
+const READ_CACHE_MS = 2000;
+const DAY2_MS = 48 * 3_600_000;
 
 export interface HandlerSettings {
   getStore: () => Promise<JobStore>;
@@ -63,6 +68,14 @@ export function createHandler(s: HandlerSettings) {
     return snapshot;
   }
 
+  // Per handler, so every tab it serves shares them (the page lists themselves are not cached:
+  // each is one bounded, index-driven read).
+  const reads = new ReadCache(READ_CACHE_MS);
+  const throughput = (store: JobStore, queue?: string) =>
+    reads.get(`tp:${queue ?? ''}`, () => store.admin.throughputByMinute({ sinceMs: DAY2_MS, ...(queue !== undefined ? { queue } : {}) }));
+  const failedList = (store: JobStore) => (filter: { queue?: string; handler?: string }) =>
+    reads.get(`failed:${filter.queue ?? ''}:${filter.handler ?? ''}`, () => store.admin.listFailed({ ...filter, limit: FAILED_PAGE_SIZE }));
+
   return async function handle(req: DashboardRequest, res: ServerResponse, _next?: (err?: unknown) => void): Promise<void> {
     const { base, route, query } = locate(req, s.basePath);
     const shell = { base, readOnly: s.readOnly, storeUrl: null as string | null };
@@ -96,15 +109,25 @@ export function createHandler(s: HandlerSettings) {
         }
         const location = await act(ctx, store, route, form);
         cached = null; // the page redirected to shows the change
+        reads.clear();
         res.writeHead(303, { Location: base + location, 'Cache-Control': 'no-store' });
         res.end();
         return;
       }
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `Method ${method} is not used by the dashboard`);
 
-      if (route === '/' || route === '') return page(overviewPage(ctx, await status(store)), setCookie);
-      if (route === '/fragments/overview') return send(res, 200, 'text/html; charset=utf-8', overviewFragment(ctx, await status(store)).text, setCookie);
-      if (route === '/failed') return page(await failedPage(ctx, store), setCookie);
+      if (route === '/' || route === '') return page(overviewPage(ctx, await status(store), await throughput(store)), setCookie);
+      if (route === '/fragments/overview')
+        return send(res, 200, 'text/html; charset=utf-8', overviewFragment(ctx, await status(store), await throughput(store)).text, setCookie);
+      if (route === '/failed') return page(await failedPage(ctx, failedList(store)), setCookie);
+      if (route === '/failed/confirm') return page(await confirmPage(ctx, failedList(store)), setCookie);
+      if (route === '/schedules') return page(schedulesPage(ctx, await reads.get('schedules', () => store.admin.listSchedules({}))), setCookie);
+      const queue = /^\/queues\/([^/]+)$/.exec(route);
+      if (queue) {
+        const q = queueQuery(decodeURIComponent(queue[1]!), query);
+        const list = await store.admin.listJobs({ ...q, limit: QUEUE_PAGE_SIZE });
+        return page(queuePage(ctx, q, list, await status(store), await throughput(store, q.queue)), setCookie);
+      }
       const job = /^\/jobs\/([^/]*)$/.exec(route);
       if (job) {
         const id = parseJobId(decodeURIComponent(job[1]!));
@@ -130,8 +153,10 @@ async function act(ctx: PageContext, store: JobStore, route: string, form: URLSe
     return `/?done=${paused ? 'paused' : 'resumed'}&queue=${encodeURIComponent(name)}&changed=${changed ? 1 : 0}`;
   }
   if (route === '/failed/retry' || route === '/failed/forget') {
-    const { selection, filter } = selectionOf(form);
+    const { selection, filter, unconfirmed } = selectionOf(form);
     const retry = route === '/failed/retry';
+    // "All matching" acts only from its confirmation page; a form without it is sent there.
+    if (unconfirmed) return `/failed/confirm?${new URLSearchParams({ action: retry ? 'retry' : 'forget', ...filter })}`;
     const n = retry ? await store.admin.retryFailed(selection) : await store.admin.deleteFailed(selection);
     const done = retry ? 'retried' : 'forgotten';
     if (form.get('from') === 'job' && retry && selection.ids?.length === 1) return `/jobs/${selection.ids[0]}?done=${done}&n=${n}`;

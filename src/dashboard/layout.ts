@@ -21,7 +21,7 @@ export function layout(ctx: { base: string; readOnly: boolean; storeUrl: string 
 <body>
 <header>
 <strong>jobs-runtime</strong>
-<nav><a href="${b}/">Overview</a> <a href="${b}/failed">Failed jobs</a></nav>
+<nav><a href="${b}/">Overview</a> <a href="${b}/failed">Failed jobs</a> <a href="${b}/schedules">Schedules</a></nav>
 <span class="store">${ctx.storeUrl ?? ''}</span>
 ${ctx.readOnly ? html`<span class="badge">read-only</span>` : ''}
 </header>

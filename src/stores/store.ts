@@ -12,6 +12,8 @@ import type {
   FailedSelection,
   ForeignHandlerQueue,
   JobId,
+  JobListPage,
+  JobListSelection,
   JobRecord,
   JobRef,
   JobResult,
@@ -27,10 +29,11 @@ import type {
   RuntimeRecord,
   RuntimeStats,
   TimeShiftReport,
+  ThroughputMinute,
 } from './rows.js';
 
 export type * from './rows.js';
-export { MAX_KEY_LENGTH, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
+export { JOB_LIST_SCAN, JOB_LIST_STATES, MAX_KEY_LENGTH, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
 
 /** A job class as the dispatch path hands it on: engines that run jobs at dispatch (sync:) need it. */
 export type DispatchedClass = abstract new () => object;
@@ -244,6 +247,20 @@ export interface Admin {
    * written by record() in the same transaction or script, trimmed after 48 hours.
    */
   throughput(params: { sinceMs: number }): Promise<QueueThroughput[]>;
+  /**
+   * The same counters minute by minute, oldest first, summed over every queue or for `queue`:
+   * minutes with nothing finished are left out. For charts (the dashboard's 1 h and 48 h).
+   */
+  throughputByMinute(params: { sinceMs: number; queue?: string }): Promise<ThroughputMinute[]>;
+  /**
+   * One page of a queue's jobs in `state`, index-driven whatever the table holds. Order: SQL
+   * stores list every state as a claim takes jobs (priority, due time, id), waiting ones
+   * blocked included; Redis lists waiting jobs in claim order, then due ones no claim has moved
+   * to its ready set yet (by due time), then blocked ones (by set scan); other states by the
+   * time of their set (due, claimed, failed, completed), then id. A malformed `after` is an
+   * InvalidInputError.
+   */
+  listJobs(params: JobListSelection): Promise<JobListPage>;
   /**
    * Deletes completed rows that completed more than `completedOlderThanMs` ago and failed rows
    * that failed more than `failedOlderThanMs` ago (null: keep them), `batchSize` rows per

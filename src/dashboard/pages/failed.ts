@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../errors.js';
-import type { FailedSelection, JobStore } from '../../stores/store.js';
+import type { FailedPage, FailedSelection } from '../../stores/store.js';
 import { assertHandlerName, assertQueueName } from '../../values/names.js';
 import { CSRF_FIELD } from '../csrf.js';
 import type { PageContext, PageResult } from '../context.js';
@@ -10,7 +10,7 @@ import { actionForm, formatTime, notice } from '../layout.js';
 // selected ones or every one matching the filter. The list shows at most PAGE_SIZE; the
 // actions on "all matching" reach every row (the store works through them in batches).
 
-const PAGE_SIZE = 50;
+export const FAILED_PAGE_SIZE = 50;
 
 /** The queue and handler filter of a query or a form; a malformed one is a 400. */
 export function failedFilter(params: URLSearchParams): { queue?: string; handler?: string } {
@@ -21,9 +21,9 @@ export function failedFilter(params: URLSearchParams): { queue?: string; handler
   return { ...(queue ? { queue } : {}), ...(handler ? { handler } : {}) };
 }
 
-export async function failedPage(ctx: PageContext, store: JobStore): Promise<PageResult> {
+export async function failedPage(ctx: PageContext, list: (filter: { queue?: string; handler?: string }) => Promise<FailedPage>): Promise<PageResult> {
   const filter = failedFilter(ctx.query);
-  const page = await store.admin.listFailed({ ...filter, limit: PAGE_SIZE });
+  const page = await list(filter);
   const b = ctx.base;
   const described = `${filter.queue ? ` on queue ${filter.queue}` : ''}${filter.handler ? ` of handler ${filter.handler}` : ''}`;
   const body = html`${actionNotice(ctx)}
@@ -60,9 +60,31 @@ ${page.jobs.length < page.total ? html`<p>${page.jobs.length} of ${page.total} s
   return { status: 200, title: 'Failed jobs', body };
 }
 
+/** "All matching" opens a confirmation page first (a link: no script needed); only its form acts. */
 function allMatching(ctx: PageContext, filter: { queue?: string; handler?: string }, total: number): Html {
-  const fields = { all: '1', ...filter };
-  return html`<p class="bulk">${actionForm(ctx, '/failed/retry', `Retry all ${total} matching`, fields)} ${actionForm(ctx, '/failed/forget', `Forget all ${total} matching`, fields, 'danger')}</p>`;
+  const link = (action: string) => `${ctx.base}/failed/confirm?${new URLSearchParams({ action, ...filter })}`;
+  return html`<p class="bulk"><a class="button" id="retry-all" href="${link('retry')}">Retry all ${total} matching…</a> <a class="button danger" id="forget-all" href="${link('forget')}">Forget all ${total} matching…</a></p>`;
+}
+
+/** The confirmation of a bulk retry or forget: what it takes (counted now), and the form that does it. */
+export async function confirmPage(ctx: PageContext, list: (filter: { queue?: string; handler?: string }) => Promise<FailedPage>): Promise<PageResult> {
+  const filter = failedFilter(ctx.query);
+  const action = ctx.query.get('action');
+  if (action !== 'retry' && action !== 'forget') throw new InvalidInputError(`Unknown bulk action '${action ?? ''}': retry or forget`);
+  const { total } = await list(filter);
+  const described = `${filter.queue ? ` on queue ${filter.queue}` : ''}${filter.handler ? ` of handler ${filter.handler}` : ''}`;
+  const back = `${ctx.base}/failed?${new URLSearchParams(filter)}`;
+  const what = action === 'retry' ? 'Retry' : 'Forget';
+  const body = html`<h2>${what} all failed jobs${described}?</h2>
+<div class="confirm" id="confirm">
+<p>${
+    action === 'retry'
+      ? `This puts all ${total} failed jobs${described} back to run (attempts start again from 0).`
+      : `This deletes all ${total} failed jobs${described}, with their payloads and errors. It cannot be undone.`
+  } Jobs that fail${described} from now until you confirm are included too.</p>
+<p>${ctx.readOnly ? '' : actionForm(ctx, `/failed/${action}`, `${what} all ${total}`, { all: '1', confirmed: '1', ...filter }, action === 'forget' ? 'danger' : '')} <a href="${back}" id="cancel">Cancel</a></p>
+</div>`;
+  return { status: 200, title: `${what} all failed jobs`, body };
 }
 
 function actionNotice(ctx: PageContext): Html {
@@ -78,9 +100,9 @@ function actionNotice(ctx: PageContext): Html {
 }
 
 /** Which failed jobs a retry or forget form names: its checked ids, or all matching its filter. */
-export function selectionOf(form: URLSearchParams): { selection: FailedSelection; filter: { queue?: string; handler?: string } } {
+export function selectionOf(form: URLSearchParams): { selection: FailedSelection; filter: { queue?: string; handler?: string }; unconfirmed?: boolean } {
   const filter = failedFilter(form);
-  if (form.get('all') === '1') return { selection: filter, filter };
+  if (form.get('all') === '1') return { selection: filter, filter, unconfirmed: form.get('confirmed') !== '1' };
   const ids = form.getAll('ids').map((v) => {
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`Invalid job id '${v}': ids are whole numbers from 1 up`);

@@ -1,4 +1,6 @@
 import type { StatusSnapshot } from '../../operations/status-snapshot.js';
+import type { ThroughputMinute } from '../../stores/store.js';
+import { throughputCharts } from '../chart.js';
 import type { PageContext, PageResult } from '../context.js';
 import { type Html, html } from '../html.js';
 import { actionForm, formatMs, notice } from '../layout.js';
@@ -7,15 +9,17 @@ import { actionForm, formatMs, notice } from '../layout.js';
 // what the browser refreshes (dashboard.js asks htmx for /fragments/overview while the tab is
 // visible).
 
-export function overviewPage(ctx: PageContext, s: StatusSnapshot): PageResult {
-  return { status: 200, title: 'Overview', body: html`${actionNotice(ctx)}${overviewFragment(ctx, s)}` };
+export function overviewPage(ctx: PageContext, s: StatusSnapshot, throughput: ThroughputMinute[]): PageResult {
+  return { status: 200, title: 'Overview', body: html`${actionNotice(ctx)}${overviewFragment(ctx, s, throughput)}` };
 }
 
-export function overviewFragment(ctx: PageContext, s: StatusSnapshot): Html {
+export function overviewFragment(ctx: PageContext, s: StatusSnapshot, throughput: ThroughputMinute[]): Html {
   const dead = s.runtimes.filter((r) => r.dead).length;
   return html`<div id="live" hx-get="${ctx.base}/fragments/overview" hx-trigger="jr-refresh" hx-swap="outerHTML" data-read-at="${s.at}">
 <h2>Runtimes <small>${s.runtimes.length - dead} live${dead ? `, ${dead} dead (silent > ${formatMs(s.deadAfterMs)})` : ''}</small></h2>
 ${s.runtimes.length === 0 ? html`<p class="empty">No runtime is registered: start one with <code>jobs-runtime start</code>.</p>` : runtimesTable(s)}
+<h2>Throughput <small>all queues</small></h2>
+${throughputCharts(throughput, Date.parse(s.at))}
 <h2>Queues</h2>
 ${s.queues.length === 0 ? html`<p class="empty">No queue has jobs, is paused, or ran jobs in the last hour.</p>` : queuesTable(ctx, s)}
 <p class="read-at">Read at ${s.at.replace('T', ' ').slice(0, 19)} UTC${ctx.readOnly ? ' · read-only' : ''}</p>
@@ -42,7 +46,7 @@ function queuesTable(ctx: PageContext, s: StatusSnapshot): Html {
 <tbody>
 ${s.queues.map(
   (q) => html`<tr data-queue="${q.queue}">
-<td>${q.queue}</td><td class="waiting">${q.waiting}</td><td class="delayed">${q.delayed}</td><td class="limited" title="${q.concurrencyLimited} by concurrency, ${q.rateLimited} by rate">${q.concurrencyLimited + q.rateLimited}</td><td class="processing">${q.processing}</td>
+<td><a href="${ctx.base}/queues/${encodeURIComponent(q.queue)}">${q.queue}</a></td><td class="waiting">${q.waiting}</td><td class="delayed">${q.delayed}</td><td class="limited" title="${q.concurrencyLimited} by concurrency, ${q.rateLimited} by rate">${q.concurrencyLimited + q.rateLimited}</td><td class="processing">${q.processing}</td>
 <td class="failed">${q.failed > 0 ? html`<a href="${ctx.base}/failed?queue=${encodeURIComponent(q.queue)}">${q.failed}</a>` : q.failed}</td>
 <td class="state">${q.paused ? 'paused' : 'running'}</td>
 <td>${q.completedLastMinute} / ${q.failedLastMinute}</td><td>${q.completedLastHour} / ${q.failedLastHour}</td>

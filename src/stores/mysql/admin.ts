@@ -7,6 +7,8 @@ import {
   type FailedSelection,
   type ForeignHandlerQueue,
   type JobId,
+  type JobListPage,
+  type JobListSelection,
   type JobRecord,
   type MigrationReport,
   type PausedQueue,
@@ -15,7 +17,10 @@ import {
   type QueueThroughput,
   type ScheduleRecord,
   type TimeShiftReport,
+  type ThroughputMinute,
 } from '../store.js';
+import { listJobsMysql } from './list-jobs.js';
+import { throughputByMinuteMysql } from './throughput.js';
 import type { MySqlDatabase } from './database.js';
 import { createMysqlDatabase } from './create-database.js';
 import { planMigration } from './schema.js';
@@ -172,6 +177,12 @@ export class MySqlAdmin implements Admin {
       return rows.map((r) => ({ queue: String(r.queue), completed: Number(r.completed), failed: Number(r.failed) }));
     });
   }
+  throughputByMinute(params: { sinceMs: number; queue?: string }): Promise<ThroughputMinute[]> {
+    return throughputByMinuteMysql(this.db, params);
+  }
+  listJobs(params: JobListSelection): Promise<JobListPage> {
+    return listJobsMysql(this.db, params);
+  }
   async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
     return this.db.run(async (conn) => {
       const table = this.db.table;
@@ -257,7 +268,7 @@ async function eachFailedBatch(conn: Connection, table: string, sel: FailedSelec
   }
 }
 
-function toRecord(r: RowDataPacket): JobRecord {
+export function toRecord(r: RowDataPacket): JobRecord {
   return {
     id: Number(r.id),
     handler: r.handler,

@@ -4,6 +4,8 @@ import {
   type FailedPage,
   type FailedSelection,
   type JobId,
+  type JobListPage,
+  type JobListSelection,
   type JobRecord,
   type JobStatus,
   type MigrationReport,
@@ -12,7 +14,9 @@ import {
   type QueueCounts,
   type QueueThroughput,
   type ScheduleRecord,
+  type ThroughputMinute,
 } from '../store.js';
+import { listJobsRedis, throughputByMinuteRedis } from './list-jobs.js';
 import type { RedisDatabase } from './database.js';
 import { persistsNothingNotice } from './server-check.js';
 import { changeFailed, listFailedIds } from './failed-selection.js';
@@ -101,6 +105,12 @@ export class RedisAdmin implements Admin {
       .map(([queue, completed, failed]) => ({ queue, completed: Number(completed), failed: Number(failed) }))
       .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
   }
+  throughputByMinute(params: { sinceMs: number; queue?: string }): Promise<ThroughputMinute[]> {
+    return throughputByMinuteRedis(this.db, params);
+  }
+  listJobs(params: JobListSelection): Promise<JobListPage> {
+    return listJobsRedis(this.db, params);
+  }
   async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
     const batch = params.batchSize ?? OPS_BATCH;
     const report: PruneReport = { completed: 0, failed: 0 };
@@ -130,7 +140,7 @@ type CountRow = [string, number, number, number, number, number, number];
  * A job hash as an operator reads it; null when the hash is gone. `uniqueHeld`: its unique lock
  * still names it (failed jobs, the ones listed, released theirs when they failed).
  */
-function toRecord(id: JobId, h: Record<string, string>, uniqueHeld: boolean): JobRecord | null {
+export function toRecord(id: JobId, h: Record<string, string>, uniqueHeld: boolean): JobRecord | null {
   if (!h.queue) return null;
   const time = (v: string | undefined) => (v === undefined ? null : new Date(Number(v)));
   return {

@@ -6,6 +6,8 @@ import {
   type FailedPage,
   type FailedSelection,
   type JobId,
+  type JobListPage,
+  type JobListSelection,
   type JobRecord,
   type MigrationReport,
   type PausedQueue,
@@ -13,6 +15,7 @@ import {
   type QueueCounts,
   type QueueThroughput,
   type ScheduleRecord,
+  type ThroughputMinute,
 } from '../store.js';
 
 // Operators' role, SQLite dialect: the schema, counts, failed jobs, paused queues, throughput
@@ -23,6 +26,7 @@ import type { SqliteDatabase } from './database.js';
 import { INDEXES, indexDdl, SCHEMA } from './schema.js';
 import { toRecord, type JobRow } from './rows.js';
 import type { SqliteSchedules } from './schedules.js';
+import { listJobsSqlite, throughputByMinuteSqlite } from './list-jobs.js';
 
 export class SqliteAdmin implements Admin {
   constructor(
@@ -120,6 +124,14 @@ export class SqliteAdmin implements Admin {
       )
       .all(from)
       .map((r) => ({ ...r }));
+  }
+
+  async throughputByMinute(params: { sinceMs: number; queue?: string }): Promise<ThroughputMinute[]> {
+    return throughputByMinuteSqlite(this.db, params);
+  }
+
+  async listJobs(params: JobListSelection): Promise<JobListPage> {
+    return listJobsSqlite(this.db, params);
   }
 
   async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
