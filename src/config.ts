@@ -120,6 +120,26 @@ export async function resolveDispatchSettings(cwd = process.cwd()): Promise<Disp
   return { databaseUrl, ...(pool !== undefined ? { pool } : {}), ...(lightpack ? { lightpack } : {}) };
 }
 
+/**
+ * The store URL resolveDispatchSettings finds, found synchronously (a dispatch inside
+ * better-sqlite3's synchronous transaction cannot wait): a jobs.config.js/.ts, which only an
+ * import can read, makes it throw, naming the fixes.
+ */
+export function resolveDispatchUrlSync(cwd = process.cwd()): string {
+  const fromEnv = readEnv(cwd, false).JOBS_DATABASE_URL?.trim();
+  if (fromEnv) return fromEnv;
+  const name = CONFIG_FILES.find((f) => existsSync(resolve(cwd, f)));
+  if (!name) return DEFAULT_DATABASE_URL;
+  if (name.endsWith('.json')) {
+    const path = resolve(cwd, name);
+    return validateConfig(JSON.parse(readFileSync(path, 'utf8')), path).databaseUrl ?? DEFAULT_DATABASE_URL;
+  }
+  throw new InvalidInputError(
+    `A dispatch inside a better-sqlite3 transaction must know its store at once, and ${name} can only be imported (asynchronously): ` +
+      'call configure({ databaseUrl }) at startup, set JOBS_DATABASE_URL, or dispatch once outside the transaction first',
+  );
+}
+
 /** The environment, with `.env` values under it (never over it, as with dotenv). */
 function readEnv(cwd: string, applyToProcess: boolean): Record<string, string | undefined> {
   const path = resolve(cwd, '.env');

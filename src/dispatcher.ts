@@ -1,6 +1,6 @@
-import { type DispatchSettings, resolveDispatchSettings } from './config.js';
+import { type DispatchSettings, resolveDispatchSettings, resolveDispatchUrlSync } from './config.js';
 import { openStore, type StoreConnectOptions } from './stores/open-store.js';
-import type { DispatchedClass, Enqueued, JobStore, NewJob, Producer } from './stores/store.js';
+import type { DispatchedClass, Enqueued, JobId, JobStore, NewJob, Producer } from './stores/store.js';
 import { refreshWakeAddresses, wakeByAddress } from './wake/address-sender.js';
 import { wakeRuntimes } from './wake/wake-sender.js';
 import { WakeThrottle } from './wake/wake-throttle.js';
@@ -23,6 +23,16 @@ let current: Promise<Producer> | null = null;
 let configuredUrl: string | null = null;
 /** The config file's Lightpack setting, for the store its URL names: no dispatch goes to a PHP queue. */
 let lightpack: LightpackSetting | undefined;
+/** The URL `current` was opened for, once known: a dispatch that cannot wait reads it. */
+let currentUrl: string | null = null;
+
+/**
+ * The URL dispatches go to, known without waiting (a dispatch inside better-sqlite3's
+ * synchronous transaction): configure()'s, the open producer's, else the settings read now.
+ */
+export function dispatchUrlNow(): string {
+  return configuredUrl ?? currentUrl ?? resolveDispatchUrlSync();
+}
 
 /**
  * The producer for a URL: a store's (mysql:, sqlite:, redis:), or an engine that keeps no jobs:
@@ -44,6 +54,7 @@ export function configure(settings: { databaseUrl: string }): void {
   }
   const previous = current;
   current = null;
+  currentUrl = null;
   configuredUrl = settings.databaseUrl.trim();
   lightpack = undefined;
   void previous?.then((p) => p.close()).catch(() => undefined);
@@ -51,7 +62,9 @@ export function configure(settings: { databaseUrl: string }): void {
 
 /** Uses this store (or producer) for dispatches from now on (tests, or apps that manage their own store). */
 export function useStore(store: JobStore | Producer): void {
-  current = Promise.resolve('producer' in store ? store.producer : store);
+  const producer = 'producer' in store ? store.producer : store;
+  current = Promise.resolve(producer);
+  currentUrl = producer.displayUrl;
   lightpack = undefined;
 }
 
@@ -60,6 +73,7 @@ export function defaultProducer(): Promise<Producer> {
     const settings: Promise<DispatchSettings> = configuredUrl !== null ? Promise.resolve({ databaseUrl: configuredUrl }) : resolveDispatchSettings();
     const opening = settings.then((s) => {
       lightpack = s.lightpack;
+      currentUrl = s.databaseUrl;
       return openProducer(s.databaseUrl, { maxConnections: s.pool ?? DEFAULT_DISPATCH_POOL });
     });
     opening.catch(() => {
@@ -74,6 +88,7 @@ export function defaultProducer(): Promise<Producer> {
 export async function close(): Promise<void> {
   const c = current;
   current = null;
+  currentUrl = null;
   if (c) await (await c).close();
 }
 
@@ -91,10 +106,13 @@ export async function dispatchJobs(jobClass: DispatchedClass, jobs: NewJob[], pr
   if (due) refreshWakeAddresses(p); // in the background, alongside the insert
   const results = await p.enqueueWithOutcome({ jobs, jobClass });
   const stored = results.find((r) => !r.duplicate);
-  if (due && stored) {
-    wakeThrottle(p).signal(String(stored.id));
-  }
+  if (due && stored) wakeFor(p, stored.id);
   return results;
+}
+
+/** Wakes idle runtimes for a stored due job, through this process's throttle of that store's wake-ups. */
+export function wakeFor(p: Producer, id: JobId): void {
+  wakeThrottle(p).signal(String(id));
 }
 
 const throttles = new WeakMap<Producer, WakeThrottle>();

@@ -3,6 +3,7 @@ import { InvalidInputError, PermanentFailure } from './errors.js';
 import { assertHandlerName, assertQueueName } from './values/names.js';
 import { serializePayload } from './values/payload.js';
 import { dispatchJobs } from './dispatcher.js';
+import { dispatchInTransaction } from './transactions/dispatch-in-transaction.js';
 import type { Enqueued, JobId, NewJob } from './stores/store.js';
 import {
   type ConcurrencyOption,
@@ -50,6 +51,14 @@ export interface DispatchOptions<P = JsonObject> {
   unique?: UniqueOption<P> | null;
   concurrencyLimit?: ConcurrencyOption<P> | null;
   rateLimit?: RateOption<P> | null;
+  /**
+   * The application's open transaction (MySQL/MariaDB, SQLite): the job is written in it and
+   * exists if and only if it commits. A mysql2 promise connection, a Knex, Kysely or Drizzle
+   * transaction, a Prisma interactive-transaction client, a TypeORM EntityManager or QueryRunner,
+   * or a better-sqlite3 Database inside db.transaction() (there the write is synchronous: a
+   * failed dispatch throws at once, so the transaction rolls back).
+   */
+  transaction?: unknown;
 }
 
 /** What a dispatch did: the job's id, and whether it was a duplicate of a job holding its unique key (then the id is that job's). */
@@ -125,28 +134,26 @@ export abstract class Job<P extends JsonPayload<P> = JsonObject> {
    * the standing job's id). The payload may be left out only when {} is a valid P.
    */
   dispatch(...args: DispatchArgs<P, DispatchOptions<P>>): Promise<JobId>;
-  async dispatch(payload?: P, options: DispatchOptions<P> = {}): Promise<JobId> {
-    const [result] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
-    return result!.id;
+  dispatch(payload?: P, options: DispatchOptions<P> = {}): Promise<JobId> {
+    return dispatchOne(this, payload, options).then((r) => r.id);
   }
 
   /** As dispatch, resolving to `{ id, duplicate }`: `duplicate` is true when a job holding the same unique key stands (its id is given). */
   dispatchWithResult(...args: DispatchArgs<P, DispatchOptions<P>>): Promise<DispatchResult>;
-  async dispatchWithResult(payload?: P, options: DispatchOptions<P> = {}): Promise<DispatchResult> {
-    const [result] = await dispatchJobs(this.constructor as new () => Job<P>, [this.toNewJob(payload, options)]);
-    return result!;
+  dispatchWithResult(payload?: P, options: DispatchOptions<P> = {}): Promise<DispatchResult> {
+    return dispatchOne(this, payload, options);
   }
 
   /**
    * Stores many jobs of this class in one round trip (one transaction); resolves to their ids in
    * order. Unique keys apply within the call too: a later payload with an earlier one's key is a duplicate.
    */
-  static async dispatchMany<P extends JsonPayload<P>>(
+  static dispatchMany<P extends JsonPayload<P>>(
     this: new () => Job<P>,
     payloads: readonly NoInfer<P>[],
     options: DispatchOptions<NoInfer<P>> = {},
   ): Promise<JobId[]> {
-    return (await dispatchManyOf(this, payloads, options)).map((r) => r.id);
+    return dispatchManyOf(this, payloads, options).then((rs) => rs.map((r) => r.id));
   }
 
   /** As dispatchMany, resolving to `{ id, duplicate }` for each payload, in order. */
@@ -198,15 +205,21 @@ export abstract class Job<P extends JsonPayload<P> = JsonObject> {
   }
 }
 
-async function dispatchManyOf<P extends JsonPayload<P>>(
-  jobClass: new () => Job<P>,
-  payloads: readonly P[],
-  options: DispatchOptions<P>,
-): Promise<DispatchResult[]> {
-  if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
-  const job = new jobClass();
-  return dispatchJobs(
-    jobClass,
-    payloads.map((p) => job.toNewJob(p, options)),
-  );
+/**
+ * One dispatch. With `{ transaction }` it is not async: inside better-sqlite3's synchronous
+ * db.transaction() the row is written, or the error thrown, before this returns.
+ */
+function dispatchOne<P extends JsonPayload<P>>(job: Job<P>, payload: P | undefined, options: DispatchOptions<P>): Promise<DispatchResult> {
+  if (options.transaction !== undefined) return dispatchInTransaction(() => [job.toNewJob(payload, options)], options.transaction).then(([r]) => r!);
+  return (async () => (await dispatchJobs(job.constructor as new () => Job<P>, [job.toNewJob(payload, options)]))[0]!)();
+}
+
+function dispatchManyOf<P extends JsonPayload<P>>(jobClass: new () => Job<P>, payloads: readonly P[], options: DispatchOptions<P>): Promise<DispatchResult[]> {
+  const build = () => {
+    if (!Array.isArray(payloads)) throw new TypeError('dispatchMany expects an array of payloads');
+    const job = new jobClass();
+    return payloads.map((p) => job.toNewJob(p, options));
+  };
+  if (options.transaction !== undefined) return dispatchInTransaction(build, options.transaction);
+  return (async () => dispatchJobs(jobClass, build()))();
 }

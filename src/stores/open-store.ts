@@ -56,7 +56,7 @@ export async function openStore(url: string, options: StoreConnectOptions = {}):
 }
 
 /** sqlite:./rel/path, sqlite:/abs/path, sqlite:///abs/path, file:... → an absolute path. */
-function sqlitePath(url: string): string {
+export function sqlitePath(url: string): string {
   let path = url.replace(/^(sqlite|file):/i, '');
   if (path.startsWith('//')) {
     // sqlite:///abs → /abs. A host (sqlite://data/jobs.sqlite) would silently be dropped, and

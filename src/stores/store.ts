@@ -35,6 +35,25 @@ import type {
 export type * from './rows.js';
 export { JOB_LIST_SCAN, JOB_LIST_STATES, MAX_KEY_LENGTH, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
 
+/**
+ * The application's own open transaction, as a dispatch hands it to a store (src/transactions/
+ * recognises each library's object): the store writes its rows there and opens nothing itself.
+ */
+export type AppTransaction =
+  | {
+      dialect: 'mysql';
+      /** The library's name, for messages ('Knex', 'mysql2', …). */
+      library: string;
+      /** Runs one statement with `?` parameters on the transaction's connection; rows for SELECT / RETURNING. */
+      query(sql: string, values: unknown[]): Promise<Array<Record<string, unknown>>>;
+    }
+  | {
+      dialect: 'sqlite';
+      library: string;
+      /** A better-sqlite3 Database inside db.transaction(): statements run synchronously, in it. */
+      handle: import('better-sqlite3').Database;
+    };
+
 /** A job class as the dispatch path hands it on: engines that run jobs at dispatch (sync:) need it. */
 export type DispatchedClass = abstract new () => object;
 
@@ -77,6 +96,16 @@ export interface Producer {
    * they carried), for tests and benchmarks.
    */
   readonly enqueueStats?: { readonly writes: number; readonly jobs: number };
+  /**
+   * As enqueueWithOutcome, inside the application's open transaction, with the same statements
+   * (priority, unique keys within the call and against standing jobs, limits): the jobs exist if
+   * and only if it commits. Refuses, writing nothing, a transaction that already ended or is on
+   * another database than this store's. SQLite writes synchronously, before this returns.
+   * Stores that cannot share a transaction with the application (Redis) leave it out.
+   */
+  enqueueInTransaction?(params: { jobs: NewJob[]; transaction: AppTransaction }): Promise<Enqueued[]>;
+  /** Whether job `id` is visible (committed) to the store's own connections: after a commit no hook reported. */
+  isCommitted?(params: { id: JobId }): Promise<boolean>;
 }
 
 /**

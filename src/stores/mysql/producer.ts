@@ -1,9 +1,10 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
+import type { AppTransaction, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 import { MySqlSchedules } from './schedules.js';
+import { checkTransaction, insertInTransaction, SERVER, type ServerIdentity } from './transaction-insert.js';
 import { insertSql, insertUniqueChunk } from './unique-insert.js';
 
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
@@ -22,6 +23,7 @@ function statementBytes(maxPayloadBytes: number): number {
 export class MySqlProducer implements Producer {
   private readonly coalescer: EnqueueCoalescer;
   private readonly schedules: MySqlSchedules;
+  private identity: Promise<ServerIdentity> | null = null;
 
   constructor(private readonly db: MySqlDatabase) {
     this.schedules = new MySqlSchedules(db);
@@ -73,6 +75,38 @@ export class MySqlProducer implements Producer {
 
   enqueue(params: { jobs: NewJob[] }): Promise<JobId[]> {
     return this.coalescer.enqueue(params.jobs);
+  }
+
+  async enqueueInTransaction(params: { jobs: NewJob[]; transaction: AppTransaction }): Promise<Enqueued[]> {
+    const tx = params.transaction;
+    if (tx.dialect !== 'mysql') throw new TypeError(`A ${tx.library} (SQLite) transaction cannot carry jobs to the MySQL store at ${this.displayUrl}`);
+    const store = await this.serverIdentity(); // also learns whether the server is MariaDB
+    await checkTransaction(tx, this.db.isMariaDb, store, this.displayUrl);
+    const max = await this.maxPayloadBytes();
+    const o = {
+      table: this.db.table,
+      isMariaDb: this.db.isMariaDb,
+      maxPayloadBytes: max,
+      rowsPerStatement: ENQUEUE_ROWS_PER_STATEMENT,
+      statementBytes: statementBytes(max),
+    };
+    return insertInTransaction(tx, o, params.jobs);
+  }
+
+  async isCommitted(params: { id: JobId }): Promise<boolean> {
+    const [rows] = await this.db.run((conn) => conn.query<RowDataPacket[]>(`SELECT 1 FROM ${this.db.table} WHERE id = ?`, [params.id]));
+    return rows.length > 0;
+  }
+
+  /** The store's database and server, read once on its own connection. */
+  private serverIdentity(): Promise<ServerIdentity> {
+    this.identity ??= this.db
+      .run((conn) => conn.query<RowDataPacket[]>(`SELECT DATABASE() AS d, ${SERVER} AS s`))
+      .then(([[row]]) => ({ database: String(row?.d), server: String(row?.s) }));
+    this.identity.catch(() => {
+      this.identity = null;
+    });
+    return this.identity;
   }
 
   /**

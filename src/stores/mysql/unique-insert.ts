@@ -40,12 +40,75 @@ function onDuplicate(mode: 'skip' | 'replace'): string {
   return `${note}, payload = IF(${waiting}, VALUES(payload), payload), scheduled_at = IF(${waiting}, VALUES(scheduled_at), scheduled_at)`;
 }
 
+/** One statement and its parameters. */
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
+/**
+ * The statements that insert `jobs` (some with unique keys) inside a transaction someone else
+ * begins and ends, and how to read their results (one row list per statement, in order) into
+ * outcomes. First the keys of holders whose `for` window has passed are released, then the rows
+ * are inserted in input order, one statement per run of the same onConflict mode, so a later job
+ * of the call is a duplicate of an earlier one as if they had been dispatched one after the other.
+ * The store sends them as one multi-statement round trip (insertUniqueChunk); a dispatch in the
+ * application's transaction sends them one by one on its connection (transaction-insert.ts).
+ */
+export function uniqueInsertStatements(
+  table: string,
+  isMariaDb: boolean,
+  jobs: NewJob[],
+  dueAtMs?: number,
+): { statements: Statement[]; read(sets: RowDataPacket[][]): Enqueued[] } {
+  const statements: Statement[] = [];
+  const keyed = jobs.filter((j) => j.unique);
+  if (keyed.length > 0) {
+    const keys = [...new Set(keyed.map((j) => j.unique!.key))];
+    const handlers = [...new Set(keyed.map((j) => j.handler))];
+    statements.push({
+      sql: `UPDATE ${table} SET unique_key = NULL WHERE unique_key IN (${marks(keys)}) AND handler IN (${marks(handlers)}) AND unique_expires_at <= UTC_TIMESTAMP(3)`,
+      values: [...keys, ...handlers],
+    });
+  }
+  // Each run (MariaDB) or row (MySQL, which has no INSERT … RETURNING) is three statements: reset, INSERT, read of @jr_dups.
+  const runs = isMariaDb ? runsByMode(jobs) : jobs.map((j) => ({ mode: j.unique?.onConflict ?? 'skip', jobs: [j] }));
+  const firstRun = statements.length;
+  for (const run of runs) {
+    const { sql, values } = insertSql(table, run.jobs, dueAtMs);
+    statements.push({ sql: 'SET @jr_dups = NULL', values: [] });
+    statements.push({ sql: `${sql} ON DUPLICATE KEY UPDATE ${onDuplicate(run.mode)}${isMariaDb ? ' RETURNING id' : ''}`, values });
+    statements.push({ sql: isMariaDb ? 'SELECT CAST(@jr_dups AS CHAR) AS d' : 'SELECT LAST_INSERT_ID() AS id, CAST(@jr_dups AS CHAR) AS d', values: [] });
+  }
+  const read = (sets: RowDataPacket[][]): Enqueued[] => {
+    const out: Enqueued[] = [];
+    runs.forEach((_, i) => {
+      const at = firstRun + i * 3;
+      if (isMariaDb) {
+        const d = sets[at + 2]![0]?.d;
+        out.push(
+          ...outcomes(
+            sets[at + 1]!.map((r) => Number(r.id)),
+            d === null || d === undefined ? null : String(d),
+          ),
+        );
+      } else {
+        const row = sets[at + 2]![0]!;
+        out.push({ id: Number(row.id), duplicate: row.d !== null });
+      }
+    });
+    return out;
+  };
+  return { statements, read };
+}
+
+function marks(list: unknown[]): string {
+  return list.map(() => '?').join(', ');
+}
+
 /**
  * Inserts `jobs` (some with unique keys) in one round trip, inside a transaction the caller
- * ends (`begin`/`commit`: BEGIN and COMMIT go with it). First the keys of holders whose `for`
- * window has passed are released, then the rows are inserted in input order, one statement per
- * run of the same onConflict mode, so a later job of the call is a duplicate of an earlier one
- * as if they had been dispatched one after the other. `o.dueAtMs`: see insertSql.
+ * ends (`begin`/`commit`: BEGIN and COMMIT go with it). `o.dueAtMs`: see insertSql.
  */
 export async function insertUniqueChunk(
   conn: Connection,
@@ -54,40 +117,13 @@ export async function insertUniqueChunk(
   jobs: NewJob[],
   o: { begin: boolean; commit: boolean; dueAtMs?: number },
 ): Promise<Enqueued[]> {
-  const stmts: string[] = o.begin ? ['START TRANSACTION'] : [];
-  const args: unknown[] = [];
-  const keyed = jobs.filter((j) => j.unique);
-  if (keyed.length > 0) {
-    stmts.push(`UPDATE ${table} SET unique_key = NULL WHERE unique_key IN (?) AND handler IN (?) AND unique_expires_at <= UTC_TIMESTAMP(3)`);
-    args.push([...new Set(keyed.map((j) => j.unique!.key))], [...new Set(keyed.map((j) => j.handler))]);
-  }
-  // Each run (MariaDB) or row (MySQL, which has no INSERT … RETURNING) is three statements: reset, INSERT, read of @jr_dups.
-  const runs = isMariaDb ? runsByMode(jobs) : jobs.map((j) => ({ mode: j.unique?.onConflict ?? 'skip', jobs: [j] }));
-  const firstRun = stmts.length;
-  for (const run of runs) {
-    const { sql, values } = insertSql(table, run.jobs, o.dueAtMs);
-    stmts.push('SET @jr_dups = NULL', `${sql} ON DUPLICATE KEY UPDATE ${onDuplicate(run.mode)}${isMariaDb ? ' RETURNING id' : ''}`);
-    stmts.push(isMariaDb ? 'SELECT CAST(@jr_dups AS CHAR) AS d' : 'SELECT LAST_INSERT_ID() AS id, CAST(@jr_dups AS CHAR) AS d');
-    args.push(...values);
-  }
-  if (o.commit) stmts.push('COMMIT');
-  const [sets] = await conn.query<RowDataPacket[][]>(stmts.join('; '), args);
-  const out: Enqueued[] = [];
-  runs.forEach((_, i) => {
-    const at = firstRun + i * 3;
-    if (isMariaDb)
-      out.push(
-        ...outcomes(
-          sets[at + 1]!.map((r) => Number(r.id)),
-          sets[at + 2]![0]?.d ?? null,
-        ),
-      );
-    else {
-      const row = sets[at + 2]![0]!;
-      out.push({ id: Number(row.id), duplicate: row.d !== null });
-    }
-  });
-  return out;
+  const { statements, read } = uniqueInsertStatements(table, isMariaDb, jobs, o.dueAtMs);
+  const all = [...(o.begin ? [{ sql: 'START TRANSACTION', values: [] }] : []), ...statements, ...(o.commit ? [{ sql: 'COMMIT', values: [] }] : [])];
+  const [sets] = await conn.query<RowDataPacket[][]>(
+    all.map((st) => st.sql).join('; '),
+    all.flatMap((st) => st.values),
+  );
+  return read(o.begin ? sets.slice(1) : sets);
 }
 
 /** Consecutive jobs that share an onConflict mode (jobs without a unique key join any run). */

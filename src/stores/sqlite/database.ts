@@ -13,11 +13,13 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 export class SqliteDatabase {
   readonly displayUrl: string;
+  readonly path: string;
   readonly handle: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(options: { path: string }) {
     this.displayUrl = `sqlite:${options.path}`;
+    this.path = options.path;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.handle = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });

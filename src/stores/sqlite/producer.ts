@@ -1,6 +1,10 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { InvalidInputError } from '../../errors.js';
 import { assertPayloadSize } from '../../values/payload.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
+import type { AppTransaction, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteSchedules } from './schedules.js';
 
@@ -74,50 +78,111 @@ export class SqliteProducer implements Producer {
 
   /** Jobs without unique keys: a plain INSERT each, in one transaction (all or nothing, one commit). */
   private insert(jobs: NewJob[]): JobId[] {
-    const now = Date.now();
-    const insert = this.db.stmt<unknown[], { id: number }>(`INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES}) RETURNING id`);
-    return this.db.handle.transaction((rows: NewJob[]) => rows.map((j) => insert.get(...values(j, now))!.id)).immediate(jobs);
+    const rows = insertRows((sql) => this.db.stmt(sql));
+    return this.db.handle.transaction((js: NewJob[]) => rows(js).map((o) => o.id)).immediate(jobs);
   }
 
   /**
-   * Jobs of one call, some with unique keys, in one transaction. In input order, so a later job
-   * of the call with an earlier one's key meets it and is its duplicate. Also the insert of a
-   * schedule's tick (schedules.ts), inside its transaction (then a savepoint), at its clock read `now`.
+   * Jobs of one call, some with unique keys, in one IMMEDIATE transaction. Also the insert of a
+   * schedule's tick (schedules.ts), inside its transaction (then a savepoint), at its clock read `at`.
    */
   insertUnique(jobs: NewJob[], at?: number): Enqueued[] {
-    const insert = this.db.stmt<unknown[], { id: number }>(`INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES}) RETURNING id`);
+    return this.db.handle.transaction(insertRows((sql) => this.db.stmt(sql), at)).immediate(jobs);
+  }
+
+  /**
+   * In the application's transaction on the same file (better-sqlite3 Database inside
+   * db.transaction()): the same statements, synchronously, before this returns, in a savepoint
+   * of it so a call is whole or absent. Refuses an ended transaction or another file.
+   */
+  enqueueInTransaction(params: { jobs: NewJob[]; transaction: AppTransaction }): Promise<Enqueued[]> {
+    const tx = params.transaction;
+    if (tx.dialect !== 'sqlite') throw new TypeError(`A ${tx.library} (MySQL) transaction cannot carry jobs to the SQLite store at ${this.displayUrl}`);
+    return Promise.resolve(insertInSqliteTransaction(tx.handle, this.db.path, params.jobs));
+  }
+
+  async isCommitted(params: { id: JobId }): Promise<boolean> {
+    return this.db.stmt<[number], { id: number }>('SELECT id FROM jobs WHERE id = ?').get(params.id) !== undefined;
+  }
+}
+
+/** Statements prepared once per handle: the application's Database is not the store's. */
+const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * insertInTransaction for SQLite, callable without the store open (a dispatch inside
+ * better-sqlite3's synchronous db.transaction() cannot wait for it): checks that `handle` is in an
+ * open transaction on the store's file `storePath`, then inserts, synchronously.
+ */
+export function insertInSqliteTransaction(handle: Database.Database, storePath: string, jobs: NewJob[]): Enqueued[] {
+  if (!handle.open || !handle.inTransaction) {
+    throw new InvalidInputError(
+      'The better-sqlite3 Database given to dispatch is not inside a transaction (it ended, or never began): nothing was written. Dispatch inside db.transaction(() => { … })',
+    );
+  }
+  if (!sameFile(handle.name, storePath)) {
+    throw new InvalidInputError(
+      `The better-sqlite3 Database given to dispatch is the file ${handle.name}, but jobs go to sqlite:${storePath}: nothing was written. Give the app and jobs-runtime the same file (JOBS_DATABASE_URL or configure({ databaseUrl }))`,
+    );
+  }
+  for (const j of jobs) assertPayloadSize(j.payload, MAX_PAYLOAD_BYTES, 'sqlite');
+  const cache = prepared.get(handle) ?? new Map<string, Database.Statement>();
+  prepared.set(handle, cache);
+  const stmt = (sql: string): Database.Statement => {
+    const st = cache.get(sql) ?? handle.prepare(sql);
+    cache.set(sql, st);
+    return st;
+  };
+  // Nested in the app's transaction, better-sqlite3 makes this a savepoint.
+  return handle.transaction(insertRows(stmt))(jobs);
+}
+
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/**
+ * The rows of one call, in input order, inside a transaction the caller holds: a later job of
+ * the call with an earlier one's key meets it and is its duplicate.
+ */
+function insertRows(stmt: (sql: string) => Database.Statement, at?: number): (jobs: NewJob[]) => Enqueued[] {
+  return (jobs) => {
+    const insert = stmt(`INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES}) RETURNING id`) as Database.Statement<unknown[], { id: number }>;
     // The index is what enforces the key: a held key inserts nothing (DO NOTHING).
-    const insertKeyed = this.db.stmt<unknown[], { id: number }>(
+    const insertKeyed = stmt(
       `INSERT INTO jobs (${COLUMNS}) VALUES (${VALUES})
         ON CONFLICT (handler, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id`,
-    );
+    ) as Database.Statement<unknown[], { id: number }>;
     // The 'for' window: a holder whose window has passed gives the key up (it keeps running or waiting).
-    const expire = this.db.stmt('UPDATE jobs SET unique_key = NULL WHERE handler = ? AND unique_key = ? AND unique_expires_at <= ?');
-    const standing = this.db.stmt<[string, string], { id: number }>('SELECT id FROM jobs WHERE handler = ? AND unique_key = ?');
-    const replace = this.db.stmt("UPDATE jobs SET payload = ?, scheduled_at = ?, rate_deferred = 0 WHERE id = ? AND status IN ('new', 'blocked')");
-    return this.db.handle
-      .transaction((rows: NewJob[]): Enqueued[] => {
-        // Read once the write lock is held (a caller's `at` was read under it too).
-        const now = at ?? Date.now();
-        return rows.map((j): Enqueued => {
-          const u = j.unique;
-          if (!u) return { id: insert.get(...values(j, now))!.id, duplicate: false };
-          expire.run(j.handler, u.key, now);
-          // The standing job is read first, under the write lock this transaction holds from its
-          // start (no other writer in between, so no race): an INSERT that DO NOTHING skips would
-          // still spend an AUTOINCREMENT id, and ids would jump after each duplicate.
-          let held = standing.get(j.handler, u.key);
-          if (!held) {
-            const inserted = insertKeyed.get(...values(j, now));
-            if (inserted) return { id: inserted.id, duplicate: false };
-            held = standing.get(j.handler, u.key)!; // the index found a holder after all
-          }
-          if (u.onConflict === 'replace') replace.run(j.payload, now + j.delayMs, held.id);
-          return { id: held.id, duplicate: true };
-        });
-      })
-      .immediate(jobs);
-  }
+    const expire = stmt('UPDATE jobs SET unique_key = NULL WHERE handler = ? AND unique_key = ? AND unique_expires_at <= ?');
+    const standing = stmt('SELECT id FROM jobs WHERE handler = ? AND unique_key = ?') as Database.Statement<[string, string], { id: number }>;
+    const replace = stmt("UPDATE jobs SET payload = ?, scheduled_at = ?, rate_deferred = 0 WHERE id = ? AND status IN ('new', 'blocked')");
+    // Read once the caller's write lock is held (a caller's `at` was read under it too).
+    const now = at ?? Date.now();
+    return jobs.map((j): Enqueued => {
+      const u = j.unique;
+      if (!u) return { id: insert.get(...values(j, now))!.id, duplicate: false };
+      expire.run(j.handler, u.key, now);
+      // The standing job is read first, under the write lock the transaction holds (no other
+      // writer in between, so no race): an INSERT that DO NOTHING skips would still spend an
+      // AUTOINCREMENT id, and ids would jump after each duplicate.
+      let held = standing.get(j.handler, u.key);
+      if (!held) {
+        const inserted = insertKeyed.get(...values(j, now));
+        if (inserted) return { id: inserted.id, duplicate: false };
+        held = standing.get(j.handler, u.key)!; // the index found a holder after all
+      }
+      if (u.onConflict === 'replace') replace.run(j.payload, now + j.delayMs, held.id);
+      return { id: held.id, duplicate: true };
+    });
+  };
 }
 
 /** The INSERT's values for one job (COLUMNS order). */
