@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { InvalidInputError } from '../../errors.js';
 import { assertJobListSelection, pageFromScan, scanWindow } from '../job-list.js';
 import type { JobListPage, JobListSelection, JobRecord, ThroughputMinute } from '../store.js';
-import { toRecord } from './admin.js';
+import { toRecord } from './rows.js';
 import type { RedisDatabase } from './database.js';
 
 // Admin.listJobs and throughputByMinute on Redis, read outside any script (plain commands, so
