@@ -7,7 +7,6 @@ import {
   type JobListPage,
   type JobListSelection,
   type JobRecord,
-  type JobStatus,
   type MigrationReport,
   type PausedQueue,
   type PruneReport,
