@@ -26,7 +26,7 @@ const CSP =
 const STATUS_CACHE_MS = 1000;
 /**
  * How long one status read is kept: a second, or ten times what it took when the table is
- * large (counts are one index scan on MySQL, one table scan on SQLite: ~0.4–0.5 s at 1M jobs),
+ * large (counts are one index scan on MySQL, one table scan on SQLite: 0.4–1 s at 1M jobs),
  * so open tabs never keep the store busy counting more than a tenth of the time; at most 30 s.
  */
 export function statusCacheMs(readMs: number): number {
