@@ -120,6 +120,7 @@ for (const factory of STORE_FACTORIES) {
       assert.match(await cellText(page, '#payload'), /"note": "<img src=x onerror=alert\(1\)>"/);
       assert.equal(await page.locator('#payload img, main img, main script').count(), 0, 'no element made from the payload or the exception');
       assert.match(await cellText(page, '#exception'), /<script>alert\(2\)<\/script> went wrong\n\s+at run/);
+      if (process.env.DASHBOARD_SCREENSHOTS === '1' && factory.kind === 'sqlite') await page.screenshot({ path: 'docs/dashboard-job.png', fullPage: true });
       await page.locator('button', { hasText: 'Retry' }).click();
       await page.waitForURL(/done=retried&n=1/);
       assert.match(await cellText(page, '.notice'), /Put back to run/);

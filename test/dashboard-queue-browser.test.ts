@@ -1,6 +1,7 @@
 // The dashboard's queue page, throughput chart and bulk confirmation in a real browser
 // (headless chromium), standalone (`jobs-runtime dashboard`, a child process) on every store.
-// With DASHBOARD_SCREENSHOTS=1 the SQLite run also rewrites docs/dashboard-*.png.
+// With DASHBOARD_SCREENSHOTS=1 the SQLite run also rewrites docs/dashboard-overview.png and
+// docs/dashboard-queue.png (test/dashboard-browser.test.ts takes docs/dashboard-job.png).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -102,6 +103,24 @@ for (const factory of STORE_FACTORIES) {
       await page.locator('#first-page').click();
       assert.deepEqual(await rowIds(page), first);
       if (SHOTS && factory.kind === 'sqlite') await page.screenshot({ path: 'docs/dashboard-queue.png', fullPage: false });
+    });
+
+    test('the queue page refreshes itself while the tab is visible, keeping what is typed in the search', async () => {
+      const [first] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'q-live' })] });
+      await page.goto(`${url}queues/q-live`);
+      assert.deepEqual(await rowIds(page), [first]);
+      await page.locator('#search input[name="handler"]').fill('typed/Meanwhile');
+      // A more urgent job and a count that changed, no reload: the polled page shows both.
+      const [urgentNow] = await app.store.producer.enqueue({ jobs: [jobRow({ queue: 'q-live', priority: -3 })] });
+      await waitFor('the queue page to show the new job first', async () => (await rowIds(page))[0] === urgentNow, 10_000, 100);
+      await waitFor(
+        'the waiting count to read 2',
+        async () => (await page.locator('#queue-head nav.states a[data-state="waiting"] small').textContent()) === '2',
+        10_000,
+        100,
+      );
+      assert.equal(await page.locator('#search input[name="handler"]').inputValue(), 'typed/Meanwhile', 'the search form is not swapped');
+      assert.equal(await page.locator('#queue-head').count(), 1, 'one head after refreshes');
     });
 
     test('the queue page searches by handler and by id, and lists other states', async () => {

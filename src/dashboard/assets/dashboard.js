@@ -1,4 +1,4 @@
-// Live refresh of the overview: every few seconds while the tab is visible, at once when it
+// Live refresh of the overview and of a queue's page (their #live block): every few seconds while the tab is visible, at once when it
 // becomes visible again, never while hidden. htmx does the request and the swap; this file
 // only decides when (htmx's own trigger filters would need eval, which the CSP forbids).
 (() => {

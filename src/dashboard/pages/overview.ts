@@ -7,7 +7,7 @@ import { actionForm, formatMs, notice } from '../layout.js';
 
 // The overview: runtimes and queues, as `jobs-runtime status` shows them. The #live block is
 // what the browser refreshes (dashboard.js asks htmx for /fragments/overview while the tab is
-// visible).
+// visible; the queue page's #live block likewise).
 
 export function overviewPage(ctx: PageContext, s: StatusSnapshot, throughput: ThroughputMinute[]): PageResult {
   return { status: 200, title: 'Overview', body: html`${actionNotice(ctx)}${overviewFragment(ctx, s, throughput)}` };

@@ -10,7 +10,7 @@ import { parseJobId } from './job.js';
 
 // One queue: its jobs by state, a page at a time (keyset: "next" carries the store's cursor,
 // so a deep page costs what the first does), searched by job id or handler; its counts (from
-// the cached status read) and its throughput chart.
+// the cached status read) and its throughput chart, refreshed while the tab is visible.
 
 export const QUEUE_PAGE_SIZE = 50;
 
@@ -45,6 +45,26 @@ function href(ctx: PageContext, q: QueueQuery, changes: Partial<QueueQuery>): st
 }
 
 export function queuePage(ctx: PageContext, q: QueueQuery, list: JobListPage, status: StatusSnapshot, throughput: ThroughputMinute[]): PageResult {
+  const searched = q.handler !== undefined || q.id !== undefined;
+  // The head (counts, chart) and the jobs are refreshed while the tab is visible (dashboard.js);
+  // the search form between them is not, so what is typed in it stays.
+  const body = html`${queueHead(ctx, q, status, throughput, false)}
+<form method="get" action="${ctx.base}/queues/${encodeURIComponent(q.queue)}" class="filter" id="search">
+<input type="hidden" name="state" value="${q.state}">
+<label>Job id <input name="id" value="${q.id ?? ''}" inputmode="numeric" size="10"></label>
+<label>Handler <input name="handler" value="${q.handler ?? ''}"></label>
+<button type="submit">Search</button>${searched ? html` <a href="${href(ctx, q, { handler: undefined, id: undefined, after: null })}">Clear</a>` : ''}
+</form>
+${queueJobs(ctx, q, list, status)}`;
+  return { status: 200, title: `Queue ${q.queue}`, body };
+}
+
+/** What a refresh of the queue page swaps: its jobs, and its head out of band (one request). */
+export function queueFragment(ctx: PageContext, q: QueueQuery, list: JobListPage, status: StatusSnapshot, throughput: ThroughputMinute[]): Html {
+  return html`${queueJobs(ctx, q, list, status)}${queueHead(ctx, q, status, throughput, true)}`;
+}
+
+function queueHead(ctx: PageContext, q: QueueQuery, status: StatusSnapshot, throughput: ThroughputMinute[], oob: boolean): Html {
   const counts = status.queues.find((v) => v.queue === q.queue);
   const paused = counts?.paused ?? false;
   const count: Record<JobListState, string> = {
@@ -54,25 +74,23 @@ export function queuePage(ctx: PageContext, q: QueueQuery, list: JobListPage, st
     failed: String(counts?.failed ?? 0),
     completed: '',
   };
-  const searched = q.handler !== undefined || q.id !== undefined;
-  const body = html`<h2>Queue ${q.queue} <small>${paused ? 'paused' : 'running'}</small>
+  return html`<div id="queue-head"${oob ? html` hx-swap-oob="true"` : ''}><h2>Queue ${q.queue} <small>${paused ? 'paused' : 'running'}</small>
 ${ctx.readOnly ? '' : actionForm(ctx, `/queues/${encodeURIComponent(q.queue)}/${paused ? 'resume' : 'pause'}`, paused ? 'Resume' : 'Pause')}</h2>
 ${throughputCharts(throughput, Date.parse(status.at))}
 <nav class="states">${JOB_LIST_STATES.map(
     (s) =>
       html`<a href="${href(ctx, q, { state: s, after: null })}" class="${s === q.state ? 'current' : ''}" data-state="${s}">${s}${count[s] ? html` <small>${count[s]}</small>` : ''}</a>`,
-  )}</nav>
-<form method="get" action="${ctx.base}/queues/${encodeURIComponent(q.queue)}" class="filter" id="search">
-<input type="hidden" name="state" value="${q.state}">
-<label>Job id <input name="id" value="${q.id ?? ''}" inputmode="numeric" size="10"></label>
-<label>Handler <input name="handler" value="${q.handler ?? ''}"></label>
-<button type="submit">Search</button>${searched ? html` <a href="${href(ctx, q, { handler: undefined, id: undefined, after: null })}">Clear</a>` : ''}
-</form>
+  )}</nav></div>`;
+}
+
+function queueJobs(ctx: PageContext, q: QueueQuery, list: JobListPage, status: StatusSnapshot): Html {
+  const fragment = href(ctx, q, {}).replace(`${ctx.base}/queues/`, `${ctx.base}/fragments/queues/`);
+  return html`<div id="live" hx-get="${fragment}" hx-trigger="jr-refresh" hx-swap="outerHTML" data-read-at="${status.at}">
 ${list.jobs.length === 0 ? html`<p class="empty">${emptyText(ctx, q)}</p>` : jobsTable(ctx, q.state, list.jobs)}
 <p class="pager">${q.after ? html`<a href="${href(ctx, q, { after: null })}" id="first-page">First page</a>` : ''}${
     list.next ? html`<a href="${href(ctx, q, { after: list.next })}" id="next-page" rel="next">Next page</a>` : ''
-  }${list.next && q.handler && list.jobs.length < QUEUE_PAGE_SIZE ? html` <small>(a search by handler looks at 2,000 jobs per page)</small>` : ''}</p>`;
-  return { status: 200, title: `Queue ${q.queue}`, body };
+  }${list.next && q.handler && list.jobs.length < QUEUE_PAGE_SIZE ? html` <small>(a search by handler looks at 2,000 jobs per page)</small>` : ''}</p>
+</div>`;
 }
 
 function emptyText(ctx: PageContext, q: QueueQuery): Html {

@@ -20,6 +20,7 @@ import {
   type ThroughputMinute,
 } from '../store.js';
 import { listJobsMysql } from './list-jobs.js';
+import { toRecord } from './rows.js';
 import { throughputByMinuteMysql } from './throughput.js';
 import type { MySqlDatabase } from './database.js';
 import { createMysqlDatabase } from './create-database.js';
@@ -266,27 +267,4 @@ async function eachFailedBatch(conn: Connection, table: string, sel: FailedSelec
     total += await change(ids);
     after = ids[ids.length - 1]!;
   }
-}
-
-export function toRecord(r: RowDataPacket): JobRecord {
-  return {
-    id: Number(r.id),
-    handler: r.handler,
-    queue: r.queue,
-    payload: r.payload,
-    status: r.status,
-    attempts: Number(r.attempts),
-    maxAttempts: Number(r.max_attempts),
-    exception: r.exception ?? null,
-    createdAt: r.created_at,
-    scheduledAt: r.scheduled_at,
-    failedAt: r.failed_at ?? null,
-    owner: r.owner ?? null,
-    interruptions: Number(r.interruptions),
-
-    priority: Number(r.priority ?? 0),
-    uniqueKey: r.unique_key ?? null,
-    concurrencyKey: r.concurrency_key ?? null,
-    rateKey: r.rate_key ?? null,
-  };
 }

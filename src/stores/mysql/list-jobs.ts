@@ -1,7 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { assertJobListSelection, decodePosition, encodePosition, type ListPosition, mergeScans, pageFromScan, scanWindow, segmentsOf } from '../job-list.js';
 import type { JobListPage, JobListSelection, JobRecord } from '../store.js';
-import { toRecord } from './admin.js';
+import { toRecord } from './rows.js';
 import type { MySqlDatabase } from './database.js';
 
 // Admin.listJobs on MySQL. Each segment of a state is one range of jobs_claim_queue

@@ -2,13 +2,16 @@ import type { Redis } from 'ioredis';
 import { InvalidInputError } from '../../errors.js';
 import { assertJobListSelection, pageFromScan, scanWindow } from '../job-list.js';
 import type { JobListPage, JobListSelection, JobRecord, ThroughputMinute } from '../store.js';
-import { toRecord } from './admin.js';
+import { toRecord } from './rows.js';
 import type { RedisDatabase } from './database.js';
 
 // Admin.listJobs and throughputByMinute on Redis, read outside any script (plain commands, so
 // Redis is never held for a page). A state is one or more sources read in order, each a sorted
 // set by (score, member) from the cursor on, or, for blocked jobs, the queue's blocked set by
-// SSCAN (a set has no order: a page of them is sorted by id). Waiting: the queue's ready set
+// SSCAN (a set has no order: a page of them is sorted by id). Blocked jobs are kept in claim
+// order only per concurrency key (cblocked:<key>, which may span queues); listing a queue's in
+// claim order would need a sorted set per queue kept on every block and unblock, in the claim
+// and record scripts, for a list that is rarely long: the order is documented instead. Waiting: the queue's ready set
 // (claim order), then its due set up to now (due jobs no claim has moved yet), then blocked.
 // A cursor is `<source>_<score or SSCAN cursor>_<last id>`.
 
