@@ -41,6 +41,23 @@ export async function checkTransaction(tx: MySqlTransaction, isMariaDb: boolean,
   }
 }
 
+/**
+ * A missing jobs table, as the app's library reports it (mysql2's errno, Knex's and TypeORM's
+ * copies of it, Prisma's P2010 with the server's message): the store's own message. The failed
+ * statement left the app's transaction open; nothing of the job was written.
+ */
+export function explainInTransaction(e: unknown, library: string, displayUrl: string): unknown {
+  const err = e as { errno?: number; message?: string; meta?: { code?: string } };
+  const missing = /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(String(err?.message ?? ''))?.[1];
+  if (err?.errno === 1146 || err?.meta?.code === '1146' || missing) {
+    return new InvalidInputError(
+      `The table '${missing ?? 'jobs'}' does not exist in the ${library} transaction's database (${displayUrl}): run \`jobs-runtime migrate\` first. ` +
+        'Nothing of the job was written; the transaction is still open',
+    );
+  }
+  return e;
+}
+
 /** The server's name and port as it reports them: the same text whichever connection asks. */
 export const SERVER = "CONCAT(@@hostname, ':', @@port)";
 
