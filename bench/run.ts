@@ -1,4 +1,4 @@
-// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,w7,xhost]
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,w7,xhost,tx]
 // Runs W1–W7 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
@@ -17,6 +17,7 @@ import { w6 } from './workloads/w6-mixed.ts';
 import { preparePeers, runPeer } from './peers.ts';
 import { crossHost, crossHostUnavailable } from './workloads/cross-host.ts';
 import { w7, w7BullMQ, type WebFigures } from './workloads/w7-web.ts';
+import { txDispatch } from './workloads/tx-dispatch.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -28,11 +29,22 @@ const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
 // xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
-const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6,w7' : 'w1,w1flow,w2,w3,w4,w5,w6,w7,xhost').split(','));
+const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6,w7,tx' : 'w1,w1flow,w2,w3,w4,w5,w6,w7,xhost,tx').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
-  ? { w1: 500, w2: 20, w3: 20, w4: 100, w5: [2_000], w6: { jobs: 200, longMs: 200 }, w7: { seconds: 3, connections: 50, backlog: 2_000 }, idleSeconds: 2 }
+  ? {
+      tx: { calls: 50, latency: 20 },
+      w1: 500,
+      w2: 20,
+      w3: 20,
+      w4: 100,
+      w5: [2_000],
+      w6: { jobs: 200, longMs: 200 },
+      w7: { seconds: 3, connections: 50, backlog: 2_000 },
+      idleSeconds: 2,
+    }
   : {
+      tx: { calls: 1_000, latency: 200 },
       w1: 20_000,
       w2: 200,
       w3: 400,
@@ -88,6 +100,7 @@ for (let run = 1; run <= runs; run++) {
     add('w4-dispatch-p99 ms', d.p99);
   }
   if (only.has('w7')) addWeb('w7', await w7(store, sizes.w7));
+  if (only.has('tx') && store !== 'redis') for (const [k, v] of Object.entries(await txDispatch(store, sizes.tx))) add(`${k} ms`, v);
 }
 if (only.has('w2')) {
   const idle = await idleCpu(store, sizes.idleSeconds);

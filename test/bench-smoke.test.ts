@@ -39,6 +39,9 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     'w7-cpu-per-1k',
     'w7-backlog-cpu-per-1k',
     'w7-drain',
+    'tx-better-sqlite3-plain-p50',
+    'tx-better-sqlite3-with-dispatch-p50',
+    'tx-better-sqlite3-commit-to-start-p50',
   ]) {
     const m = new RegExp(`^RESULT jobs-runtime sqlite ${workload} ([\\d.]+) \\S+$`, 'm').exec(out);
     assert.ok(m, `no RESULT line for ${workload}:\n${out}`);

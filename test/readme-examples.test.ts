@@ -8,11 +8,36 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { createMysqlDatabase } from './helpers/mysql.js';
+import { generatePrisma } from './helpers/tx-libraries.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'jr-readme-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs an example file as an application would (its own process), resolving to its stdout. */
+function runExample(file: string, cwd: string, url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', file],
+      { cwd, env: { ...process.env, JOBS_DATABASE_URL: url, JOBS_WAKE: '0' }, timeout: 60_000 },
+      (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+    ),
+  );
+}
+
+/** The jobs table, as `jobs-runtime migrate` creates it. */
+async function migrate(url: string): Promise<void> {
+  const { openStore } = await import('../src/stores/open-store.ts');
+  const store = await openStore(url);
+  try {
+    await store.admin.migrate({});
+  } finally {
+    await store.close();
+  }
+}
 
 describe('README examples', () => {
   test('Dispatching: the block is examples/app/dispatching.ts, which stores what it says', async () => {
@@ -110,5 +135,64 @@ describe('README examples', () => {
       found.schedules.map((s) => [s.key, s.cron, s.tz, s.misfire, JSON.parse(s.job.payload).kind]),
       [['NightlyReport', '30 2 * * *', 'Europe/Paris', 'once', 'daily']],
     );
+  });
+});
+
+describe('README: Dispatching in a transaction', () => {
+  const TX = join(REPO, 'examples/transactions');
+  const ROLLED_BACK = 'bob: payment declined, no order, no job\n';
+
+  test('the blocks are examples/transactions/*.ts', () => {
+    for (const name of ['mysql2.ts', 'knex.ts', 'prisma.ts', 'better-sqlite3.ts', 'jobs/SendConfirmation.ts']) {
+      assert.ok(readme.includes(`\`\`\`ts\n${readFileSync(join(TX, name), 'utf8')}\`\`\``), `the README block is ${name}`);
+    }
+  });
+
+  for (const name of ['mysql2', 'knex', 'prisma']) {
+    test(`${name} on MariaDB: after the commit ann's order and its job exist; after the rollback neither of bob's`, async () => {
+      if (name === 'prisma') generatePrisma(join(TX, 'prisma/schema.prisma'));
+      const db = await createMysqlDatabase(`readme_tx_${name}`);
+      try {
+        await db.query('CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(100) NOT NULL)');
+        await migrate(db.url);
+        assert.equal(await runExample(join(TX, `${name}.ts`), TX, db.url), ROLLED_BACK);
+        const orders = await db.query<Array<{ id: number; customer: string }>>('SELECT id, customer FROM orders');
+        assert.deepEqual(
+          orders.map((o) => o.customer),
+          ['ann'],
+        );
+        const jobs = await db.query<Array<{ handler: string; payload: string }>>('SELECT handler, payload FROM jobs');
+        assert.deepEqual(
+          jobs.map((j) => [j.handler, JSON.parse(j.payload).orderId]),
+          [['SendConfirmation', orders[0]!.id]],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+
+  test("better-sqlite3: after the commit ann's order and its job exist; after the rollback neither of bob's", async () => {
+    const file = join(dir, 'transactions.sqlite');
+    const setup = new Database(file);
+    setup.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL)');
+    setup.close();
+    await migrate(`sqlite:${file}`);
+    assert.equal(await runExample(join(TX, 'better-sqlite3.ts'), TX, `sqlite:${file}`), ROLLED_BACK);
+    const sqlite = new Database(file, { readonly: true });
+    try {
+      const orders = sqlite.prepare<[], { id: number; customer: string }>('SELECT id, customer FROM orders').all();
+      assert.deepEqual(
+        orders.map((o) => o.customer),
+        ['ann'],
+      );
+      const jobs = sqlite.prepare<[], { handler: string; payload: string }>('SELECT handler, payload FROM jobs').all();
+      assert.deepEqual(
+        jobs.map((j) => [j.handler, JSON.parse(j.payload).orderId]),
+        [['SendConfirmation', orders[0]!.id]],
+      );
+    } finally {
+      sqlite.close();
+    }
   });
 });

@@ -18,10 +18,14 @@ export function hookKnex(trx: Loose): CommitHook {
 
 const pending = new WeakMap<object, Array<() => void>>();
 
+const MYSQL2_WRAPPED = ['commit', 'rollback', 'query', 'execute', 'release', 'end', 'destroy'] as const;
+
 /**
  * mysql2 (and Drizzle, which runs on it): wraps the connection's commit() and rollback(), and
  * its query()/execute() for a COMMIT or ROLLBACK statement (Drizzle commits that way), until the
- * transaction ends; then the connection's own methods are back.
+ * transaction ends; then the connection's own methods are back. They are back on every path:
+ * a commit or rollback that fails (no wake-up then: if the commit did happen, a poll finds the
+ * job), and a connection released, ended or destroyed with the transaction still open.
  */
 export function hookMysql2(conn: Loose): CommitHook {
   return (afterCommit) => {
@@ -29,59 +33,98 @@ export function hookMysql2(conn: Loose): CommitHook {
     if (waiting) return void waiting.push(afterCommit);
     const callbacks = [afterCommit];
     pending.set(conn, callbacks);
-    const own = ['commit', 'rollback', 'query', 'execute'].filter((m) => Object.hasOwn(conn, m));
-    const original = { commit: conn.commit, rollback: conn.rollback, query: conn.query, execute: conn.execute };
+    const methods = MYSQL2_WRAPPED.filter((m) => typeof conn[m] === 'function');
+    const own = methods.filter((m) => Object.hasOwn(conn, m));
+    const original: Record<string, Loose> = Object.fromEntries(methods.map((m) => [m, conn[m]]));
+    let ended = false;
     const end = (committed: boolean) => {
-      for (const m of ['commit', 'rollback', 'query', 'execute'] as const) {
+      if (ended) return;
+      ended = true;
+      for (const m of methods) {
         if (own.includes(m)) conn[m] = original[m];
         else delete conn[m];
       }
       pending.delete(conn);
       if (committed) for (const cb of callbacks) cb();
     };
-    const after = (committed: boolean) => (r: unknown) => {
-      end(committed);
-      return r;
-    };
-    conn.commit = (...a: unknown[]) => original.commit.apply(conn, a).then(after(true));
-    conn.rollback = (...a: unknown[]) => original.rollback.apply(conn, a).then(after(false));
+    // Settles the hook when `r` (a commit's or rollback's promise) settles; passes r on unchanged.
+    const settle = (r: Promise<unknown>, committed: boolean) =>
+      r.then(
+        (v) => {
+          end(committed);
+          return v;
+        },
+        (e) => {
+          end(false);
+          throw e;
+        },
+      );
+    conn.commit = (...a: unknown[]) => settle(original.commit.apply(conn, a), true);
+    conn.rollback = (...a: unknown[]) => settle(original.rollback.apply(conn, a), false);
     for (const m of ['query', 'execute'] as const) {
       conn[m] = (...a: unknown[]) => {
         const sql = typeof a[0] === 'string' ? a[0] : (a[0] as { sql?: unknown } | undefined)?.sql;
         const word = typeof sql === 'string' ? /^\s*(commit|rollback)\b/i.exec(sql)?.[1]?.toLowerCase() : undefined;
         const r = original[m].apply(conn, a);
-        return word ? r.then(after(word === 'commit')) : r;
+        return word ? settle(r, word === 'commit') : r;
+      };
+    }
+    for (const m of ['release', 'end', 'destroy'] as const) {
+      if (!methods.includes(m)) continue;
+      conn[m] = (...a: unknown[]) => {
+        end(false);
+        return original[m].apply(conn, a);
       };
     }
   };
 }
 
-/** TypeORM: the QueryRunner's commitTransaction() and rollbackTransaction(), wrapped until one runs. */
+/**
+ * TypeORM: the QueryRunner's commitTransaction() and rollbackTransaction(), wrapped until one
+ * ends the transaction, fails (no wake-up then), or the runner is released with it still open.
+ */
 export function hookTypeOrm(runner: Loose): CommitHook {
   return (afterCommit) => {
     const waiting = pending.get(runner);
     if (waiting) return void waiting.push(afterCommit);
     const callbacks = [afterCommit];
     pending.set(runner, callbacks);
-    const commit = runner.commitTransaction;
-    const rollback = runner.rollbackTransaction;
+    const methods = ['commitTransaction', 'rollbackTransaction', 'release'].filter((m) => typeof runner[m] === 'function');
+    const own = methods.filter((m) => Object.hasOwn(runner, m));
+    const original: Record<string, Loose> = Object.fromEntries(methods.map((m) => [m, runner[m]]));
+    let ended = false;
     const end = (committed: boolean) => {
-      delete runner.commitTransaction;
-      delete runner.rollbackTransaction;
+      if (ended) return;
+      ended = true;
+      for (const m of methods) {
+        if (own.includes(m)) runner[m] = original[m];
+        else delete runner[m];
+      }
       pending.delete(runner);
       if (committed) for (const cb of callbacks) cb();
     };
-    runner.commitTransaction = async (...a: unknown[]) => {
-      const r = await commit.apply(runner, a);
-      // A nested (savepoint) commit leaves the outer transaction open.
-      if (!runner.isTransactionActive) end(true);
-      return r;
-    };
-    runner.rollbackTransaction = async (...a: unknown[]) => {
-      const r = await rollback.apply(runner, a);
-      if (!runner.isTransactionActive) end(false);
-      return r;
-    };
+    const wrap =
+      (m: 'commitTransaction' | 'rollbackTransaction', committed: boolean) =>
+      async (...a: unknown[]) => {
+        let r: unknown;
+        try {
+          r = await original[m].apply(runner, a);
+        } catch (e) {
+          end(false);
+          throw e;
+        }
+        // A nested (savepoint) commit or rollback leaves the outer transaction open.
+        if (!runner.isTransactionActive) end(committed);
+        return r;
+      };
+    runner.commitTransaction = wrap('commitTransaction', true);
+    runner.rollbackTransaction = wrap('rollbackTransaction', false);
+    if (methods.includes('release')) {
+      runner.release = (...a: unknown[]) => {
+        end(false);
+        return original.release.apply(runner, a);
+      };
+    }
   };
 }
 

@@ -1,5 +1,6 @@
 import { defaultProducer, dispatchUrlNow, wakeFor } from '../dispatcher.js';
 import { InvalidInputError } from '../errors.js';
+import { checkInlinePayloads } from '../inline/inline-ids.js';
 import { sqlitePath } from '../stores/open-store.js';
 import { insertInSqliteTransaction } from '../stores/sqlite/producer.js';
 import type { Enqueued, NewJob, Producer } from '../stores/store.js';
@@ -12,6 +13,10 @@ import { recogniseTransaction } from './recognise.js';
 // transaction, with the store's own statements, and exist if and only if it commits. Idle
 // runtimes are woken after the commit: through the library's commit where it can be seen
 // (commit-hooks.ts), else once the store's own connection sees the row.
+// The engines that keep no jobs: null: drops them as it drops every dispatch (the transaction
+// is still recognised, so a test on null: sees the same TypeError a real store gives); sync:
+// refuses, since it would run the job inside the transaction, before the commit, and also
+// after a rollback: the very bug { transaction } exists to prevent.
 
 /**
  * Writes `jobs` in `transaction`. For a better-sqlite3 Database the write is synchronous: it
@@ -20,6 +25,7 @@ import { recogniseTransaction } from './recognise.js';
 export function dispatchInTransaction(jobs: () => NewJob[], transaction: unknown): Promise<Enqueued[]> {
   try {
     const recognised = recogniseTransaction(transaction);
+    if (recognised.tx.dialect === 'sqlite' && /^(null|sync):/i.test(dispatchUrlNow())) return inlineEngine(jobs(), recognised.tx.library, dispatchUrlNow());
     if (recognised.tx.dialect === 'sqlite') return inSqliteTransaction(jobs(), recognised.tx.handle); // throws here, synchronously
     return inMySqlTransaction(jobs(), recognised.tx, recognised.onCommit);
   } catch (e) {
@@ -65,6 +71,7 @@ async function inMySqlTransaction(
 ): Promise<Enqueued[]> {
   const due = jobs.some((j) => j.delayMs === 0);
   const p = await defaultProducer();
+  if (/^(null|sync):/i.test(p.displayUrl)) return inlineEngine(jobs, tx.library, p.displayUrl, p);
   if (!p.enqueueInTransaction) throw refusal(p.displayUrl);
   if (due) refreshWakeAddresses(p); // in the background, alongside the insert
   const results = await p.enqueueInTransaction({ jobs, transaction: tx });
@@ -75,6 +82,22 @@ async function inMySqlTransaction(
     else if (p.isCommitted) watchCommit(() => p.isCommitted!({ id: stored.id }), wake);
   }
   return results;
+}
+
+/**
+ * null: drops the jobs (checked as it checks any dispatch; synchronously, for better-sqlite3's
+ * sake); sync: refuses, writing nothing.
+ */
+function inlineEngine(jobs: NewJob[], library: string, url: string, producer?: Producer): Promise<Enqueued[]> {
+  if (/^sync:/i.test(url)) {
+    throw new InvalidInputError(
+      `dispatch({ transaction }) cannot use the sync: engine: it would run the job at once, inside the ${library} transaction before its commit ` +
+        '(the job would not see its rows, and would have run even if the transaction rolled back): nothing was run. ' +
+        "In tests, use null: to drop such jobs, or give the test the app's own database as the store (mysql: or an sqlite: file) and run the jobs with a runtime",
+    );
+  }
+  checkInlinePayloads(jobs, 'null:');
+  return producer ? producer.enqueueWithOutcome({ jobs }) : defaultProducer().then((p) => p.enqueueWithOutcome({ jobs }));
 }
 
 function refusal(url: string): Error {

@@ -37,7 +37,9 @@ export function recogniseTransaction(t: unknown): RecognisedTransaction {
       const query = async (sql: string, values: unknown[]): Promise<Rows> => rowsOf(await o.raw(sql, values));
       return { tx: { dialect: 'mysql', library: 'Knex', query }, onCommit: hookKnex(o) };
     }
-    // Kysely: a Transaction runs compiled queries; its commit is out of sight.
+    // Kysely: a Transaction runs compiled queries; its commit is out of sight. The compiled
+    // query is built here in the shape Kysely 0.28 gives its own (CompiledQuery.raw), which
+    // Kysely does not promise to keep: a change shows as the error shapeChanged() words.
     if (o.isTransaction === true && fn(o.executeQuery) && fn(o.selectFrom)) {
       const query = async (sql: string, values: unknown[]): Promise<Rows> =>
         (
@@ -48,20 +50,36 @@ export function recogniseTransaction(t: unknown): RecognisedTransaction {
             queryId: { queryId: 'jobs-runtime' },
           })
         ).rows;
-      return { tx: { dialect: 'mysql', library: 'Kysely', query }, onCommit: null };
+      return { tx: { dialect: 'mysql', library: 'Kysely', query: shapeChecked('Kysely', KYSELY_SHAPE, query) }, onCommit: null };
+    }
+    if (fn(o.selectFrom) && fn(o.insertInto)) {
+      throw new TypeError(
+        o.isTransaction === false && fn(o.transaction)
+          ? 'A Kysely instance outside a transaction was given as { transaction }: pass the trx that db.transaction().execute(async (trx) => …) hands you'
+          : `This looks like a Kysely object, but not a Transaction as jobs-runtime recognises one (${KYSELY_SHAPE}): your Kysely version may differ from the ones tested (0.28); please report it`,
+      );
     }
     // Drizzle (mysql2): the transaction's session holds the mysql2 connection it runs on.
     if (fn(o.rollback) && fn(o.execute) && o.session?.client && fn(o.session.client.query) && fn(o.session.client.commit)) {
       return mysql2(o.session.client, 'Drizzle');
     }
-    // Prisma: the interactive-transaction client (the root client would run each statement on its own connection: the open-transaction check refuses it).
+    // Prisma: the interactive-transaction client, told from the root client by having no
+    // $connect/$disconnect (Prisma leaves them out of the transaction's client; it keeps
+    // $transaction for nested ones): not a documented shape.
     if (fn(o.$queryRawUnsafe) && fn(o.$executeRawUnsafe)) {
+      if (fn(o.$disconnect) || fn(o.$connect)) {
+        throw new TypeError(
+          'The PrismaClient itself was given as { transaction }: pass the tx that prisma.$transaction(async (tx) => …) hands you ' +
+            '(the array form, $transaction([…]), has no client to pass). If that is what you passed, your Prisma version gives its transaction client $connect/$disconnect, ' +
+            `unlike the ones tested (7): please report it`,
+        );
+      }
       const query = async (sql: string, values: unknown[]): Promise<Rows> => {
         if (/^\s*(SELECT|WITH)\b|\bRETURNING\b/i.test(sql)) return o.$queryRawUnsafe(sql, ...values);
         await o.$executeRawUnsafe(sql, ...values);
         return [];
       };
-      return { tx: { dialect: 'mysql', library: 'Prisma', query }, onCommit: null };
+      return { tx: { dialect: 'mysql', library: 'Prisma', query: shapeChecked('Prisma', PRISMA_SHAPE, query) }, onCommit: null };
     }
     // TypeORM: an EntityManager of a transaction carries its QueryRunner.
     const runner = fn(o.commitTransaction) && fn(o.query) && 'isTransactionActive' in o ? o : o.queryRunner;
@@ -85,6 +103,29 @@ export function recogniseTransaction(t: unknown): RecognisedTransaction {
   }
   const what = o === null ? 'null' : typeof o === 'object' || typeof o === 'function' ? `a ${o.constructor?.name ?? typeof o}` : typeof o;
   throw new TypeError(`{ transaction } must be the application's open transaction; got ${what}. Accepted: ${ACCEPTED}`);
+}
+
+const KYSELY_SHAPE = 'isTransaction true, executeQuery() taking { sql, parameters, query: RawNode, queryId }';
+const PRISMA_SHAPE = '$queryRawUnsafe() and $executeRawUnsafe() with ? parameters, no $connect/$disconnect on the transaction client';
+
+/**
+ * A TypeError from the library while it runs our statement is not the server's answer (that
+ * comes as the driver's error, passed on as it is) but the library no longer taking what we
+ * give it: said so, naming the shape relied on.
+ */
+function shapeChecked(library: string, shape: string, query: (sql: string, values: unknown[]) => Promise<Rows>) {
+  return async (sql: string, values: unknown[]): Promise<Rows> => {
+    try {
+      return await query(sql, values);
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      throw new TypeError(
+        `jobs-runtime drives ${library} through a shape it does not document (${shape}), and this ${library} refused it: ${e.message}. ` +
+          `Your ${library} version may differ from the ones tested; please report it. Until then, dispatch after the commit, or on a library whose transaction is a mysql2 connection`,
+        { cause: e },
+      );
+    }
+  };
 }
 
 function mysql2(conn: Loose, library: string): RecognisedTransaction {

@@ -23,9 +23,9 @@ export class RollBack extends Error {}
 const PRISMA_SCHEMA = fileURLToPath(new URL('../fixtures/prisma/schema.prisma', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Generates the Prisma client: no engine is downloaded (the schema engine, which generate does not use, is pointed at a stub). */
-export function generatePrisma(): void {
-  execFileSync(process.execPath, ['node_modules/prisma/build/index.js', 'generate', '--schema', PRISMA_SCHEMA], {
+/** Generates a Prisma client: no engine is downloaded (the schema engine, which generate does not use, is pointed at a stub). */
+export function generatePrisma(schema = PRISMA_SCHEMA): void {
+  execFileSync(process.execPath, ['node_modules/prisma/build/index.js', 'generate', '--schema', schema], {
     cwd: REPO,
     env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false', PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
     stdio: 'pipe',

@@ -4,7 +4,7 @@ import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
 import type { AppTransaction, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 import { MySqlSchedules } from './schedules.js';
-import { checkTransaction, insertInTransaction, SERVER, type ServerIdentity } from './transaction-insert.js';
+import { checkTransaction, explainInTransaction, insertInTransaction, SERVER, type ServerIdentity } from './transaction-insert.js';
 import { insertSql, insertUniqueChunk } from './unique-insert.js';
 
 // Rows per INSERT statement: large enough for ~100k jobs/s, small enough to stay far below
@@ -90,7 +90,11 @@ export class MySqlProducer implements Producer {
       rowsPerStatement: ENQUEUE_ROWS_PER_STATEMENT,
       statementBytes: statementBytes(max),
     };
-    return insertInTransaction(tx, o, params.jobs);
+    try {
+      return await insertInTransaction(tx, o, params.jobs);
+    } catch (e) {
+      throw explainInTransaction(e, tx.library, this.displayUrl);
+    }
   }
 
   async isCommitted(params: { id: JobId }): Promise<boolean> {

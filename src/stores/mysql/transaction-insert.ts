@@ -27,10 +27,23 @@ export async function checkTransaction(tx: MySqlTransaction, isMariaDb: boolean,
   // MariaDB says whether a transaction is open; MySQL lists it in innodb_trx once it has read or
   // written (an application dispatches after its own writes, so it has).
   const open = isMariaDb ? '@@in_transaction' : '(SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID())';
-  const [row] = await tx.query(`SELECT ${open} AS t, DATABASE() AS d, ${SERVER} AS s`, []);
+  let row: Record<string, unknown> | undefined;
+  try {
+    [row] = await tx.query(`SELECT ${open} AS t, DATABASE() AS d, ${SERVER} AS s`, []);
+  } catch (e) {
+    // MySQL shows information_schema.innodb_trx only to users with the PROCESS privilege.
+    if (!isMariaDb && /PROCESS privilege|access denied/i.test(String((e as Error)?.message))) {
+      throw new InvalidInputError(
+        `On MySQL, dispatch({ transaction }) checks that the ${tx.library} transaction is open in information_schema.innodb_trx, which the app's database user may not read: ` +
+          `${(e as Error).message}. Grant it PROCESS (GRANT PROCESS ON *.* TO …); nothing was written`,
+      );
+    }
+    throw e;
+  }
   if (!row || Number(row.t) === 0) {
+    const mysql = isMariaDb ? '' : ' (on MySQL a transaction shows as open only once it has read or written a table: dispatch after the first statement)';
     throw new InvalidInputError(
-      `The ${tx.library} transaction given to dispatch is not open (it was committed or rolled back, or never began): nothing was written. Dispatch inside the transaction's callback, before it ends`,
+      `The ${tx.library} transaction given to dispatch is not open (it was committed or rolled back, or never began${mysql}): nothing was written. Dispatch inside the transaction's callback, before it ends`,
     );
   }
   if (String(row.d) !== store.database || String(row.s) !== store.server) {
@@ -39,6 +52,23 @@ export async function checkTransaction(tx: MySqlTransaction, isMariaDb: boolean,
         'Give the app and jobs-runtime the same database (JOBS_DATABASE_URL or configure({ databaseUrl }))',
     );
   }
+}
+
+/**
+ * A missing jobs table, as the app's library reports it (mysql2's errno, Knex's and TypeORM's
+ * copies of it, Prisma's P2010 with the server's message): the store's own message. The failed
+ * statement left the app's transaction open; nothing of the job was written.
+ */
+export function explainInTransaction(e: unknown, library: string, displayUrl: string): unknown {
+  const err = e as { errno?: number; message?: string; meta?: { code?: string } };
+  const missing = /Table '(?:[^'.]*\.)?([^']+)' doesn't exist/.exec(String(err?.message ?? ''))?.[1];
+  if (err?.errno === 1146 || err?.meta?.code === '1146' || missing) {
+    return new InvalidInputError(
+      `The table '${missing ?? 'jobs'}' does not exist in the ${library} transaction's database (${displayUrl}): run \`jobs-runtime migrate\` first. ` +
+        'Nothing of the job was written; the transaction is still open',
+    );
+  }
+  return e;
 }
 
 /** The server's name and port as it reports them: the same text whichever connection asks. */

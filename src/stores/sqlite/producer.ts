@@ -134,7 +134,16 @@ export function insertInSqliteTransaction(handle: Database.Database, storePath: 
     return st;
   };
   // Nested in the app's transaction, better-sqlite3 makes this a savepoint.
-  return handle.transaction(insertRows(stmt))(jobs);
+  try {
+    return handle.transaction(insertRows(stmt))(jobs);
+  } catch (e) {
+    // The schema is created on a store's first use, never inside the app's transaction.
+    const table = /no such table: (\S+)/.exec(String((e as Error)?.message))?.[1];
+    if (!table) throw e;
+    throw new InvalidInputError(
+      `The table '${table}' does not exist in ${handle.name}: run \`jobs-runtime migrate\` first (or start a runtime, or dispatch once outside a transaction). Nothing of the job was written`,
+    );
+  }
 }
 
 function sameFile(a: string, b: string): boolean {
