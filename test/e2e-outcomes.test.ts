@@ -176,13 +176,6 @@ for (const kind of ALL_STORE_KINDS) {
       await bounded(follower.done, 10_000, 'the follower');
       const all = events();
       assert.equal(new Set(all.map((e) => e.id)).size, all.length, 'no event arrives twice');
-      // Runs the killed runtime started (ended or not: a result still in its memory died with
-      // it): the only jobs recovery may give back.
-      const startedByFirst = new Set(
-        holdsTrace(trace)
-          .filter((t) => t.runtimeId === firstId && t.phase === 'start')
-          .map((t) => t.n),
-      );
       for (const id of ids) {
         const mine = all.filter((e) => e.jobId === id);
         const finals = mine.filter((e) => e.type !== 'retrying');

@@ -13,12 +13,16 @@ export class RedisOutcomes implements OutcomeReader {
 
   async jobOutcome(params: { id: JobId }): Promise<JobOutcomeState> {
     const p = this.db.prefix;
-    const [final, status] = await this.db.run(async (client) => {
-      const res = (await client.pipeline().hgetall(`${p}outcome:${params.id}`).hget(jobKey(p, params.id), 'status').exec()) ?? [];
+    const [eid, status] = await this.db.run(async (client) => {
+      const res = (await client.pipeline().get(`${p}outcome:${params.id}`).hget(jobKey(p, params.id), 'status').exec()) ?? [];
       for (const [err] of res) if (err) throw err;
-      return [res[0]?.[1] as Record<string, string>, res[1]?.[1] as string | null];
+      return [res[0]?.[1] as string | null, res[1]?.[1] as string | null];
     });
-    if (final?.event) return { final: toEvent(final.event, final), state: 'ended' };
+    if (eid) {
+      // The event itself, from the stream (gone only if pruned meanwhile: then not kept).
+      const [entry] = (await this.db.run((client) => client.xrange(`${p}events`, eid, eid))) as Array<[string, string[]]>;
+      if (entry) return { final: toEvent(entry[0], fieldsOf(entry[1])), state: 'ended' };
+    }
     return { final: null, state: stateOf(status) };
   }
 
@@ -28,8 +32,7 @@ export class RedisOutcomes implements OutcomeReader {
     const wanted = params.queues ? new Set(params.queues) : null;
     const events: OutcomeEvent[] = [];
     for (const [id, flat] of entries) {
-      const fields: Record<string, string> = {};
-      for (let k = 0; k + 1 < flat.length; k += 2) fields[flat[k]!] = flat[k + 1]!;
+      const fields = fieldsOf(flat);
       if (!wanted || wanted.has(fields.queue ?? '')) events.push(toEvent(id, fields));
     }
     // Filtered after reading: the cursor passes the entries left out too.
@@ -40,6 +43,12 @@ export class RedisOutcomes implements OutcomeReader {
     const last = (await this.db.run((client) => client.xrevrange(`${this.db.prefix}events`, '+', '-', 'COUNT', 1))) as Array<[string, string[]]>;
     return last[0]?.[0] ?? null;
   }
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let k = 0; k + 1 < flat.length; k += 2) fields[flat[k]!] = flat[k + 1]!;
+  return fields;
 }
 
 function toEvent(id: string, f: Record<string, string>): OutcomeEvent {

@@ -4,7 +4,8 @@ import { LUA_PRELUDE } from '../keys.js';
 // script as the change they tell of (so a crash loses none, a stale result writes none):
 //   <p>events          stream  every event; its stream id (Redis clock ms-seq) is the event id,
 //                              increasing in script order, which is commit order
-//   <p>outcome:<id>    hash    a job's final event (completed / failed): what waitFor reads by key
+//   <p>outcome:<id>    string  the stream id of a job's final event (completed / failed): what
+//                              waitFor reads by key (one small write: the event itself is in the stream)
 //   <p>outcomes        zset    job ids with an outcome hash, scored by when it was written: pruning
 // Empty fields are left out of the stream entry (absent = null).
 
@@ -17,9 +18,7 @@ local function add_event(kind, id, handler, queue, attempt, duration, err, resul
   if result and result ~= '' then fields[#fields + 1] = 'result'; fields[#fields + 1] = result end
   local eid = redis.call('XADD', P .. 'events', '*', unpack(fields))
   if kind ~= 'retrying' then
-    local key = P .. 'outcome:' .. string.format('%d', tonumber(id))
-    redis.call('DEL', key)
-    redis.call('HSET', key, 'event', eid, unpack(fields))
+    redis.call('SET', P .. 'outcome:' .. string.format('%d', tonumber(id)), eid)
     redis.call('ZADD', P .. 'outcomes', now, member(id))
   end
 end
