@@ -1,4 +1,4 @@
-// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w3,w7,xhost,tx]
+// npm run bench -- [--store mysql|sqlite|redis] [--runs 3] [--compare] [--quick] [--only w1,w1outcomes,w3,w7,xhost,tx]
 // Runs W1–W7 (see the README's Performance section) against the real runtime and prints one
 // `RESULT jobs-runtime <store> <workload> <number> <unit>` line per figure, then a summary of
 // medians (min–max). --compare also runs the peers' benchmarks and prints the target ratios.
@@ -29,7 +29,7 @@ const store = value('--store', 'mysql') as StoreKind;
 if (!['mysql', 'sqlite', 'redis'].includes(store)) throw new Error(`--store must be mysql, sqlite or redis, got '${store}'`);
 const quick = flag('--quick');
 // xhost is left out of --quick (the test suite's smoke run) unless asked for by --only.
-const only = new Set(value('--only', quick ? 'w1,w1flow,w2,w3,w4,w5,w6,w7,tx' : 'w1,w1flow,w2,w3,w4,w5,w6,w7,xhost,tx').split(','));
+const only = new Set(value('--only', quick ? 'w1,w1flow,w1outcomes,w2,w3,w4,w5,w6,w7,tx' : 'w1,w1flow,w1outcomes,w2,w3,w4,w5,w6,w7,xhost,tx').split(','));
 const runs = Number(value('--runs', quick ? '1' : '3'));
 const sizes = quick
   ? {
@@ -89,6 +89,11 @@ for (let run = 1; run <= runs; run++) {
     add(`${name}-p95 ms`, l.p95);
     add(`${name}-p99 ms`, l.p99);
   };
+  if (only.has('w1outcomes')) {
+    // Outcomes kept (the default) against --keep-outcomes 0, alternating so that load drifts hit both.
+    add('w1-outcomes-off jobs/s', (await w1(store, sizes.w1, 'plain', { name: 'w1-outcomes-off', args: ['--keep-outcomes', '0'] })).process);
+    add('w1-outcomes-kept jobs/s', (await w1(store, sizes.w1, 'plain', { name: 'w1-outcomes-kept', args: ['--keep-outcomes', '1h'] })).process);
+  }
   if (only.has('w2')) {
     addLatency('w2', await w2(store, sizes.w2, true));
     addLatency('w2-nowake', await w2(store, sizes.w2, false));
@@ -164,6 +169,12 @@ if (figures.has('w1 jobs/s')) {
     if (vs)
       console.log(`${`W1 ${flavour} / plain W1`.padEnd(58)} ${(median(vs) / median(figures.get('w1 jobs/s')!)).toFixed(2).padStart(6)}   target ${target}`);
   }
+}
+
+// Keeping job outcomes (issue 17): W1 with them against W1 without, same runs.
+if (figures.has('w1-outcomes-kept jobs/s') && figures.has('w1-outcomes-off jobs/s')) {
+  const r = median(figures.get('w1-outcomes-kept jobs/s')!) / median(figures.get('w1-outcomes-off jobs/s')!);
+  console.log(`${'W1 outcomes kept / W1 outcomes off'.padEnd(58)} ${r.toFixed(2).padStart(6)}   target ≥ 0.85`);
 }
 
 if (flag('--compare')) {

@@ -16,6 +16,8 @@ export interface JobsConfig {
   keepCompleted?: string;
   /** Runtime retention of failed jobs ('30d'); `start --keep-failed` overrides it. */
   keepFailed?: string;
+  /** How long runtimes keep job outcomes ('1h', '0' = off, 'forever'); `start --keep-outcomes` overrides it. */
+  keepOutcomes?: string;
   /**
    * MySQL connections a dispatching application may open, used with this file's databaseUrl
    * (JOBS_DISPATCH_POOL wins over it, the URL's ?pool= over both).
@@ -33,7 +35,7 @@ export interface ResolvedConfig {
   source: string;
   jobsDir: string;
   /** Retentions from the config file, as written there, with the file's name (for messages). */
-  retention?: { file: string; keepCompleted?: string; keepFailed?: string };
+  retention?: { file: string; keepCompleted?: string; keepFailed?: string; keepOutcomes?: string };
   /** The Lightpack coexistence setting: the CLI's options, else the config file's. */
   lightpack?: LightpackSetting;
 }
@@ -73,9 +75,16 @@ export async function resolveConfig(options: ConfigOptions = {}): Promise<Resolv
         ? [file.config.databaseUrl, file.name]
         : [DEFAULT_DATABASE_URL, 'default'];
   const jobsDir = resolve(cwd, options.jobsDir ?? env.JOBS_DIR ?? file?.config.jobsDir ?? 'jobs');
-  const { keepCompleted, keepFailed } = file?.config ?? {};
+  const { keepCompleted, keepFailed, keepOutcomes } = file?.config ?? {};
   const retention =
-    file && (keepCompleted || keepFailed) ? { file: file.name, ...(keepCompleted ? { keepCompleted } : {}), ...(keepFailed ? { keepFailed } : {}) } : undefined;
+    file && (keepCompleted || keepFailed || keepOutcomes)
+      ? {
+          file: file.name,
+          ...(keepCompleted ? { keepCompleted } : {}),
+          ...(keepFailed ? { keepFailed } : {}),
+          ...(keepOutcomes ? { keepOutcomes } : {}),
+        }
+      : undefined;
   const lightpack = lightpackOf(file, options);
   return { databaseUrl, source, jobsDir, ...(retention ? { retention } : {}), ...(lightpack ? { lightpack } : {}) };
 }
@@ -183,7 +192,7 @@ async function loadConfigFile(cwd: string, mayRegisterLoader: boolean): Promise<
 
 function validateConfig(value: unknown, path: string): JobsConfig {
   if (typeof value !== 'object' || value === null) throw new InvalidInputError(`${path} must export an object like { databaseUrl: 'mysql://…' }`);
-  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed', 'dispatchPool', 'lightpack']);
+  const known = new Set(['databaseUrl', 'jobsDir', 'keepCompleted', 'keepFailed', 'keepOutcomes', 'dispatchPool', 'lightpack']);
   for (const [k, v] of Object.entries(value)) {
     if (!known.has(k)) throw new InvalidInputError(`${path}: unknown setting '${k}' (known: ${[...known].join(', ')})`);
     if (k === 'dispatchPool') {

@@ -27,3 +27,15 @@ export const PERMANENT_ERROR_NAMES: ReadonlySet<string> = new Set(['PermanentFai
 export class InvalidPayloadError extends Error {
   override name = 'InvalidPayloadError';
 }
+
+/** waitFor() gave up: the job had not ended within the timeout. `state` says where it stood. */
+export class JobWaitTimeoutError extends Error {
+  override name = 'JobWaitTimeoutError';
+  constructor(
+    message: string,
+    readonly jobId: number,
+    readonly state: 'waiting' | 'running' | 'ended' | 'unknown',
+  ) {
+    super(message);
+  }
+}

@@ -6,10 +6,12 @@ export type { ConcurrencyOption, KeySource, RateOption, UniqueOption, UniqueOpti
 export type { ExponentialBackoff, RetryAfterFunction, RetryAfterInput } from './values/retry-policy.js';
 export { close, configure, openProducer, useStore } from './dispatcher.js';
 export { schedule, unschedule, type ScheduleOptions } from './schedules/api.js';
+export { waitFor, type JobOutcome, type WaitForOptions } from './outcomes/wait-for.js';
+export { jobEvents, type JobEvent, type JobEventsOptions } from './outcomes/job-events.js';
 export type { ScheduleSpec, StaticSchedule } from './schedules/definition.js';
 export { openStore, DEFAULT_DATABASE_URL } from './stores/open-store.js';
 export { resolveConfig, type JobsConfig } from './config.js';
-export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError } from './errors.js';
+export { InvalidInputError, PermanentFailure, StoreUnavailableError, HandlerNotFoundError, InvalidPayloadError, JobWaitTimeoutError } from './errors.js';
 export type {
   Admin,
   JobId,
@@ -27,6 +29,8 @@ export type {
   MisfirePolicy,
   ScheduleDefinition,
   ScheduleRecord,
+  OutcomeEvent,
+  OutcomeReader,
 } from './stores/store.js';
 export type { DelayInput } from './values/duration.js';
 export type { JsonValue, JsonObject, JsonPayload } from './values/json.js';

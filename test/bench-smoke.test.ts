@@ -18,6 +18,8 @@ test('npm run bench -- --quick prints a RESULT line for every workload', () => {
     'w1-priorities',
     'w1-unique',
     'w1-concurrency',
+    'w1-outcomes-off',
+    'w1-outcomes-kept',
     'w2-p50',
     'w2-nowake-p50',
     'w3',

@@ -8,13 +8,17 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { createMysqlDatabase } from './helpers/mysql.js';
-import { generatePrisma } from './helpers/tx-libraries.js';
+import { killAll, startCli } from './helpers/cli.ts';
+import { createMysqlDatabase } from './helpers/mysql.ts';
+import { generatePrisma } from './helpers/tx-libraries.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'jr-readme-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  killAll(); // a runtime a failed test left
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Runs an example file as an application would (its own process), resolving to its stdout. */
 function runExample(file: string, cwd: string, url: string): Promise<string> {
@@ -135,6 +139,30 @@ describe('README examples', () => {
       found.schedules.map((s) => [s.key, s.cron, s.tz, s.misfire, JSON.parse(s.job.payload).kind]),
       [['NightlyReport', '30 2 * * *', 'Europe/Paris', 'once', 'daily']],
     );
+  });
+
+  test('Waiting for a job: the block is examples/app/waiting.ts, which waits for and follows a job a real runtime runs', async () => {
+    const file = join(REPO, 'examples/app/waiting.ts');
+    assert.ok(readme.includes(`\`\`\`ts\n${readFileSync(file, 'utf8')}\`\`\``), 'the README block is the file');
+    const url = `sqlite:${join(dir, 'waiting.sqlite')}`;
+    const runtime = startCli(['start', '--jobs-dir', join(REPO, 'examples/app/jobs'), '--database-url', url, '--sleep', '0.2'], {
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    try {
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', file],
+          { cwd: join(REPO, 'examples/app'), env: { ...process.env, JOBS_DATABASE_URL: url, JOBS_WAKE: '0' }, timeout: 30_000 },
+          (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+        ),
+      );
+      assert.match(stdout, /^Job 1: completed after 1 attempt\(s\), result \{"pixels":307200\}\ncompleted: job 1 \(ResizeImage, attempt 1, [\d.]+ ms\)\n$/);
+    } finally {
+      runtime.child.kill('SIGTERM');
+      await runtime.done;
+    }
   });
 });
 

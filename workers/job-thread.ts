@@ -9,10 +9,11 @@ import { Phase, TaskSlots } from '../src/execution/task-slots.js';
 import { loadJobClass, preloadJobClasses } from '../src/execution/job-loader.js';
 import { useCompiledJobs } from '../src/execution/compiled-jobs.js';
 import { runOneJob, toError, type RunnableJobClass } from '../src/execution/run-one-job.js';
+import { resultText } from '../src/execution/job-result-value.js';
 import { throwSite } from '../src/execution/throw-site.js';
 import { resolveRetryAfter, retryDelayMs, type RetryAfterInput } from '../src/values/retry-policy.js';
 
-const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch } = workerData as ThreadData;
+const { jobsDir, stopFlag, slots: slotsBuffer, slotsEpoch, preload, preloadEpoch, keepResults } = workerData as ThreadData;
 const stopping = new Int32Array(stopFlag);
 const slots = new TaskSlots(slotsBuffer, slotsEpoch);
 useCompiledJobs((workerData as ThreadData).compiledJobs);
@@ -34,7 +35,7 @@ export default async function run(input: ThreadInput): Promise<ThreadReply> {
     const result = await runTask(task);
     results.push(result);
     // Details travel only in this reply: send it now rather than behind (or lost with) a later job.
-    if (result && !(result.ok && result.warnings.length === 0)) break;
+    if (result && !isPlainSuccess(result)) break;
   }
   return results;
 }
@@ -61,10 +62,15 @@ async function runTask(task: JobTask): Promise<JobTaskResult | null> {
   if (slot !== undefined && !slots.take(slot, threadId)) return null;
   const result = await runJob(task);
   if (slot !== undefined) {
-    if (result.ok && result.warnings.length === 0) slots.succeed(slot, result.durationMs);
+    if (isPlainSuccess(result)) slots.succeed(slot, result.durationMs);
     else slots.mark(slot, Phase.FINISHED);
   }
   return result;
+}
+
+/** A success with nothing to tell but its run time (no warning, no result): the shared slot carries it. */
+function isPlainSuccess(r: JobTaskResult): boolean {
+  return r.ok && r.warnings.length === 0 && r.result === undefined;
 }
 
 function mark(task: JobTask, phase: Phase): void {
@@ -109,7 +115,11 @@ async function runJob(given: JobTask): Promise<JobTaskResult> {
   const outcome = await runOneJob(JobClass, task.payload, context);
   const durationMs = performance.now() - started;
   const warnings = outcome.warnings.map((w) => `${w.hook}() threw: ${w.message}`);
-  if (outcome.ok) return { ok: true, durationMs, warnings };
+  if (outcome.ok) {
+    const kept = keepResults ? resultText(outcome.value) : null;
+    if (kept && 'warning' in kept) warnings.push(kept.warning);
+    return kept && 'json' in kept ? { ok: true, durationMs, warnings, result: kept.json } : { ok: true, durationMs, warnings };
+  }
   const retryInMs = fromClass && !outcome.final ? retryDelayMs(fromClass, task.attempts, outcome.retryInMs ?? null) : outcome.retryInMs;
   const result: JobTaskResult = failure(outcome.error, outcome.permanent, outcome.final, warnings, durationMs, retryInMs);
   if (task.settingsFromClass && !result.ok && !result.skipped) result.maxAttempts = task.maxAttempts;

@@ -5,6 +5,8 @@
 //   priorities   random priorities from -10 to 10 (21 levels)
 //   unique       a unique key on every job (none collide)
 //   concurrency  a concurrency key on every job (limit 1, no two jobs share a key)
+// `w1outcomes` (issue 17) runs plain W1 with job outcomes kept (the default, 1 h) and with
+// `--keep-outcomes 0`, named by `variant`, to show what keeping them costs on the record path.
 import { dispatchJobs } from '../../dist/src/dispatcher.js';
 import { wakeRuntimes } from '../../dist/src/wake/wake-sender.js';
 import Noop from '../jobs/Noop.mjs';
@@ -27,10 +29,15 @@ async function dispatchFlavoured(flavour: W1Flavour, from: number, count: number
   await dispatchJobs(Noop, rows);
 }
 
-export async function w1(kind: StoreKind, jobs: number, flavour: W1Flavour = 'plain'): Promise<{ enqueue: number; process: number }> {
-  const b = await freshStore(kind, flavour === 'plain' ? 'w1' : `w1${flavour.slice(0, 4)}`);
+export async function w1(
+  kind: StoreKind,
+  jobs: number,
+  flavour: W1Flavour = 'plain',
+  variant?: { name: string; args: string[] },
+): Promise<{ enqueue: number; process: number }> {
+  const b = await freshStore(kind, variant ? variant.name.replaceAll('-', '') : flavour === 'plain' ? 'w1' : `w1${flavour.slice(0, 4)}`);
   // Started idle with a long poll, so it starts the work only when woken below.
-  const runtime = startRuntime(b.url, ['--procs', '4', '--sleep', '600']);
+  const runtime = startRuntime(b.url, ['--procs', '4', '--sleep', '600', ...(variant?.args ?? [])]);
   try {
     await runtime.ready;
     process.env.JOBS_WAKE = '0'; // no wake-up while enqueueing: the enqueue is timed alone
@@ -48,7 +55,7 @@ export async function w1(kind: StoreKind, jobs: number, flavour: W1Flavour = 'pl
     const t2 = await waitUntilDone(b, 120_000, { log });
     const enqueue = (jobs / enqueueMs) * 1000;
     const processing = (jobs / (t2 - t1)) * 1000;
-    const name = flavour === 'plain' ? 'w1' : `w1-${flavour}`;
+    const name = variant?.name ?? (flavour === 'plain' ? 'w1' : `w1-${flavour}`);
     result(kind, `${name}-enqueue`, enqueue, 'jobs/s');
     result(kind, name, processing, 'jobs/s');
     return { enqueue, process: processing };

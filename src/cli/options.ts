@@ -60,6 +60,18 @@ export function retention(option: string) {
   };
 }
 
+/** --keep-outcomes: a duration, 0 or 'off' (outcomes not kept), or 'forever' (never pruned). */
+export function outcomeRetention(option: string) {
+  return (value: string): number => {
+    if (/^\s*off\s*$/i.test(value)) return 0;
+    if (/^\s*forever\s*$/i.test(value)) return Infinity;
+    return duration(option)(value);
+  };
+}
+
+/** How long a runtime keeps job outcomes unless told otherwise (issue 17). */
+export const DEFAULT_KEEP_OUTCOMES_MS = 3_600_000;
+
 /** A TCP port, 1 to 65535. */
 export const port = (option: string) => positiveInt(option, 65_535);
 

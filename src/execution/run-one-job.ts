@@ -39,7 +39,8 @@ export interface HookWarning {
 }
 
 export type RunOutcome =
-  | { ok: true; warnings: HookWarning[] }
+  /** `value`: what run() returned (undefined when nothing). */
+  | { ok: true; warnings: HookWarning[]; value?: unknown }
   | {
       ok: false;
       error: Error;
@@ -61,12 +62,13 @@ export async function runOneJob(jobClass: RunnableJobClass, payloadText: string,
   const warnings: HookWarning[] = [];
   let job: RunnableJob | undefined;
   let payload: unknown;
+  let value: unknown;
   try {
     if (!hasRunMethod(jobClass)) throw new HandlerNotFoundError(`Job class ${context.handler} has no run() (or execute()) method`);
     payload = parsePayload(payloadText);
     job = new jobClass();
     job.context = { ...context };
-    await (job.run ?? job.execute)!.call(job, payload);
+    value = await (job.run ?? job.execute)!.call(job, payload);
   } catch (e) {
     const error = toError(e);
     const permanent = PERMANENT_ERROR_NAMES.has(error.name);
@@ -76,7 +78,7 @@ export async function runOneJob(jobClass: RunnableJobClass, payloadText: string,
     return { ok: false, error, permanent, final, warnings, ...(retryInMs === undefined ? {} : { retryInMs }) };
   }
   if (job.onSuccess) await hook(() => job!.onSuccess!(payload), 'onSuccess', warnings);
-  return { ok: true, warnings };
+  return value === undefined ? { ok: true, warnings } : { ok: true, warnings, value };
 }
 
 /** The class's retryAfter(attempt, error), when it is a function; a throw or a bad answer is a warning (the fixed wait applies). */

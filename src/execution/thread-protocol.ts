@@ -35,6 +35,8 @@ export interface ThreadData {
   preloadEpoch: number;
   /** Job file → the JavaScript the master compiled it to (TypeScript job files; none for a .js app). */
   compiledJobs?: Record<string, string>;
+  /** The runtime keeps outcomes: run()'s return value travels back as JSON (job-result-value.ts). Otherwise it is ignored, at no cost. */
+  keepResults?: boolean;
 }
 
 /**
@@ -54,7 +56,8 @@ export type ThreadReply = JobTaskResult | null | Array<JobTaskResult | null>;
 export type JobTaskResult =
   /** Not run: the runtime is stopping and it had not started. It goes back to the store uncharged. */
   | { ok: false; skipped: true; durationMs: 0; warnings: [] }
-  | { ok: true; durationMs: number; warnings: string[]; skipped?: undefined }
+  /** `result`: JSON text of run()'s return value, when the runtime keeps outcomes and it was plain JSON within the limit. */
+  | { ok: true; durationMs: number; warnings: string[]; result?: string; skipped?: undefined }
   | {
       ok: false;
       durationMs: number;

@@ -21,6 +21,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   deadAfterMs: number;
   maxInterruptions: number;
+  /** Recovery writes an outcome event per job it gives back or fails (issue 17). */
+  keepOutcomes?: boolean;
   /** Figures from the runtime for each beat. */
   stats: () => Omit<RuntimeStats, 'cpuPercent' | 'rssBytes'>;
   /** Called after each beat with the master's RSS, for the memory limit. */
@@ -121,7 +123,12 @@ export class Heartbeat {
     if (Date.now() - this.lastStoreFailure < this.o.deadAfterMs) return;
     const peers = await this.o.registry.listRuntimes({});
     const alsoDead = peers.filter((p) => p.id !== this.o.runtime.id && isDeadOnThisHost(p.id, p.pid)).map((p) => p.id);
-    const report = await this.o.registry.recoverDeadRuntimes({ deadAfterMs: this.o.deadAfterMs, maxInterruptions: this.o.maxInterruptions, alsoDead });
+    const report = await this.o.registry.recoverDeadRuntimes({
+      deadAfterMs: this.o.deadAfterMs,
+      maxInterruptions: this.o.maxInterruptions,
+      alsoDead,
+      ...(this.o.keepOutcomes ? { keepOutcomes: true } : {}),
+    });
     if (report.runtimes.length > 0 || report.released > 0 || report.failed > 0) {
       this.o.log.warn(
         `Recovered ${report.runtimes.length} dead runtime(s) ${report.runtimes.join(', ')}: ${report.released} job(s) given back to run again` +

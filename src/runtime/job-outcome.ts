@@ -16,12 +16,20 @@ export function outcomeOf(job: ClaimedJob, r: FinishedRun, log: Logger, summary:
   // A PHP class taken over: its attempts are the Node class's, which the thread reports.
   const maxAttempts = (!r.ok && r.maxAttempts) || job.maxAttempts;
   const line = { id: job.id, handler: job.handler, queue: job.queue, attempts: job.attempts, maxAttempts, durationMs: r.durationMs };
-  const claim = { id: job.id, token: job.token, queue: job.queue, ...(!r.ok && r.maxAttempts ? { maxAttempts: r.maxAttempts } : {}) };
+  // attempt and durationMs are what an outcome event tells (read by record() only when it keeps them).
+  const claim = {
+    id: job.id,
+    token: job.token,
+    queue: job.queue,
+    attempt: job.attempts,
+    durationMs: Math.round(r.durationMs * 1000) / 1000,
+    ...(!r.ok && r.maxAttempts ? { maxAttempts: r.maxAttempts } : {}),
+  };
   let result: JobResult;
   let report: () => void;
   // Counted and reported once the store has the result: a result it refuses as stale is neither.
   if (r.ok) {
-    result = { ...claim, outcome: 'completed' };
+    result = { ...claim, outcome: 'completed', ...(r.result !== undefined ? { result: r.result } : {}) };
     report = () => {
       summary.completed++;
       log.jobCompleted(line, r.warnings);

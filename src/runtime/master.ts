@@ -46,6 +46,8 @@ export interface MasterOptions {
   maxMemoryMb: number | null;
   stopWhenEmpty: boolean;
   keepCompleted: boolean;
+  /** Keep job outcomes (waitFor, jobEvents) this long; 0: not at all, and record() writes nothing more. */
+  keepOutcomesMs?: number;
   heartbeatMs: number;
   deadAfterMs: number;
   maxInterruptions: number;
@@ -85,12 +87,14 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     throw e;
   }
   for (const w of found.warnings) o.log.warn(w);
+  const keepOutcomes = (o.keepOutcomesMs ?? 0) > 0;
   const executor = new ThreadPool({
     threads: o.threads,
     concurrency: o.concurrency,
     jobsDir: o.jobsDir,
     ...(o.maxMemoryMb ? { maxMemoryMb: o.maxMemoryMb } : {}),
     ...(compiled ? { compiledJobs: compiled.manifest } : {}),
+    ...(keepOutcomes ? { keepResults: true } : {}),
   });
   const runtime = new Runtime({
     queue: o.store.queue,
@@ -105,6 +109,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     timeoutMs: o.timeoutMs,
     stopWhenEmpty: o.stopWhenEmpty,
     keepCompleted: o.keepCompleted,
+    keepOutcomes,
     graceMs: o.graceMs,
     maxJobs: o.maxJobs,
     events: {
@@ -127,6 +132,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     owner: id,
     completedRetentionMs: o.keepCompleted ? o.completedRetentionMs : null,
     failedRetentionMs: o.failedRetentionMs,
+    outcomesRetentionMs: keepOutcomes && Number.isFinite(o.keepOutcomesMs) ? o.keepOutcomesMs! : null,
     everyMs: o.pruneEveryMs,
   });
   // Once per heartbeat period across all runtimes, by the lease holder.
@@ -136,6 +142,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     owner: id,
     deadAfterMs: o.deadAfterMs,
     maxInterruptions: o.maxInterruptions,
+    keepOutcomes,
     everyMs: o.heartbeatMs,
   });
   let exitCode = EXIT_OK;
@@ -155,6 +162,7 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     intervalMs: o.heartbeatMs,
     deadAfterMs: o.deadAfterMs,
     maxInterruptions: o.maxInterruptions,
+    keepOutcomes,
     stats: () => runtime.stats(),
     onBeat: (rss) => {
       if (o.memoryLimitMb && rss > o.memoryLimitMb * 1024 * 1024) restart(`Master RSS ${Math.round(rss / 1048576)} MB is over --memory ${o.memoryLimitMb} MB`);

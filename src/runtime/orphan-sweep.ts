@@ -18,6 +18,8 @@ export interface OrphanSweepOptions {
   owner: string;
   deadAfterMs: number;
   maxInterruptions: number;
+  /** Each job given back or failed writes an outcome event (issue 17). */
+  keepOutcomes?: boolean;
   everyMs: number;
 }
 
@@ -29,7 +31,11 @@ export function orphanSweep(o: OrphanSweepOptions): LeasedTask {
     everyMs: o.everyMs,
     minTtlMs: 3_000,
     work: async () => {
-      const r = await o.registry.sweepOrphans({ deadAfterMs: o.deadAfterMs, maxInterruptions: o.maxInterruptions });
+      const r = await o.registry.sweepOrphans({
+        deadAfterMs: o.deadAfterMs,
+        maxInterruptions: o.maxInterruptions,
+        ...(o.keepOutcomes ? { keepOutcomes: true } : {}),
+      });
       if (r.released === 0 && r.failed === 0) return;
       o.log.warn(
         `Gave back ${r.released} job(s) claimed over ${Math.round(o.deadAfterMs / 1000)} s ago by owners that are not registered` +

@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 // Retention, inside the runtime: every `everyMs` one runtime (the holder of the store's
 // 'pruner' lease, whichever host it is on: leased-task.ts) deletes completed rows past
 // --keep-completed and failed rows past --keep-failed, in small batches (see JobStore.prune),
-// and trims the throughput counters.
+// outcome events past --keep-outcomes (silently: they come and go all the time), and trims the
+// throughput counters.
 
 export const PRUNER_LEASE = 'pruner';
 
@@ -21,6 +22,8 @@ export interface PrunerOptions {
   completedRetentionMs: number | null;
   /** Delete failed rows older than this (null: keep them). */
   failedRetentionMs: number | null;
+  /** Delete job outcomes (issue 17) older than this (null: outcomes are not kept). */
+  outcomesRetentionMs?: number | null;
   everyMs: number;
 }
 
@@ -31,7 +34,11 @@ export class Pruner extends LeasedTask {
 }
 
 async function pruneOnce(o: PrunerOptions): Promise<void> {
-  const report = await o.admin.prune({ completedOlderThanMs: o.completedRetentionMs, failedOlderThanMs: o.failedRetentionMs });
+  const report = await o.admin.prune({
+    completedOlderThanMs: o.completedRetentionMs,
+    failedOlderThanMs: o.failedRetentionMs,
+    ...(o.outcomesRetentionMs ? { outcomesOlderThanMs: o.outcomesRetentionMs } : {}),
+  });
   if (report.completed > 0 || report.failed > 0) {
     const parts = [];
     if (report.completed > 0) parts.push(`${report.completed} completed job(s) older than ${formatAge(o.completedRetentionMs!)}`);

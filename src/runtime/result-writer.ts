@@ -43,7 +43,8 @@ export class ResultWriter {
   constructor(
     private readonly queue: Pick<Queue, 'record'>,
     private readonly owner: string,
-    private readonly keepCompleted: boolean,
+    /** What record() keeps besides the new states: completed rows, outcome events. */
+    private readonly keep: { keepCompleted: boolean; keepOutcomes: boolean },
     private readonly events: ResultWriterEvents,
   ) {}
 
@@ -82,7 +83,13 @@ export class ResultWriter {
       this.lastWriteAt = performance.now();
       this.writing = batch;
       try {
-        const { stale } = await this.queue.record({ owner: this.owner, results: batch.map((p) => p.result), keepCompleted: this.keepCompleted });
+        const results = batch.map((p) => p.result);
+        const { stale } = await this.queue.record({
+          owner: this.owner,
+          results,
+          keepCompleted: this.keep.keepCompleted,
+          ...(this.keep.keepOutcomes ? { keepOutcomes: true } : {}),
+        });
         this.writing = [];
         if (this.failures > 0) this.events.storeUp();
         this.failures = 0;

@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   timeoutMs: number | null;
   stopWhenEmpty: boolean;
   keepCompleted: boolean;
+  /** Record outcome events with each result (issue 17): run()'s value, duration and attempt go with it. */
+  keepOutcomes?: boolean;
   /** How long running jobs may finish after a stop request. */
   graceMs: number;
   /** Claim at most this many jobs in this runtime's life, then drain (null: no limit). */

@@ -56,14 +56,19 @@ export class Runtime {
   constructor(private readonly o: RuntimeOptions) {
     this.pacer = new ClaimPacer(o.pollMs, o.batch);
     this.health = new StoreHealth(o.log, o.storeUrl);
-    this.writer = new ResultWriter(o.queue, o.owner, o.keepCompleted, {
-      storeDown: (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
-      dropped: (results) => {
-        this.summary.dropped += results.length;
-        reportDropped(this.o.log, results);
+    this.writer = new ResultWriter(
+      o.queue,
+      o.owner,
+      { keepCompleted: o.keepCompleted, keepOutcomes: o.keepOutcomes === true },
+      {
+        storeDown: (e, pending) => this.health.down(e, `${pending} result(s) kept in memory until it is back`),
+        dropped: (results) => {
+          this.summary.dropped += results.length;
+          reportDropped(this.o.log, results);
+        },
+        storeUp: () => this.health.up(),
       },
-      storeUp: () => this.health.up(),
-    });
+    );
   }
 
   /** Runs until stop() (or, with stopWhenEmpty, until no job is due and none is running). */

@@ -35,6 +35,8 @@ export interface ThreadPoolOptions {
   loadLimitMs?: number;
   /** TypeScript job files the master compiled: job file → compiled file. */
   compiledJobs?: Record<string, string>;
+  /** Threads send run()'s return value back (outcomes kept, issue 17). */
+  keepResults?: boolean;
 }
 
 export interface JobExecutor {
@@ -98,6 +100,7 @@ export class ThreadPool implements JobExecutor {
       preload: this.preload.buffer,
       preloadEpoch: this.preload.epoch,
       ...(options.compiledJobs ? { compiledJobs: options.compiledJobs } : {}),
+      ...(options.keepResults ? { keepResults: true } : {}),
     };
     this.pool = new Piscina({
       filename: THREAD_ENTRY,

@@ -114,6 +114,13 @@ export type JobResult = JobRef & {
   queue: string;
   /** The job class's attempts, for a row that stored none (a PHP class taken over): MySQL writes it with a retry or failure. */
   maxAttempts?: number;
+  // ---- What an outcome event needs (issue 17), read only when record() keeps outcomes. ----
+  /** This run's number (the claim's attempts), 1 for the first. */
+  attempt?: number;
+  /** How long run() took, ms. */
+  durationMs?: number;
+  /** JSON text of what run() returned (completed only; size-capped by the runtime), null when none. */
+  result?: string | null;
 } & ({ outcome: 'completed' } | { outcome: 'retry'; error: string; delayMs: number } | { outcome: 'failed'; error: string });
 
 /** One row as an operator would read it. */
@@ -239,6 +246,8 @@ export interface PruneReport {
   completed: number;
   /** Failed rows deleted. */
   failed: number;
+  /** Outcome events deleted (issue 17); absent when outcomes were not pruned. */
+  outcomes?: number;
 }
 
 /** What a results write did. */
@@ -358,4 +367,48 @@ export interface ThroughputMinute {
   minuteMs: number;
   completed: number;
   failed: number;
+}
+
+// ---- Job outcomes the application awaits and follows (issue 17) ------------------------------
+
+/** Largest result JSON (UTF-8 bytes) kept with an outcome: a larger one is dropped with a warning. */
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+export type OutcomeKind = 'completed' | 'failed' | 'retrying';
+
+/**
+ * One event a store wrote in the same transaction or script as the result (or the recovery) it
+ * tells of: none exists for a result the store refused as stale.
+ */
+export interface OutcomeEvent {
+  /** Store-made, increasing in commit order per job; `since` takes it back (opaque: digits on SQL, a stream id on Redis). */
+  id: string;
+  kind: OutcomeKind;
+  jobId: JobId;
+  handler: string;
+  queue: string;
+  /** The run this tells of, 1 for the first. */
+  attempt: number;
+  /** Run time, ms; null for a run its runtime died in (recovery). */
+  durationMs: number | null;
+  /** Failed and retrying: the error text (stack trace) stored with the job. */
+  error: string | null;
+  /** Completed: JSON text of run()'s return value, null when none was kept. */
+  result: string | null;
+  /** When the store wrote it (store clock). */
+  at: Date;
+}
+
+export interface OutcomePage {
+  events: OutcomeEvent[];
+  /** The last event id looked at (the `after` given when none was). */
+  cursor: string | null;
+}
+
+/** What a store knows of one job's outcome: its final event if one is kept, else where the job stands. */
+export interface JobOutcomeState {
+  /** The completed or failed event, when the job ended and its outcome is still kept. */
+  final: OutcomeEvent | null;
+  /** Where the job stands when `final` is null: 'unknown' when no row exists (never stored, pruned, or ended with outcomes off). */
+  state: 'waiting' | 'running' | 'ended' | 'unknown';
 }

@@ -16,8 +16,10 @@ import type {
   JobListSelection,
   JobRecord,
   JobRef,
+  JobOutcomeState,
   JobResult,
   MigrationReport,
+  OutcomePage,
   NewJob,
   PausedQueue,
   PruneReport,
@@ -33,7 +35,7 @@ import type {
 } from './rows.js';
 
 export type * from './rows.js';
-export { JOB_LIST_SCAN, JOB_LIST_STATES, MAX_KEY_LENGTH, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
+export { JOB_LIST_SCAN, JOB_LIST_STATES, MAX_KEY_LENGTH, MAX_RESULT_BYTES, OPS_BATCH, THROUGHPUT_KEEP_MS } from './rows.js';
 
 /**
  * The application's own open transaction, as a dispatch hands it to a store (src/transactions/
@@ -106,6 +108,34 @@ export interface Producer {
   enqueueInTransaction?(params: { jobs: NewJob[]; transaction: AppTransaction }): Promise<Enqueued[]>;
   /** Whether job `id` is visible (committed) to the store's own connections: after a commit no hook reported. */
   isCommitted?(params: { id: JobId }): Promise<boolean>;
+  /**
+   * Reads job outcomes (waitFor, jobEvents). On the producer because the application reaches a
+   * store only through its producer (openProducer, useStore), and waiting for a job is part of
+   * dispatching it; a role of its own so the dispatch path's methods stay what they were and an
+   * engine that keeps nothing (sync:, null:) simply has none.
+   */
+  readonly outcomes?: OutcomeReader;
+}
+
+/** The application's reads of outcomes: plain reads, never locks, from any process or host. */
+export interface OutcomeReader {
+  /**
+   * Events whose ids may become visible out of order (MySQL: AUTO_INCREMENT values are taken
+   * at insert, rows seen at commit): a follower re-reads the ids it skipped for a while.
+   */
+  readonly idsCommitOutOfOrder: boolean;
+  /** The final (completed or failed) outcome of job `id` if kept, else where the job stands. One or two reads by key. */
+  jobOutcome(params: { id: JobId }): Promise<JobOutcomeState>;
+  /**
+   * Events after `after` (null: from the oldest kept) in id order, of `queues` only when given;
+   * `alsoIds` (stores with idsCommitOutOfOrder) are read too, wherever they are. `cursor` is the
+   * last id looked at, to pass as the next `after`: past events a queue filter left out (a
+   * store that filters after reading), so a follower of a quiet queue never reads them twice.
+   * At most `limit` events are looked at.
+   */
+  outcomeEvents(params: { after: string | null; queues?: string[] | null; limit: number; alsoIds?: string[] }): Promise<OutcomePage>;
+  /** The id of the newest event kept (null: none): where a follower without `since` starts. */
+  lastEventId(params?: Record<string, never>): Promise<string | null>;
 }
 
 /**
@@ -151,8 +181,11 @@ export interface Queue {
    * ends (completed or finally failed) releases its unique key in the same write; a job that
    * stops processing (any outcome) frees its concurrency slot, exactly once, unblocking the next
    * blocked job of its key.
+   * With `keepOutcomes`, each result applied also writes its OutcomeEvent (completed, failed,
+   * retrying) in the same transaction or script, and a stale one none; without it, no statement
+   * more than before.
    */
-  record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport>;
+  record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean; keepOutcomes?: boolean }): Promise<RecordReport>;
   /** Gives back claims `owner` holds but did not start: `new` again, the attempt not charged. */
   release(params: { owner: string; jobs: JobRef[] }): Promise<number>;
   /**
@@ -182,8 +215,10 @@ export interface Registry {
    * charged; a job interrupted more than `maxInterruptions` times is failed instead. Exactly one
    * caller recovers each dead runtime, however many try at once. As record() does, each job
    * given back or failed frees its concurrency slot; one given back keeps its unique key.
+   * With `keepOutcomes`, each job given back writes a 'retrying' event and each failed one a
+   * 'failed' event (the interruption as its error), in the same transaction or script.
    */
-  recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport>;
+  recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[]; keepOutcomes?: boolean }): Promise<RecoveryReport>;
   /**
    * The orphan sweep: gives back (or fails, as recoverDeadRuntimes does) jobs claimed longer than
    * `deadAfterMs` ago by an owner that is not registered at all (its registration was removed
@@ -191,7 +226,7 @@ export interface Registry {
    * them by id with the conditions checked again, so it locks no other claimed job. One runtime
    * at a time runs it, under a lease (see runtime/orphan-sweep.ts).
    */
-  sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }>;
+  sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number; keepOutcomes?: boolean }): Promise<{ released: number; failed: number }>;
   /**
    * Takes or renews a named lease for `owner` for `ttlMs` (store clock): true when `owner` holds
    * it now. One holder at a time across every runtime and host; a holder that stops renewing
@@ -294,8 +329,14 @@ export interface Admin {
    * Deletes completed rows that completed more than `completedOlderThanMs` ago and failed rows
    * that failed more than `failedOlderThanMs` ago (null: keep them), `batchSize` rows per
    * statement or script so no claim waits on it; also trims throughput counters past 48 h.
+   * `outcomesOlderThanMs` (absent or null: keep them) deletes outcome events written that long ago.
    */
-  prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport>;
+  prune(params: {
+    completedOlderThanMs: number | null;
+    failedOlderThanMs: number | null;
+    outcomesOlderThanMs?: number | null;
+    batchSize?: number;
+  }): Promise<PruneReport>;
 }
 
 /** What a store needs or offers, for callers that would otherwise test its kind. */

@@ -20,6 +20,8 @@ export interface Backdate {
   heartbeat(runtimeId: string, ms: number): Promise<void>;
   /** Moves a lease's expiry `ms` closer (Redis: shortens its TTL; at or past 0 it is gone). */
   lease(name: string, ms: number): Promise<void>;
+  /** Moves when every kept job outcome (issue 17) was written `ms` into the past. */
+  outcomes(ms: number): Promise<void>;
 }
 
 const COLUMN: Record<JobTime, string> = { scheduled: 'scheduled_at', claimed: 'claimed_at', failed: 'failed_at', completed: 'completed_at' };
@@ -52,6 +54,9 @@ function sqliteBackdate(file: string): Backdate {
     async lease(name, ms) {
       run('UPDATE jobs_leases SET expires_at = expires_at - ? WHERE name = ?', ms, name);
     },
+    async outcomes(ms) {
+      run('UPDATE jobs_outcomes SET at = at - ?', ms);
+    },
   };
 }
 
@@ -75,6 +80,9 @@ function mysqlBackdate(url: string): Backdate {
     async lease(name, ms) {
       await run('UPDATE jobs_leases SET expires_at = expires_at - INTERVAL ? MICROSECOND WHERE name = ?', [ms * 1000, name]);
     },
+    async outcomes(ms) {
+      await run('UPDATE jobs_outcomes SET at = at - INTERVAL ? MICROSECOND', [ms * 1000]);
+    },
   };
 }
 
@@ -94,7 +102,20 @@ function redisBackdate(url: string): Backdate {
     }
   };
   const member = (id: JobId) => String(id).padStart(16, '0');
+  // The event stream's ids are its times (Redis clock ms-seq): it is written again with every id moved.
+  const outcomes = (ms: number) =>
+    run(async (client) => {
+      const entries = (await client.xrange(`${p}events`, '-', '+')) as Array<[string, string[]]>;
+      await client.del(`${p}events`);
+      for (const [id, fields] of entries) {
+        const [t, seq] = id.split('-');
+        await client.xadd(`${p}events`, `${Number(t) - ms}-${seq}`, ...fields);
+      }
+      const kept = await client.zrange(`${p}outcomes`, 0, -1, 'WITHSCORES');
+      for (let k = 0; k + 1 < kept.length; k += 2) await client.zadd(`${p}outcomes`, Number(kept[k + 1]) - ms, kept[k]!);
+    });
   return {
+    outcomes,
     jobs: (ids, ms, time) =>
       run(async (client) => {
         for (const id of ids) {

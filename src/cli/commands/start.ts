@@ -5,7 +5,7 @@ import { Logger, type LogFormat } from '../../runtime/logger.js';
 import { runMaster } from '../../runtime/master.js';
 import { InvalidInputError, StoreUnavailableError } from '../../errors.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
-import { duration, durationAtLeast, port, positiveInt, queueList, retention } from '../options.js';
+import { DEFAULT_KEEP_OUTCOMES_MS, duration, durationAtLeast, outcomeRetention, port, positiveInt, queueList, retention } from '../options.js';
 import { parseWakeAddress, type WakeBind } from '../../wake/wake-address.js';
 import type { JobStore } from '../../stores/store.js';
 import type { LightpackSetting } from '../../values/lightpack.js';
@@ -30,6 +30,7 @@ interface StartOptions {
   /** true (bare flag) or Infinity: keep for ever; a number: keep this many ms. */
   keepCompleted?: boolean | number;
   keepFailed?: number;
+  keepOutcomes?: number;
   pruneEvery: number;
   metricsPort?: number;
   metricsHost: string;
@@ -85,6 +86,11 @@ export function registerStart(program: Command, version: string): void {
         retention('--keep-completed'),
       )
       .option('--keep-failed <duration>', 'delete failed jobs once they are this old (e.g. 30d; default: keep them)', retention('--keep-failed'))
+      .option(
+        '--keep-outcomes <duration>',
+        "keep job outcomes for waitFor() and jobEvents() this long (default 1h; 0 or 'off': not kept, 'forever': never pruned)",
+        outcomeRetention('--keep-outcomes'),
+      )
       .addOption(seconds('--prune-every <seconds>', 'how often one runtime prunes rows past --keep-completed/--keep-failed', 60_000, '60', [1000, '1 s']))
       .option('--metrics-port <port>', 'serve Prometheus metrics on http://<metrics-host>:<port>/metrics', port('--metrics-port'))
       .option('--metrics-host <host>', 'address the metrics server binds to', '127.0.0.1')
@@ -120,17 +126,18 @@ async function start(opts: StartOptions, version: string): Promise<number> {
     for (const notice of pending.notices ?? []) log.warn(notice);
     await assertSafeWithLightpack(store, opts.queue ?? null, config.lightpack);
     // Retention: the option, else the config file's keepCompleted / keepFailed.
-    const fromFile = (key: 'keepCompleted' | 'keepFailed', option: string): number | undefined => {
+    const fromFile = (key: 'keepCompleted' | 'keepFailed' | 'keepOutcomes', option: string): number | undefined => {
       const text = config.retention?.[key];
       if (text === undefined) return undefined;
       try {
-        return retention(option)(text);
+        return (key === 'keepOutcomes' ? outcomeRetention(option) : retention(option))(text);
       } catch (e) {
         throw new InvalidInputError(`${config.retention!.file}: ${key}: ${(e as Error).message}`);
       }
     };
     const keepCompleted = opts.keepCompleted ?? fromFile('keepCompleted', '--keep-completed');
     const keepFailed = opts.keepFailed ?? fromFile('keepFailed', '--keep-failed');
+    const keepOutcomes = opts.keepOutcomes ?? fromFile('keepOutcomes', '--keep-outcomes') ?? DEFAULT_KEEP_OUTCOMES_MS;
     if (!existsSync(config.jobsDir)) log.warn(`Jobs directory ${config.jobsDir} does not exist: every job will fail as an unknown handler`);
     return await runMaster({
       store,
@@ -151,6 +158,7 @@ async function start(opts: StartOptions, version: string): Promise<number> {
       keepCompleted: keepCompleted !== undefined && keepCompleted !== false,
       completedRetentionMs: typeof keepCompleted === 'number' && Number.isFinite(keepCompleted) ? keepCompleted : null,
       failedRetentionMs: keepFailed !== undefined && Number.isFinite(keepFailed) ? keepFailed : null,
+      keepOutcomesMs: keepOutcomes,
       pruneEveryMs: opts.pruneEvery,
       metrics: opts.metricsPort ? { host: opts.metricsHost, port: opts.metricsPort } : null,
       wakeAddress: opts.wakeAddress ?? null,

@@ -184,7 +184,12 @@ export class MySqlAdmin implements Admin {
   listJobs(params: JobListSelection): Promise<JobListPage> {
     return listJobsMysql(this.db, params);
   }
-  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+  async prune(params: {
+    completedOlderThanMs: number | null;
+    failedOlderThanMs: number | null;
+    outcomesOlderThanMs?: number | null;
+    batchSize?: number;
+  }): Promise<PruneReport> {
     return this.db.run(async (conn) => {
       const table = this.db.table;
       const batch = params.batchSize ?? OPS_BATCH;
@@ -213,6 +218,12 @@ export class MySqlAdmin implements Admin {
           `DELETE FROM ${table} WHERE status = 'failed' AND failed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND${ownRowsSql(this.db.foreign)} ORDER BY scheduled_at, id LIMIT ?`,
           [params.failedOlderThanMs * 1000, ...ownRowsArgs(this.db.foreign)],
         );
+      }
+      if (params.outcomesOlderThanMs != null) {
+        // By the `at` index, oldest first: the events followers read (the newest) are not touched.
+        report.outcomes = await inBatches(`DELETE FROM ${table}_outcomes WHERE at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY at LIMIT ?`, [
+          params.outcomesOlderThanMs * 1000,
+        ]);
       }
       await inBatches(`DELETE FROM ${table}_stats WHERE minute < (UNIX_TIMESTAMP() DIV 60) - ? LIMIT ?`, [Math.ceil(THROUGHPUT_KEEP_MS / 60_000)]);
       // Rate windows that have ended (claims prune the keys they meet; this takes keys no longer used).

@@ -1,6 +1,7 @@
 import type { JobStore, StoreCapabilities } from '../store.js';
 import { MySqlAdmin } from './admin.js';
 import { MySqlDatabase, type MySqlStoreOptions } from './database.js';
+import { MySqlOutcomes } from './outcomes.js';
 import { MySqlProducer } from './producer.js';
 import { MySqlQueue } from './queue.js';
 import { MySqlRegistry } from './registry.js';
@@ -23,7 +24,7 @@ export class MySqlStore implements JobStore {
   constructor(options: MySqlStoreOptions) {
     this.db = new MySqlDatabase(options);
     this.displayUrl = this.db.displayUrl;
-    this.producer = new MySqlProducer(this.db);
+    this.producer = new MySqlProducer(this.db, new MySqlOutcomes(this.db));
     this.queue = new MySqlQueue(this.db);
     this.registry = new MySqlRegistry(this.db);
     this.admin = new MySqlAdmin(this.db);

@@ -1,7 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { AppTransaction, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
+import type { AppTransaction, Enqueued, JobId, NewJob, OutcomeReader, Producer, ScheduleDefinition } from '../store.js';
 import type { MySqlDatabase } from './database.js';
 import { MySqlSchedules } from './schedules.js';
 import { checkTransaction, explainInTransaction, insertInTransaction, SERVER, type ServerIdentity } from './transaction-insert.js';
@@ -25,7 +25,10 @@ export class MySqlProducer implements Producer {
   private readonly schedules: MySqlSchedules;
   private identity: Promise<ServerIdentity> | null = null;
 
-  constructor(private readonly db: MySqlDatabase) {
+  constructor(
+    private readonly db: MySqlDatabase,
+    readonly outcomes?: OutcomeReader,
+  ) {
     this.schedules = new MySqlSchedules(db);
     this.coalescer = new EnqueueCoalescer({
       store: 'mysql',

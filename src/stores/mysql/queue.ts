@@ -5,6 +5,7 @@ import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '
 import { MySqlClaim, isKeyedToken, toClaimed } from './claim.js';
 import { claimIdsSql } from './claim-sql.js';
 import { ownRowsArgs } from './foreign-rows.js';
+import { recordEventsSql } from './outcomes.js';
 import type { MySqlDatabase } from './database.js';
 import { countFinishedSql, statsSlot } from './stats-sql.js';
 import { keyLimits, unblockKeys } from './unblock.js';
@@ -42,12 +43,14 @@ export class MySqlQueue implements Queue {
     return sets[1]!.map((r) => toClaimed(r, token, true));
   }
 
-  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean; keepOutcomes?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
     const stale: JobRef[] = [];
     // A batch of long error texts could pass max_allowed_packet in one statement: written in
     // parts of about RECORD_BYTES (each result applies on its own, so parts need no common transaction).
-    for (const part of chunkResults(results, RECORD_BYTES)) stale.push(...(await this.recordPart(owner, part, params.keepCompleted === true)));
+    for (const part of chunkResults(results, RECORD_BYTES)) {
+      stale.push(...(await this.recordPart(owner, part, params.keepCompleted === true, params.keepOutcomes === true)));
+    }
     return { stale };
   }
 
@@ -56,13 +59,19 @@ export class MySqlQueue implements Queue {
    * read (id and token), then each statement applies only to its claim (owner, status and token
    * match), so what applied is exactly what that read found. Returns the results that did not.
    */
-  private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean): Promise<JobRef[]> {
+  private async recordPart(owner: string, results: JobResult[], keepCompleted: boolean, keepOutcomes: boolean): Promise<JobRef[]> {
     const t = this.db.table;
     const parts: string[] = [
       `SELECT id, claim_token, concurrency_key, concurrency_limit FROM ${t} WHERE id IN (?) AND owner = ? AND status = 'processing' FOR UPDATE`,
     ];
     const args: unknown[] = [results.map((r) => r.id), owner];
     const held = "owner = ? AND status = 'processing' AND claim_token = ?";
+    // Outcome events: one statement more, in this transaction, before the rows change (outcomes.ts).
+    if (keepOutcomes) {
+      const events = recordEventsSql(t, owner, results);
+      parts.push(events.sql);
+      args.push(...events.args);
+    }
     // Each statement that finishes jobs is followed by its throughput counter, taken from
     // ROW_COUNT(): only claims this owner still held count, and no row is read a second time.
     const count = (queue: string, column: 'completed' | 'failed') => {

@@ -1,6 +1,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { NewJob, RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats, ScheduleDefinition, ScheduleRecord, TickOutcome } from '../store.js';
 import type { MySqlDatabase } from './database.js';
+import { insertRecoveryEvents } from './outcomes.js';
 import { MySqlSchedules } from './schedules.js';
 import { keyLimits, unblockKeys } from './unblock.js';
 
@@ -64,11 +65,11 @@ export class MySqlRegistry implements Registry {
     });
   }
 
-  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[]; keepOutcomes?: boolean }): Promise<RecoveryReport> {
     return this.db.run((conn) => recoverDead(conn, this.db.table, params));
   }
 
-  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number; keepOutcomes?: boolean }): Promise<{ released: number; failed: number }> {
     return this.db.run((conn) => sweepOrphans(conn, this.db.table, params));
   }
 
@@ -140,7 +141,7 @@ async function upsertRuntime(conn: Connection, table: string, runtime: RuntimeIn
 export async function recoverDead(
   conn: Connection,
   table: string,
-  params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] },
+  params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[]; keepOutcomes?: boolean },
 ): Promise<RecoveryReport> {
   const report: RecoveryReport = { runtimes: [], released: 0, failed: 0 };
   const dead = `(heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND OR id IN (?))`;
@@ -153,7 +154,7 @@ export async function recoverDead(
       // alive, and giving its jobs back would run them twice.
       const [locked] = await conn.query<RowDataPacket[]>(`SELECT id FROM ${table}_runtimes WHERE id = ? AND ${dead} FOR UPDATE SKIP LOCKED`, [id, ...deadArgs]);
       if (locked.length > 0) {
-        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params.maxInterruptions, Infinity, true);
+        const counts = await giveBackInBatches(conn, table, "status = 'processing' AND owner = ?", [id], params, Infinity, true);
         await conn.query(DROP_RUNTIME(table), [id, id]);
         report.runtimes.push(String(id));
         report.released += counts.released;
@@ -176,10 +177,10 @@ export async function recoverDead(
 export async function sweepOrphans(
   conn: Connection,
   table: string,
-  params: { deadAfterMs: number; maxInterruptions: number },
+  params: { deadAfterMs: number; maxInterruptions: number; keepOutcomes?: boolean },
 ): Promise<{ released: number; failed: number }> {
   const orphan = `status = 'processing' AND claimed_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND AND (owner IS NULL OR owner NOT IN (SELECT id FROM ${table}_runtimes))`;
-  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params.maxInterruptions, 20, false);
+  return giveBackInBatches(conn, table, orphan, [params.deadAfterMs * 1000], params, 20, false);
 }
 
 /** Rows changed per statement: the locks a give-back takes stay few and short. */
@@ -198,7 +199,7 @@ async function giveBackInBatches(
   table: string,
   where: string,
   args: unknown[],
-  maxInterruptions: number,
+  o: { maxInterruptions: number; keepOutcomes?: boolean },
   maxBatches: number,
   inTransaction: boolean,
 ): Promise<{ released: number; failed: number }> {
@@ -210,11 +211,15 @@ async function giveBackInBatches(
     ]);
     if (rows.length === 0) break;
     const limits = keyLimits(rows);
-    const own = !inTransaction && limits.size > 0;
+    // Events must commit with the changes they tell of: then a batch is one transaction too.
+    const own = !inTransaction && (limits.size > 0 || o.keepOutcomes === true);
     if (own) await conn.query('START TRANSACTION');
     let counts: { released: number; failed: number };
     try {
-      counts = await giveBack(conn, table, `id IN (?) AND ${where}`, [rows.map((r) => Number(r.id)), ...args], maxInterruptions);
+      const byId = `id IN (?) AND ${where}`;
+      const byIdArgs = [rows.map((r) => Number(r.id)), ...args];
+      if (o.keepOutcomes) await insertRecoveryEvents(conn, table, byId, byIdArgs, o.maxInterruptions);
+      counts = await giveBack(conn, table, byId, byIdArgs, o.maxInterruptions);
       await unblockKeys(conn, table, limits, own ? 'COMMIT' : null);
     } catch (e) {
       if (own) await conn.query('ROLLBACK').catch(() => undefined);

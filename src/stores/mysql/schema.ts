@@ -1,4 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { createOutcomesTableSql } from './outcomes.js';
 import { createScheduleDeclarationsTableSql, createScheduleTicksTableSql, createSchedulesTableSql } from './schedules-schema.js';
 
 // The seed's `jobs` table, widened where it was too small for a production runtime:
@@ -202,6 +203,7 @@ export async function planMigration(conn: Connection, table: string): Promise<st
     [`${table}_schedules`, createSchedulesTableSql],
     [`${table}_schedule_declarations`, createScheduleDeclarationsTableSql],
     [`${table}_schedule_ticks`, createScheduleTicksTableSql],
+    [`${table}_outcomes`, createOutcomesTableSql],
   ];
   const [have] = await conn.query<RowDataPacket[]>(
     'SELECT TABLE_NAME AS name FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',

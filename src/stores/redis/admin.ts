@@ -111,7 +111,12 @@ export class RedisAdmin implements Admin {
   listJobs(params: JobListSelection): Promise<JobListPage> {
     return listJobsRedis(this.db, params);
   }
-  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+  async prune(params: {
+    completedOlderThanMs: number | null;
+    failedOlderThanMs: number | null;
+    outcomesOlderThanMs?: number | null;
+    batchSize?: number;
+  }): Promise<PruneReport> {
     const batch = params.batchSize ?? OPS_BATCH;
     const report: PruneReport = { completed: 0, failed: 0 };
     for (const kind of ['completed', 'failed'] as const) {
@@ -122,6 +127,16 @@ export class RedisAdmin implements Admin {
         const [deleted, looked] = (await this.db.run((client) => runScript(client, 'jobsPrune', [this.db.prefix, kind, age, batch]))) as [number, number];
         report[kind] += Number(deleted);
         if (Number(looked) < batch) break;
+      }
+    }
+    const keep = params.outcomesOlderThanMs;
+    if (keep != null) {
+      // Events counted are the stream entries trimmed; the final-outcome hashes go a batch per script.
+      report.outcomes = 0;
+      for (;;) {
+        const [hashes, trimmed] = (await this.db.run((client) => runScript(client, 'jobsPruneOutcomes', [this.db.prefix, keep, batch]))) as [number, number];
+        report.outcomes += Number(trimmed);
+        if (Number(hashes) < batch) break;
       }
     }
     // Queue names nothing refers to any more are dropped, a page per script.

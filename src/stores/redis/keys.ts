@@ -59,6 +59,7 @@
 //   <p>tick:<key>:<tick>  string  id of the job tick <tick> (ms) of schedule <key> enqueued: SET NX
 //                                 by the tick script with its enqueue, so a tick runs once; expires
 //                                 after 7 days (besides leases and windows, the only other expiring key)
+//   <p>events, <p>outcome:<id>, <p>outcomes   job outcomes (issue 17): see lua/outcomes.ts
 //   <p>wake               channel (pub/sub, not a key) a due dispatch publishes on it; idle
 //                                 runtimes subscribe (wake-channel.ts)
 //

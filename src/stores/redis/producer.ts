@@ -1,6 +1,6 @@
 import { chunkJobs } from '../chunk-jobs.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
+import type { Enqueued, JobId, NewJob, OutcomeReader, Producer, ScheduleDefinition } from '../store.js';
 import { wakeEnabled } from '../../wake/wake-dir.js';
 import type { RedisDatabase } from './database.js';
 import { RedisSchedules } from './schedules.js';
@@ -24,7 +24,10 @@ export class RedisProducer implements Producer {
   private readonly coalescer: EnqueueCoalescer;
   private readonly schedules: RedisSchedules;
 
-  constructor(private readonly db: RedisDatabase) {
+  constructor(
+    private readonly db: RedisDatabase,
+    readonly outcomes?: OutcomeReader,
+  ) {
     this.schedules = new RedisSchedules(db);
     this.coalescer = new EnqueueCoalescer({
       store: 'redis',

@@ -27,12 +27,16 @@ export class RedisQueue implements Queue {
     return toClaimed(rows, token).sort((a, b) => a.scheduledAtMs - b.scheduledAtMs || a.id - b.id);
   }
 
-  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean; keepOutcomes?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
     if (results.length === 0) return { stale: [] };
-    const args: ScriptArg[] = [this.db.prefix, owner, params.keepCompleted ? '1' : '0'];
+    const outcomes = params.keepOutcomes === true;
+    const args: ScriptArg[] = [this.db.prefix, owner, params.keepCompleted ? '1' : '0', outcomes ? '1' : '0'];
     for (const r of results) {
       args.push(r.id, r.token, r.outcome, r.outcome === 'completed' ? '' : r.error, r.outcome === 'retry' ? r.delayMs : 0);
+      // What the event needs; empty without outcomes (the script reads them only with).
+      if (outcomes) args.push(r.attempt ?? 0, r.durationMs === undefined ? '' : String(r.durationMs), (r.outcome === 'completed' && r.result) || '');
+      else args.push('', '', '');
     }
     const positions = (await this.db.run((client) => runScript(client, 'jobsRecord', args))) as number[];
     return { stale: positions.map((p) => ({ id: results[p - 1]!.id, token: results[p - 1]!.token })) };

@@ -1,6 +1,7 @@
 import type { JobStore, StoreCapabilities } from '../store.js';
 import { RedisAdmin } from './admin.js';
 import { RedisDatabase } from './database.js';
+import { RedisOutcomes } from './outcomes.js';
 import { RedisProducer } from './producer.js';
 import { RedisQueue } from './queue.js';
 import { RedisRegistry } from './registry.js';
@@ -29,7 +30,7 @@ export class RedisStore implements JobStore {
     this.db = new RedisDatabase(options);
     this.displayUrl = this.db.displayUrl;
     this.prefix = this.db.prefix;
-    this.producer = new RedisProducer(this.db);
+    this.producer = new RedisProducer(this.db, new RedisOutcomes(this.db));
     this.queue = new RedisQueue(this.db);
     this.registry = new RedisRegistry(this.db);
     this.admin = new RedisAdmin(this.db);

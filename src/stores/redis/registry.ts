@@ -67,13 +67,13 @@ export class RedisRegistry implements Registry {
       })
       .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
-  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
-    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions, ...(params.alsoDead ?? [])];
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[]; keepOutcomes?: boolean }): Promise<RecoveryReport> {
+    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions, params.keepOutcomes ? '1' : '0', ...(params.alsoDead ?? [])];
     const [released, failed, ...runtimes] = (await this.db.run((client) => runScript(client, 'jobsRecover', args))) as [number, number, ...string[]];
     return { runtimes, released, failed };
   }
-  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
-    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions];
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number; keepOutcomes?: boolean }): Promise<{ released: number; failed: number }> {
+    const args = [this.db.prefix, params.deadAfterMs, params.maxInterruptions, params.keepOutcomes ? '1' : '0'];
     const [released, failed] = (await this.db.run((client) => runScript(client, 'jobsSweepOrphans', args))) as [number, number];
     return { released, failed };
   }

@@ -2,6 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { CLAIM_IDS_LUA, CLAIM_LUA } from './lua/claim.js';
 import { COUNTS_LUA } from './lua/counts.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
+import { PRUNE_OUTCOMES_LUA } from './lua/outcomes.js';
 import { RECORD_LUA } from './lua/record.js';
 import { RECOVER_LUA, SWEEP_ORPHANS_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
@@ -33,6 +34,7 @@ const SCRIPTS = {
   jobsSetPaused: SET_PAUSED_LUA,
   jobsThroughput: THROUGHPUT_LUA,
   jobsPrune: PRUNE_LUA,
+  jobsPruneOutcomes: PRUNE_OUTCOMES_LUA,
   jobsForgetEmptyQueues: FORGET_EMPTY_QUEUES_LUA,
   jobsLease: LEASE_LUA,
   jobsReleaseLease: RELEASE_LEASE_LUA,

@@ -134,7 +134,12 @@ export class SqliteAdmin implements Admin {
     return listJobsSqlite(this.db, params);
   }
 
-  async prune(params: { completedOlderThanMs: number | null; failedOlderThanMs: number | null; batchSize?: number }): Promise<PruneReport> {
+  async prune(params: {
+    completedOlderThanMs: number | null;
+    failedOlderThanMs: number | null;
+    outcomesOlderThanMs?: number | null;
+    batchSize?: number;
+  }): Promise<PruneReport> {
     const db = this.db.handle;
     const batch = params.batchSize ?? OPS_BATCH;
     // One short write transaction per batch: claims of other processes get the lock in between.
@@ -161,6 +166,12 @@ export class SqliteAdmin implements Admin {
         `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'failed' AND failed_at < ?
          ORDER BY priority, scheduled_at, id LIMIT ?)`,
         now - params.failedOlderThanMs,
+      );
+    }
+    if (params.outcomesOlderThanMs != null) {
+      report.outcomes = inBatches(
+        'DELETE FROM jobs_outcomes WHERE seq IN (SELECT seq FROM jobs_outcomes INDEXED BY jobs_outcomes_at WHERE at < ? ORDER BY at LIMIT ?)',
+        now - params.outcomesOlderThanMs,
       );
     }
     inBatches(

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../../errors.js';
 import { assertPayloadSize } from '../../values/payload.js';
 import { EnqueueCoalescer, type EnqueueStats } from '../enqueue-coalescer.js';
-import type { AppTransaction, Enqueued, JobId, NewJob, Producer, ScheduleDefinition } from '../store.js';
+import type { AppTransaction, Enqueued, JobId, NewJob, OutcomeReader, Producer, ScheduleDefinition } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteSchedules } from './schedules.js';
 
@@ -31,7 +31,10 @@ export class SqliteProducer implements Producer {
   /** Set by the store: schedules insert their ticks' jobs through this producer. */
   schedules!: SqliteSchedules;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    readonly outcomes?: OutcomeReader,
+  ) {
     this.coalescer = new EnqueueCoalescer({
       store: 'sqlite',
       maxPayloadBytes: () => this.maxPayloadBytes(),

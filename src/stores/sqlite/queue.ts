@@ -3,6 +3,7 @@ import type { ClaimedJob, JobId, JobRef, JobResult, Queue, RecordReport } from '
 import { NEXT_PRIORITY_ALL, NEXT_PRIORITY_QUEUE, TAKE_ALL, TAKE_QUEUE, takeByIds } from './claim-sql.js';
 import type { SqliteDatabase } from './database.js';
 import { ClaimAdmission, freeSlots } from './flow-limits.js';
+import { INSERT_OUTCOME } from './outcomes.js';
 import type { JobRow } from './rows.js';
 
 /** Below every priority a job can have (−1000…1000): the first seek of a claim. */
@@ -83,27 +84,32 @@ export class SqliteQueue implements Queue {
       .immediate();
   }
 
-  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean }): Promise<RecordReport> {
+  async record(params: { owner: string; results: JobResult[]; keepCompleted?: boolean; keepOutcomes?: boolean }): Promise<RecordReport> {
     const { owner, results } = params;
     if (results.length === 0) return { stale: [] };
     const now = Date.now();
     const keep = params.keepCompleted === true;
-    type Ended = { concurrency_key: string | null };
+    // Keeping outcomes: each statement also returns what the event needs, and the event is
+    // inserted in this transaction; without, the statements are the ones they always were.
+    const outcomes = params.keepOutcomes === true;
+    const returning = outcomes ? 'RETURNING concurrency_key, handler, attempts' : 'RETURNING concurrency_key';
+    type Ended = { concurrency_key: string | null; handler?: string; attempts?: number };
     // Each applies only to its claim: owner, status and fencing token must match. A job that
     // ends gives up its unique key (a deleted row holds none); a retry keeps it.
     const held = "owner = ? AND status = 'processing' AND claim_token = ?";
     const complete = this.db.stmt<unknown[], Ended>(
       keep
-        ? `UPDATE jobs SET status = 'completed', owner = NULL, completed_at = ?, unique_key = NULL WHERE id = ? AND ${held} RETURNING concurrency_key`
-        : `DELETE FROM jobs WHERE id = ? AND ${held} RETURNING concurrency_key`,
+        ? `UPDATE jobs SET status = 'completed', owner = NULL, completed_at = ?, unique_key = NULL WHERE id = ? AND ${held} ${returning}`
+        : `DELETE FROM jobs WHERE id = ? AND ${held} ${returning}`,
     );
     const retry = this.db.stmt<unknown[], Ended>(
-      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ? WHERE id = ? AND ${held} RETURNING concurrency_key`,
+      `UPDATE jobs SET status = 'new', owner = NULL, claimed_at = NULL, exception = ?, scheduled_at = ? WHERE id = ? AND ${held} ${returning}`,
     );
     const fail = this.db.stmt<unknown[], Ended>(
       `UPDATE jobs SET status = 'failed', owner = NULL, claimed_at = NULL, exception = ?, failed_at = ?, unique_key = NULL
-        WHERE id = ? AND ${held} RETURNING concurrency_key`,
+        WHERE id = ? AND ${held} ${returning}`,
     );
+    const event = outcomes ? this.db.stmt(INSERT_OUTCOME) : null;
     const count = this.db.stmt(
       `INSERT INTO jobs_stats (minute, queue, completed, failed) VALUES (?, ?, ?, ?)
         ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed`,
@@ -129,6 +135,12 @@ export class SqliteQueue implements Queue {
           else {
             freed.push(ended.concurrency_key);
             if (r.outcome !== 'retry') tally(r.queue, r.outcome);
+            if (event) {
+              const kind = r.outcome === 'retry' ? 'retrying' : r.outcome;
+              const error = r.outcome === 'completed' ? null : r.error;
+              const result = r.outcome === 'completed' ? (r.result ?? null) : null;
+              event.run(r.id, kind, ended.handler, r.queue, r.attempt ?? ended.attempts, r.durationMs ?? null, error, result, now);
+            }
           }
         }
         const minute = Math.floor(now / 60_000);

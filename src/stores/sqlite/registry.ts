@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { NewJob, RecoveryReport, Registry, RuntimeInfo, RuntimeRecord, RuntimeStats, ScheduleDefinition, ScheduleRecord, TickOutcome } from '../store.js';
 import type { SqliteDatabase } from './database.js';
+import { insertRecoveryEvents } from './outcomes.js';
 import { freeSlots } from './flow-limits.js';
 import type { SqliteSchedules } from './schedules.js';
 
@@ -62,7 +63,7 @@ export class SqliteRegistry implements Registry {
       }));
   }
 
-  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[] }): Promise<RecoveryReport> {
+  async recoverDeadRuntimes(params: { deadAfterMs: number; maxInterruptions: number; alsoDead?: string[]; keepOutcomes?: boolean }): Promise<RecoveryReport> {
     const db = this.db.handle;
     return db
       .transaction((): RecoveryReport => {
@@ -74,7 +75,7 @@ export class SqliteRegistry implements Registry {
           .map((r) => r.id);
         const report: RecoveryReport = { runtimes: dead, released: 0, failed: 0 };
         for (const id of dead) {
-          const counts = giveBack(this.db, 'owner = ?', [id], params.maxInterruptions);
+          const counts = giveBack(this.db, 'owner = ?', [id], params.maxInterruptions, params.keepOutcomes === true);
           report.failed += counts.failed;
           report.released += counts.released;
           dropRuntime(db, id);
@@ -84,11 +85,11 @@ export class SqliteRegistry implements Registry {
       .immediate();
   }
 
-  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number }): Promise<{ released: number; failed: number }> {
+  async sweepOrphans(params: { deadAfterMs: number; maxInterruptions: number; keepOutcomes?: boolean }): Promise<{ released: number; failed: number }> {
     // One writer at a time holds the file, so there are no row locks to storm: one transaction.
     const db = this.db.handle;
     const where = 'claimed_at < ? AND (owner IS NULL OR owner NOT IN (SELECT id FROM jobs_runtimes))';
-    return db.transaction(() => giveBack(this.db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions)).immediate();
+    return db.transaction(() => giveBack(this.db, where, [Date.now() - params.deadAfterMs], params.maxInterruptions, params.keepOutcomes === true)).immediate();
   }
 
   async acquireLease(params: { name: string; owner: string; ttlMs: number }): Promise<boolean> {
@@ -144,8 +145,10 @@ interface RuntimeRow {
  * Fails the jobs matching `where` that this interruption makes one too many (their unique key
  * released), gives back the rest (keeping it); both free their concurrency slots.
  */
-function giveBack(sdb: SqliteDatabase, where: string, args: unknown[], maxInterruptions: number): { released: number; failed: number } {
+function giveBack(sdb: SqliteDatabase, where: string, args: unknown[], maxInterruptions: number, keepOutcomes: boolean): { released: number; failed: number } {
   const db = sdb.handle;
+  // The events first, while the rows still say who ran them and which attempt it was.
+  if (keepOutcomes) insertRecoveryEvents(sdb, where, args, maxInterruptions, Date.now());
   type Ended = { concurrency_key: string | null };
   const failed = db
     .prepare<unknown[], Ended>(

@@ -96,6 +96,24 @@ CREATE TABLE IF NOT EXISTS jobs_schedule_ticks (
   job_id  INTEGER NOT NULL,
   PRIMARY KEY (key, tick_at)
 ) WITHOUT ROWID;
+-- Job outcomes (issue 17): one event per result or recovery, written in its transaction when
+-- the runtime keeps outcomes; seq is the event id (AUTOINCREMENT: one writer at a time, so seq
+-- order is commit order, and pruned ids are never reused). Read by job (waitFor), by seq
+-- (jobEvents), pruned by age.
+CREATE TABLE IF NOT EXISTS jobs_outcomes (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id      INTEGER NOT NULL,
+  kind        TEXT    NOT NULL,
+  handler     TEXT    NOT NULL,
+  queue       TEXT    NOT NULL,
+  attempt     INTEGER NOT NULL,
+  duration_ms REAL,
+  error       TEXT,
+  result      TEXT,
+  at          INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_outcomes_job ON jobs_outcomes (job_id, seq);
+CREATE INDEX IF NOT EXISTS jobs_outcomes_at ON jobs_outcomes (at);
 CREATE TABLE IF NOT EXISTS jobs_rates (
   key          TEXT    NOT NULL,
   window_start INTEGER NOT NULL,

@@ -1,6 +1,7 @@
 import type { JobStore, StoreCapabilities } from '../store.js';
 import { SqliteAdmin } from './admin.js';
 import { SqliteDatabase } from './database.js';
+import { SqliteOutcomes } from './outcomes.js';
 import { SqliteProducer } from './producer.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteRegistry } from './registry.js';
@@ -22,7 +23,7 @@ export class SqliteStore implements JobStore {
   constructor(options: { path: string }) {
     this.db = new SqliteDatabase(options);
     this.displayUrl = this.db.displayUrl;
-    this.producer = new SqliteProducer(this.db);
+    this.producer = new SqliteProducer(this.db, new SqliteOutcomes(this.db));
     this.queue = new SqliteQueue(this.db);
     // Schedules span roles (the application saves, runtimes tick, operators list): one object, shared.
     const schedules = new SqliteSchedules(this.db, this.producer);

@@ -1,6 +1,7 @@
 import { THROUGHPUT_KEEP_MS } from '../../store.js';
 import { LUA_PRELUDE } from '../keys.js';
 import { FLOW_LUA } from './flow.js';
+import { OUTCOME_EVENT_LUA } from './outcomes.js';
 
 // Writes a batch of results. One script: each job leaves its owner's record and its active set
 // in the same step that gives it its new state, so no job is ever in two states or in none.
@@ -9,23 +10,27 @@ import { FLOW_LUA } from './flow.js';
 // Every outcome frees the job's concurrency slot (unblocking the next blocked job of its key); a
 // completed or failed job releases its unique key, a retry keeps it.
 // Completed and failed jobs are counted per queue into this minute's throughput hash (keys.ts).
-// ARGV: prefix, owner, keep_completed ('1'/'0'), then per result: id, token, outcome, error, delay_ms.
+// With keep_outcomes, each result applied adds its event (lua/outcomes.ts) in this script.
+// ARGV: prefix, owner, keep_completed ('1'/'0'), keep_outcomes ('1'/'0'), then per result: id,
+// token, outcome, error, delay_ms, attempt, duration_ms, result JSON ('' when none).
 // Returns the positions (1-based) of the results that were not applied.
-export const RECORD_FIELDS = 5;
+export const RECORD_FIELDS = 8;
+const FIRST = 5;
 
-export const RECORD_LUA = `${LUA_PRELUDE}${FLOW_LUA}
+export const RECORD_LUA = `${LUA_PRELUDE}${FLOW_LUA}${OUTCOME_EVENT_LUA}
 local owner = ARGV[2]
 local keep = ARGV[3] == '1'
+local outcomes = ARGV[4] == '1'
 local owner_key = P .. 'owner:' .. owner
 local now = now_ms()
 local done, failed, stale = {}, {}, {}
 local counted = false
-for i = 4, #ARGV, ${RECORD_FIELDS} do
+for i = ${FIRST}, #ARGV, ${RECORD_FIELDS} do
   local id, token, outcome, err = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = job_key(id)
   local f = redis.call('HMGET', key, 'owner', 'status', 'queue', 'token', 'handler', 'unique_key', 'conc_key', 'priority')
   if f[1] ~= owner or f[2] ~= 'processing' or f[4] ~= token then
-    stale[#stale + 1] = math.floor((i - 4) / ${RECORD_FIELDS}) + 1
+    stale[#stale + 1] = math.floor((i - ${FIRST}) / ${RECORD_FIELDS}) + 1
   else
     local queue, m = f[3], member(id)
     redis.call('ZREM', P .. 'active:' .. queue, m)
@@ -54,6 +59,13 @@ for i = 4, #ARGV, ${RECORD_FIELDS} do
       redis.call('ZADD', P .. 'failed:' .. queue, now, m)
     end
     free_slot(m, f[7], now)
+    if outcomes then
+      local kind = outcome
+      if outcome == 'retry' then kind = 'retrying' end
+      local result = ''
+      if outcome == 'completed' then err = ''; result = ARGV[i + 7] end
+      add_event(kind, id, f[5], queue, ARGV[i + 5], ARGV[i + 6], err, result, now)
+    end
   end
 end
 if counted then

@@ -1,5 +1,6 @@
 import { LUA_PRELUDE } from '../keys.js';
 import { FLOW_LUA } from './flow.js';
+import { OUTCOME_EVENT_LUA } from './outcomes.js';
 import { DROP_DECLARATIONS_LUA } from './schedules.js';
 
 // Crash recovery in one script: finding the dead, giving back their jobs and removing them from
@@ -11,12 +12,14 @@ import { DROP_DECLARATIONS_LUA } from './schedules.js';
 // interrupted more than max_interruptions times is failed instead (it likely kills its runtime).
 // Either way the job's concurrency slot is freed (unblocking the next of its key); a job given
 // back keeps its unique key, a failed one releases it.
-// ARGV: prefix, dead_after_ms, max_interruptions, also_dead ids. Returns { released, failed, dead ids… }.
+// With keep_outcomes ('1'), each job given back adds a 'retrying' event and each failed one a 'failed' event.
+// ARGV: prefix, dead_after_ms, max_interruptions, keep_outcomes, also_dead ids. Returns { released, failed, dead ids… }.
 // SWEEP_ORPHANS_LUA (same ARGV, no ids) gives back jobs held by an owner that is not registered
 // at all (owners set, see keys.ts) once claimed longer than dead_after_ms ago; one runtime at a
 // time runs it, under a lease. Returns { released, failed }.
-const GIVE_BACK = `${LUA_PRELUDE}${FLOW_LUA}${DROP_DECLARATIONS_LUA}
+const GIVE_BACK = `${LUA_PRELUDE}${FLOW_LUA}${DROP_DECLARATIONS_LUA}${OUTCOME_EVENT_LUA}
 local now = now_ms()
+local outcomes = ARGV[4] == '1'
 local cutoff = now - tonumber(ARGV[2])
 local max_interruptions = tonumber(ARGV[3])
 local released, failed = 0, 0
@@ -35,15 +38,19 @@ local function give_back(owner, only_claimed_before)
       redis.call('ZREM', P .. 'active:' .. queue, m)
       redis.call('HDEL', key, 'owner', 'claimed_at')
       if interruptions > max_interruptions then
-        redis.call('HSET', key, 'status', 'failed', 'failed_at', ms(now), 'interruptions', interruptions,
-          'exception', 'Interrupted ' .. interruptions .. ' times: the runtime running it died each time (more than the ' ..
-            ms(max_interruptions) .. ' allowed), so it is failed as a likely cause')
+        local why = 'Interrupted ' .. interruptions .. ' times: the runtime running it died each time (more than the ' ..
+            ms(max_interruptions) .. ' allowed), so it is failed as a likely cause'
+        redis.call('HSET', key, 'status', 'failed', 'failed_at', ms(now), 'interruptions', interruptions, 'exception', why)
+        if outcomes then add_event('failed', m, f[8], queue, f[5], '', why, '', now) end
         redis.call('ZADD', P .. 'failed:' .. queue, now, m)
         release_unique(m, f[8], f[9])
         failed = failed + 1
       else
         local due = tonumber(f[4])
         redis.call('HSET', key, 'status', 'new', 'attempts', math.max(tonumber(f[5]) - 1, 0), 'interruptions', interruptions)
+        if outcomes then
+          add_event('retrying', m, f[8], queue, f[5], '', 'Interrupted: the runtime running it (' .. owner .. ') died; it runs again', '', now)
+        end
         place_new(m, queue, f[11], due, now)
         released = released + 1
       end
@@ -60,7 +67,7 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'runtimes', '-inf', '(' .. ms(cuto
   dead[#dead + 1] = id
   seen[id] = true
 end
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   if not seen[id] and redis.call('ZSCORE', P .. 'runtimes', id) then
     dead[#dead + 1] = id
