@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../errors.js';
 import { listJobFiles } from '../execution/job-files.js';
+import { runJsonChild } from '../execution/json-child.js';
 import type { ScheduleDefinition } from '../stores/store.js';
 import type { DiscoverReply, DiscoverRequest } from './discover-child.js';
 
@@ -33,32 +33,12 @@ export async function discoverStaticSchedules(jobsDir: string, compiled?: Record
 }
 
 function runChild(request: DiscoverRequest): Promise<DiscoverReply> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'], cwd: process.cwd() });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`reading the job classes' static schedules took over ${CHILD_LIMIT_MS / 1000} s (a job file that never finishes loading?)`));
-    }, CHILD_LIMIT_MS);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`reading the job classes' static schedules failed: ${err.trim() || `exit code ${code}`}`));
-      try {
-        const at = out.lastIndexOf(REPLY_MARK);
-        if (at < 0) throw new Error(`reading the job classes' static schedules: no reply (${err.trim() || 'no output'})`);
-        resolve(JSON.parse(out.slice(at + REPLY_MARK.length)) as DiscoverReply);
-      } catch (e) {
-        reject(e);
-      }
-    });
-    child.stdin.on('error', () => undefined); // a child that died first: its exit says why
-    child.stdin.end(JSON.stringify(request));
+  return runJsonChild<DiscoverReply>(request, {
+    script: CHILD,
+    // A job file whose import never finishes must not hold the start for ever either.
+    limitMs: CHILD_LIMIT_MS,
+    what: "reading the job classes' static schedules",
+    cwd: process.cwd(),
+    replyMark: REPLY_MARK,
   });
 }

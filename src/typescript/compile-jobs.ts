@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runJsonChild } from '../execution/json-child.js';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { listJobFiles } from '../execution/job-files.js';
@@ -62,32 +62,7 @@ function warnNotCompiling(log: Logger, errors: string[]): void {
 }
 
 function runChild(request: CompileRequest): Promise<CompileReply> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no answer from the compiler within ${CHILD_LIMIT_MS / 1000} s`));
-    }, CHILD_LIMIT_MS);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(err.trim() || `the compiler exited with code ${code}`));
-      try {
-        resolve(JSON.parse(out) as CompileReply);
-      } catch (e) {
-        reject(e);
-      }
-    });
-    child.stdin.on('error', () => undefined); // a child that died first: its exit says why
-    child.stdin.end(JSON.stringify(request));
-  });
+  return runJsonChild<CompileReply>(request, { script: CHILD, limitMs: CHILD_LIMIT_MS, what: 'the compiler' });
 }
 
 function isFile(path: string): boolean {
