@@ -20,6 +20,8 @@ export interface Backdate {
   heartbeat(runtimeId: string, ms: number): Promise<void>;
   /** Moves a lease's expiry `ms` closer (Redis: shortens its TTL; at or past 0 it is gone). */
   lease(name: string, ms: number): Promise<void>;
+  /** Moves a schedule's last change (updatedAt) and its last tick, if any, `ms` into the past. */
+  schedule(key: string, ms: number): Promise<void>;
 }
 
 const COLUMN: Record<JobTime, string> = { scheduled: 'scheduled_at', claimed: 'claimed_at', failed: 'failed_at', completed: 'completed_at' };
@@ -52,6 +54,9 @@ function sqliteBackdate(file: string): Backdate {
     async lease(name, ms) {
       run('UPDATE jobs_leases SET expires_at = expires_at - ? WHERE name = ?', ms, name);
     },
+    async schedule(key, ms) {
+      run('UPDATE jobs_schedules SET updated_at = updated_at - ?, last_tick_at = last_tick_at - ? WHERE key = ?', ms, ms, key);
+    },
   };
 }
 
@@ -74,6 +79,13 @@ function mysqlBackdate(url: string): Backdate {
     },
     async lease(name, ms) {
       await run('UPDATE jobs_leases SET expires_at = expires_at - INTERVAL ? MICROSECOND WHERE name = ?', [ms * 1000, name]);
+    },
+    async schedule(key, ms) {
+      await run('UPDATE jobs_schedules SET updated_at = updated_at - INTERVAL ? MICROSECOND, last_tick_at = last_tick_at - ? WHERE schedule_key = ?', [
+        ms * 1000,
+        ms,
+        key,
+      ]);
     },
   };
 }
@@ -153,6 +165,14 @@ function redisBackdate(url: string): Backdate {
         if (ttl < 0) throw new Error(`backdate: lease ${key} ${ttl === -2 ? 'does not exist' : 'has no TTL'}`);
         if (ttl > ms) await client.pexpire(key, ttl - ms);
         else await client.del(key);
+      }),
+    schedule: (key, ms) =>
+      run(async (client) => {
+        const h = `${p}schedule:${key}`;
+        const [updatedAt, lastTickAt] = await client.hmget(h, 'updated_at', 'last_tick_at');
+        if (updatedAt === null) throw new Error(`backdate: no schedule ${h}`);
+        await client.hset(h, 'updated_at', String(Number(updatedAt) - ms));
+        if (lastTickAt !== null) await client.hset(h, 'last_tick_at', String(Number(lastTickAt) - ms));
       }),
   };
 }
