@@ -133,6 +133,56 @@ describeEachStore('schedules', (fixture) => {
     await store.registry.deregisterRuntime({ id: 'rc-live' });
   });
 
+  test('an undeclared static schedule can be removed, freeing its key; a declared one cannot', async () => {
+    await store.registry.registerRuntime({ runtime: info('ud-a') });
+    await store.registry.declareSchedules({ runtimeId: 'ud-a', schedules: [def('ud')] });
+    const { nowMs } = await store.registry.activeSchedules({});
+    await store.registry.enqueueTick({ key: 'ud', tickAtMs: nowMs - 1_000, job: def('ud').job });
+    assert.deepEqual(await store.admin.removeUndeclaredSchedule({ key: 'ud' }), { removed: false, declaredBy: ['ud-a'] });
+    assert.equal((await active('ud'))?.lastTickAtMs, nowMs - 1_000, 'refused: nothing changed');
+    await store.registry.deregisterRuntime({ id: 'ud-a' });
+    assert.deepEqual(await store.admin.removeUndeclaredSchedule({ key: 'ud' }), { removed: true, declaredBy: [] });
+    assert.equal(await listed('ud'), undefined);
+    assert.deepEqual(await store.admin.removeUndeclaredSchedule({ key: 'ud' }), { removed: false, declaredBy: [] });
+    // A dynamic schedule is not this method's to remove.
+    await store.producer.saveSchedule({ schedule: def('ud-dyn') });
+    assert.deepEqual(await store.admin.removeUndeclaredSchedule({ key: 'ud-dyn' }), { removed: false, declaredBy: [] });
+    assert.equal((await listed('ud-dyn'))?.kind, 'dynamic');
+    // Declared again later, it starts afresh: no last tick.
+    await store.registry.registerRuntime({ runtime: info('ud-b') });
+    await store.registry.declareSchedules({ runtimeId: 'ud-b', schedules: [def('ud')] });
+    assert.deepEqual([(await active('ud'))?.lastTickAtMs, (await active('ud'))?.declaredBy], [null, ['ud-b']]);
+    await store.registry.deregisterRuntime({ id: 'ud-b' });
+  });
+
+  test('updatedAt moves when a definition changes, not when it is declared or saved again as it is', async () => {
+    await store.registry.registerRuntime({ runtime: info('up-a') });
+    await store.registry.declareSchedules({ runtimeId: 'up-a', schedules: [def('up-st')] });
+    await store.producer.saveSchedule({ schedule: def('up-dyn') });
+    const { nowMs } = await store.registry.activeSchedules({});
+    for (const key of ['up-st', 'up-dyn']) await store.registry.enqueueTick({ key, tickAtMs: nowMs - 1_000, job: def(key).job });
+    // An hour ago, so "moved" is far from the store clock's resolution.
+    for (const key of ['up-st', 'up-dyn']) await fx.backdate.schedule(key, 3_600_000);
+    const before = { st: (await listed('up-st'))!, dyn: (await listed('up-dyn'))! };
+    await store.registry.registerRuntime({ runtime: info('up-b') });
+    await store.registry.declareSchedules({ runtimeId: 'up-b', schedules: [def('up-st')] });
+    await store.producer.saveSchedule({ schedule: def('up-dyn') });
+    assert.equal((await listed('up-st'))!.updatedAt.getTime(), before.st.updatedAt.getTime(), 'a re-declaration changes nothing');
+    assert.equal((await listed('up-dyn'))!.updatedAt.getTime(), before.dyn.updatedAt.getTime(), 'a re-save as it is changes nothing');
+    await store.registry.declareSchedules({ runtimeId: 'up-b', schedules: [def('up-st', { cron: '*/7 * * * *' })] });
+    await store.producer.saveSchedule({ schedule: def('up-dyn', { misfire: 'once' }) });
+    for (const [key, was] of [
+      ['up-st', before.st],
+      ['up-dyn', before.dyn],
+    ] as const) {
+      const now = (await listed(key))!;
+      assert.ok(now.updatedAt.getTime() >= nowMs - 1_000, `${key}: a change moves updatedAt to now (${now.updatedAt.toISOString()})`);
+      assert.equal(now.lastTickAtMs, was.lastTickAtMs, `${key}: the last tick stays`);
+    }
+    await store.registry.deregisterRuntime({ id: 'up-a' });
+    await store.registry.deregisterRuntime({ id: 'up-b' });
+  });
+
   test("a tick's job with a unique key goes through the store's unique path", async () => {
     await store.producer.saveSchedule({ schedule: def('uniq') });
     const { nowMs } = await store.registry.activeSchedules({});

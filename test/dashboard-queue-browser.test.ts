@@ -166,7 +166,7 @@ for (const factory of STORE_FACTORIES) {
       assert.equal((await app.store.admin.listFailed({ queue: 'q-fail', limit: 10 })).total, 0);
     });
 
-    test('the schedules page lists schedules read-only', async () => {
+    test('the schedules page lists schedules; "run now" enqueues one job (a CSRF-checked POST), not a tick', async () => {
       await app.store.producer.saveSchedule({
         schedule: { key: 'nightly-report', cron: '0 3 * * *', tz: 'Europe/Paris', misfire: 'skip', job: jobRow({ queue: 'reports', handler: 'Report' }) },
       });
@@ -174,7 +174,26 @@ for (const factory of STORE_FACTORIES) {
       const row = page.locator('#schedules tr[data-schedule="nightly-report"]');
       assert.equal(await row.locator('td.kind').textContent(), 'dynamic');
       assert.match((await row.textContent()) ?? '', /0 3 \* \* \*.*Europe\/Paris.*Report/s);
-      assert.equal(await page.locator('#schedules button').count(), 0, 'no actions');
+      assert.equal((await app.store.admin.counts({ queues: ['reports'] }))[0]?.waiting ?? 0, 0);
+
+      // A POST without the page's token is refused and enqueues nothing.
+      const forged = (await page.evaluate(
+        `fetch('schedules/nightly-report/run', { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged' }).then((r) => r.status)`,
+      )) as number;
+      assert.equal(forged, 403);
+      assert.equal((await app.store.admin.counts({ queues: ['reports'] }))[0]?.waiting ?? 0, 0, 'refused: nothing enqueued');
+
+      await row.locator('button', { hasText: 'Run now' }).click();
+      await page.waitForURL(/\/schedules\?done=run/);
+      const said = (await page.locator('.notice').textContent()) ?? '';
+      const id = Number(/job (\d+) enqueued, due now/.exec(said)?.[1]);
+      assert.ok(id > 0, said);
+      const job = await app.store.admin.getJob({ id });
+      assert.deepEqual([job?.handler, job?.queue, job?.status], ['Report', 'reports', 'new']);
+      const [s] = await app.store.admin.listSchedules({});
+      assert.deepEqual([s?.key, s?.lastTickAtMs], ['nightly-report', null], 'not a tick: the last tick stays');
+      await page.locator('.notice a', { hasText: `job ${id}` }).click();
+      await page.waitForURL(new RegExp(`/jobs/${id}$`));
     });
   });
 }

@@ -2,8 +2,11 @@
 // endpoint is scraped over HTTP and parsed strictly; its counters and histogram counts equal
 // what ran, its gauges what the store holds.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { killAll } from './helpers/cli.ts';
+import { killAll, startCli } from './helpers/cli.ts';
 import { freePort } from './helpers/free-port.ts';
 import { createOpsApp, exited, type OpsApp, waitForStart } from './helpers/ops.ts';
 import { parsePrometheusText, sampleValue } from './helpers/prometheus.ts';
@@ -12,6 +15,8 @@ import { waitFor } from './helpers/wait.ts';
 import { jobRow } from './helpers/job-rows.ts';
 
 after(killAll);
+
+const SCHEDULE_JOBS = fileURLToPath(new URL('./fixtures/schedule-jobs', import.meta.url));
 
 for (const factory of STORE_FACTORIES) {
   describe(`metrics: ${factory.kind}`, () => {
@@ -100,6 +105,62 @@ for (const factory of STORE_FACTORIES) {
       const r = await exited(runtime, 20_000);
       assert.equal(r.code, 0, r.stderr);
       await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`), 'the server stops with the runtime');
+    });
+
+    test('schedule ticks: enqueued here, already claimed by the other runtime, misfired', async () => {
+      // A dynamic schedule last changed an hour ago and never ticked since: a gap of missed ticks.
+      // Its queue is paused: only its ticks count here, its jobs never run.
+      await app.store.admin.setQueuePaused({ queue: 'm-missed', paused: true });
+      await app.store.producer.saveSchedule({
+        schedule: { key: 'm-missed', cron: '* * * * * *', tz: 'UTC', misfire: 'skip', job: jobRow({ queue: 'm-missed' }) },
+      });
+      await app.backdate.schedule('m-missed', 3_600_000);
+      const log = join(app.dir, 'metrics-ticks.txt');
+      const ports = [await freePort(), await freePort()];
+      const runtimes = ports.map((port) =>
+        startCli(
+          ['start', '--procs', '1', '--sleep', '0.2', '--quiet', '--metrics-port', String(port), '--jobs-dir', SCHEDULE_JOBS, '--database-url', app.url],
+          {
+            cwd: app.dir,
+            env: { TICK_LOG: log },
+            timeoutMs: 90_000,
+          },
+        ),
+      );
+      await Promise.all(runtimes.map((r) => waitForStart(r)));
+      // Scrapes less than its sampling interval apart leave prom-client's event-loop lag without a
+      // sample: it prints "Nan" (Prometheus reads that as NaN; the strict parser wants "NaN").
+      const scrape = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).replace(/ Nan$/gm, ' NaN');
+      const ticks = async () => {
+        const scraped = await Promise.all(ports.map(async (port) => parsePrometheusText(await scrape(port))));
+        const sum = (schedule: string, outcome: string) =>
+          scraped.reduce(
+            (n, m) =>
+              n + (m.get('jobs_runtime_schedule_ticks_total')?.samples.find((x) => x.labels.schedule === schedule && x.labels.outcome === outcome)?.value ?? 0),
+            0,
+          );
+        return { scraped, sum };
+      };
+      // Both runtimes try each tick just after it falls: the one that comes second finds it claimed.
+      const claimedElsewhere = async () => (await ticks()).sum('EverySecond', 'already_claimed');
+      await waitFor('a tick already claimed by the other runtime', async () => (await claimedElsewhere()) >= 1 || null, 30_000, 250);
+      const runs = () =>
+        existsSync(log)
+          ? readFileSync(log, 'utf8')
+              .split('\n')
+              .filter((l) => l.startsWith('EverySecond ')).length
+          : 0;
+      await waitFor('3 runs of EverySecond', () => runs() >= 3 || null, 20_000);
+      const ranBefore = runs();
+      const { scraped, sum } = await ticks();
+      for (const m of scraped) assert.equal(m.get('jobs_runtime_schedule_ticks_total')?.type, 'counter');
+      assert.ok(sum('EverySecond', 'enqueued') >= ranBefore, `every run was enqueued by one of them (${sum('EverySecond', 'enqueued')} ≥ ${ranBefore})`);
+      // Each runtime tells a gap once; the second to read may find it closed by the first's tick.
+      const missed = sum('m-missed', 'misfired');
+      assert.ok(missed >= 1 && missed <= 2, `the hour-long gap of m-missed is one misfire per runtime that saw it (${missed})`);
+      assert.equal(sum('EverySecond', 'misfired') + sum('CatchUpOnce', 'misfired'), 0, 'freshly declared: nothing missed');
+      for (const r of runtimes) r.child.kill('SIGTERM');
+      for (const r of runtimes) assert.equal((await exited(r, 20_000)).code, 0, r.stderr());
     });
   });
 }

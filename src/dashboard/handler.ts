@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { runScheduleNow } from '../operations/schedule-run.js';
 import { gatherStatus, type StatusSnapshot } from '../operations/status-snapshot.js';
 import { InvalidInputError } from '../errors.js';
 import type { JobStore } from '../stores/store.js';
@@ -173,6 +174,11 @@ async function act(ctx: PageContext, store: JobStore, route: string, form: URLSe
     if (form.get('from') === 'job' && retry && selection.ids?.length === 1) return `/jobs/${selection.ids[0]}?done=${done}&n=${n}`;
     const back = new URLSearchParams({ ...filter, done, n: String(n) });
     return `/failed?${back}`;
+  }
+  const run = /^\/schedules\/([^/]+)\/run$/.exec(route);
+  if (run) {
+    const { result } = await runScheduleNow(store, decodeURIComponent(run[1]!));
+    return `/schedules?${new URLSearchParams({ done: 'run', key: decodeURIComponent(run[1]!), id: String(result.id), duplicate: result.duplicate ? '1' : '0' })}`;
   }
   void ctx;
   throw new HttpError(404, `No such action: POST ${route}`);

@@ -171,7 +171,14 @@ export async function runMaster(o: MasterOptions): Promise<number> {
     onReregistered: () => scheduler.redeclare(),
   });
   // A tick's job is due at once: claim it now rather than at the next poll.
-  const scheduler = new Scheduler({ registry: o.store.registry, log: o.log, runtimeId: id, schedules: found.schedules, onEnqueued: () => runtime.wake() });
+  const scheduler = new Scheduler({
+    registry: o.store.registry,
+    log: o.log,
+    runtimeId: id,
+    schedules: found.schedules,
+    onEnqueued: () => runtime.wake(),
+    ...(metrics ? { onTick: metrics.onScheduleTick } : {}),
+  });
   // Signals are handled from here on: a stop asked for while the runtime registers itself ends
   // the run before its first claim, cleanly, instead of killing the process half-registered.
   let signals = 0;

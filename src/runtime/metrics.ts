@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
 import { InvalidInputError } from '../errors.js';
 import type { Admin, ClaimedJob, JobResult } from '../stores/store.js';
+import type { TickCount } from './scheduler.js';
 
 // Prometheus metrics of one runtime, served as text on /metrics (`start --metrics-port`).
 // The per-job part is plain arithmetic on objects made once per queue and handler: the runtime
@@ -13,6 +14,7 @@ import type { Admin, ClaimedJob, JobResult } from '../stores/store.js';
 //   jobs_runtime_jobs_retried_total{queue,handler}     runs that failed with a retry scheduled
 //   jobs_runtime_claims_total                          claim round trips that came back (empty ones too)
 //   jobs_runtime_claimed_jobs_total                    jobs those claims took: / claims_total = jobs per claim
+//   jobs_runtime_schedule_ticks_total{schedule,outcome} ticks this runtime tried: enqueued | already_claimed | misfired (scheduler.ts)
 //   jobs_runtime_job_duration_seconds{queue,handler}   histogram: one run, in its thread
 //   jobs_runtime_claim_latency_seconds{queue}          histogram: due → started
 //   jobs_runtime_queue_jobs{queue,state}               waiting|delayed|processing|failed, store-wide, read at scrape
@@ -108,6 +110,8 @@ export class Metrics {
   /** Claims that came back, and the jobs they took (read at scrape, like the per-job counters). */
   private claims = 0;
   private claimedJobs = 0;
+  /** Schedule ticks by `schedule\noutcome`. */
+  private readonly ticks = new Map<string, number>();
   /** Job slots of this runtime (threads × concurrency) and how many are busy now: see watchSlots. */
   private slots: () => { busy: number; total: number } = () => ({ busy: 0, total: 0 });
 
@@ -145,6 +149,19 @@ export class Metrics {
       collect: () => {
         claimedJobs.reset();
         claimedJobs.inc(this.claimedJobs);
+      },
+    });
+    const ticks: Counter = new Counter({
+      name: 'jobs_runtime_schedule_ticks_total',
+      help: 'Schedule ticks this runtime tried, by outcome: enqueued here, already_claimed (by another runtime), misfired (a gap of missed ticks)',
+      labelNames: ['schedule', 'outcome'],
+      registers: [r],
+      collect: () => {
+        ticks.reset();
+        for (const [k, n] of this.ticks) {
+          const [schedule, outcome] = k.split('\n');
+          ticks.inc({ schedule: schedule!, outcome: outcome! }, n);
+        }
       },
     });
     new BucketsHistogram(
@@ -212,6 +229,12 @@ export class Metrics {
   readonly onClaimed = (count: number): void => {
     this.claims++;
     this.claimedJobs += count;
+  };
+
+  /** The scheduler's observer (Scheduler onTick). */
+  readonly onScheduleTick = (schedule: string, outcome: TickCount): void => {
+    const k = `${schedule}\n${outcome}`;
+    this.ticks.set(k, (this.ticks.get(k) ?? 0) + 1);
   };
 
   /** The runtime's per-run observer: counts and bucket increments only. */

@@ -11,6 +11,10 @@ import type { Logger } from './logger.js';
 // began watching (its first read of the schedules); any other due tick was missed: no runtime
 // was running (or none could reach the store) when it fell. 'skip' runs none of them, 'once'
 // runs one, the latest. Never a burst: missed ticks are never enumerated, let alone enqueued.
+//
+// A changed definition (cron, zone, misfire or job: the store moves updatedAt only then) starts
+// from its change: ticks of the new cron before it were never due, so they are not missed
+// either, and 'once' makes no catch-up run for them.
 
 /** How often the schedules are read when no tick is nearer. */
 export const SCHEDULE_POLL_MS = 1_000;
@@ -29,7 +33,17 @@ export interface SchedulerOptions {
   schedules: ScheduleDefinition[];
   /** Each tick this runtime enqueued (tests, logs). */
   onEnqueued?: (key: string, tickAtMs: number, id: number) => void;
+  /** Every tick tried (enqueued here, or already claimed) and every misfire (once per gap): metrics. */
+  onTick?: (key: string, outcome: TickCount) => void;
 }
+
+/**
+ * What became of a tick this runtime tried: 'enqueued' here; 'already_claimed' by another runtime
+ * (or its job was a unique-key duplicate of a standing one); 'misfired': a gap of missed ticks
+ * was found, counted once per gap whatever the number of ticks in it (a 'once' catch-up run is
+ * an 'enqueued' tick besides).
+ */
+export type TickCount = 'enqueued' | 'already_claimed' | 'misfired';
 
 export class Scheduler {
   private stopped = false;
@@ -96,7 +110,9 @@ export class Scheduler {
       if (!ticks) continue;
       for (const tickAtMs of this.dueTicks(s, ticks, nowMs)) {
         const { id, enqueued } = await this.o.registry.enqueueTick({ key: s.key, tickAtMs, job: s.job });
-        if (enqueued && id !== null) this.o.onEnqueued?.(s.key, tickAtMs, id);
+        if (id === null) continue; // removed since the read
+        if (enqueued) this.o.onEnqueued?.(s.key, tickAtMs, id);
+        this.o.onTick?.(s.key, enqueued ? 'enqueued' : 'already_claimed');
       }
       const next = ticks.next(nowMs);
       if (next !== null) nextMs = Math.min(nextMs, next);
@@ -107,8 +123,8 @@ export class Scheduler {
 
   /** The ticks to enqueue now: a catch-up for missed ones ('once'), then those on time, in order. */
   private dueTicks(s: ScheduleRecord, ticks: CronTicks, nowMs: number): number[] {
-    // A schedule never ticked counts from when it was saved or first declared.
-    const base = s.lastTickAtMs ?? s.updatedAt.getTime();
+    // From its last tick, or from when it was saved, first declared or last changed if later.
+    const base = Math.max(s.lastTickAtMs ?? 0, s.updatedAt.getTime());
     // On time: after both (now − grace) and the start of this runtime's watch.
     const lateBefore = Math.max(nowMs - GRACE_MS, (this.watchingSinceMs ?? nowMs) - 1);
     const due: number[] = [];
@@ -118,6 +134,7 @@ export class Scheduler {
       const told = `${s.key}@${base}`;
       if (!this.toldMissed.has(told)) {
         this.toldMissed.add(told);
+        this.o.onTick?.(s.key, 'misfired');
         this.o.log.info(
           `Schedule '${s.key}': ticks since ${new Date(base).toISOString()} were missed (no runtime ran them); ` +
             (s.misfire === 'once' ? `one catch-up run for ${new Date(missed).toISOString()} (misfire 'once')` : `none of them runs (misfire 'skip')`),

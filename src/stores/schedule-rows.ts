@@ -60,7 +60,8 @@ export function sameDefinition(s: Pick<StoredSchedule, 'cron' | 'tz' | 'misfire'
 export function staticKeyError(key: string): InvalidInputError {
   return new InvalidInputError(
     `The schedule key '${key}' belongs to a static schedule (declared on a job class with \`static schedule\`): ` +
-      'a dynamic schedule cannot replace it; choose another key, or change the job class',
+      'a dynamic schedule cannot replace it; choose another key, or change the job class ' +
+      `(once no running runtime declares it any more, \`jobs-runtime schedules remove ${key}\` frees the key)`,
   );
 }
 

@@ -274,6 +274,14 @@ export interface Admin {
    */
   /** Every schedule, static (even if no runtime declares it any more) and dynamic, by key. */
   listSchedules(params?: Record<string, never>): Promise<ScheduleRecord[]>;
+  /**
+   * Removes static schedule `key` when no registered runtime declares it any more (its class
+   * dropped it, or every runtime that declared it is gone), with its declarations and tick
+   * records: its key is free again, and a runtime that declares it later starts it afresh.
+   * While a registered runtime declares it nothing changes and `declaredBy` names them, checked
+   * under the same lock as a declaration. `removed: false, declaredBy: []`: no static schedule `key`.
+   */
+  removeUndeclaredSchedule(params: { key: string }): Promise<{ removed: boolean; declaredBy: string[] }>;
   migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; requeueQueues?: string[]; createDatabase?: boolean }): Promise<MigrationReport>;
   /**
    * Stores another system's workers share (MySQL, with Lightpack's PHP workers): the queues

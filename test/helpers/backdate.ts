@@ -22,6 +22,8 @@ export interface Backdate {
   lease(name: string, ms: number): Promise<void>;
   /** Moves when every kept job outcome (issue 17) was written `ms` into the past. */
   outcomes(ms: number): Promise<void>;
+  /** Moves a schedule's last change (updatedAt) and its last tick, if any, `ms` into the past. */
+  schedule(key: string, ms: number): Promise<void>;
 }
 
 const COLUMN: Record<JobTime, string> = { scheduled: 'scheduled_at', claimed: 'claimed_at', failed: 'failed_at', completed: 'completed_at' };
@@ -57,6 +59,9 @@ function sqliteBackdate(file: string): Backdate {
     async outcomes(ms) {
       run('UPDATE jobs_outcomes SET at = at - ?', ms);
     },
+    async schedule(key, ms) {
+      run('UPDATE jobs_schedules SET updated_at = updated_at - ?, last_tick_at = last_tick_at - ? WHERE key = ?', ms, ms, key);
+    },
   };
 }
 
@@ -82,6 +87,13 @@ function mysqlBackdate(url: string): Backdate {
     },
     async outcomes(ms) {
       await run('UPDATE jobs_outcomes SET at = at - INTERVAL ? MICROSECOND', [ms * 1000]);
+    },
+    async schedule(key, ms) {
+      await run('UPDATE jobs_schedules SET updated_at = updated_at - INTERVAL ? MICROSECOND, last_tick_at = last_tick_at - ? WHERE schedule_key = ?', [
+        ms * 1000,
+        ms,
+        key,
+      ]);
     },
   };
 }
@@ -174,6 +186,14 @@ function redisBackdate(url: string): Backdate {
         if (ttl < 0) throw new Error(`backdate: lease ${key} ${ttl === -2 ? 'does not exist' : 'has no TTL'}`);
         if (ttl > ms) await client.pexpire(key, ttl - ms);
         else await client.del(key);
+      }),
+    schedule: (key, ms) =>
+      run(async (client) => {
+        const h = `${p}schedule:${key}`;
+        const [updatedAt, lastTickAt] = await client.hmget(h, 'updated_at', 'last_tick_at');
+        if (updatedAt === null) throw new Error(`backdate: no schedule ${h}`);
+        await client.hset(h, 'updated_at', String(Number(updatedAt) - ms));
+        if (lastTickAt !== null) await client.hset(h, 'last_tick_at', String(Number(lastTickAt) - ms));
       }),
   };
 }

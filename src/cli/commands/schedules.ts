@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
 import { listJobFiles } from '../../execution/job-files.js';
-import { dispatchJobs } from '../../dispatcher.js';
+import { runScheduleNow } from '../../operations/schedule-run.js';
 import { gatherSchedules, type ScheduleView } from '../../operations/schedule-view.js';
 import { assertScheduleKey } from '../../values/names.js';
 import { addStoreOptions, openConfiguredStore } from '../common.js';
@@ -39,12 +39,10 @@ export function registerSchedules(program: Command): void {
     assertScheduleKey(key);
     const { store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
-      const found = (await store.admin.listSchedules()).find((s) => s.key === key);
-      if (!found) throw new InvalidInputError(`No schedule '${key}' (\`jobs-runtime schedules\` lists them)`);
-      const [result] = await dispatchJobs(class {}, [{ ...found.job, delayMs: 0 }], store.producer);
+      const { schedule, result } = await runScheduleNow(store, key);
       if (opts.json) return printJson(result);
       process.stdout.write(
-        `✔ Enqueued job ${result!.id} (${found.job.handler}) for schedule ${key}${result!.duplicate ? ': a duplicate of a job with its unique key' : ''}\n`,
+        `✔ Enqueued job ${result.id} (${schedule.job.handler}) for schedule ${key}${result.duplicate ? ': a duplicate of a job with its unique key' : ''}\n`,
       );
     } finally {
       await store.close();
@@ -54,25 +52,39 @@ export function registerSchedules(program: Command): void {
   addStoreOptions(
     schedules
       .command('remove <key>')
-      .description('Remove a dynamic schedule (a static one lives in its job class: remove its `static schedule` there)')
-      .option('--json', 'print {"key": …, "removed": true|false}'),
+      .description('Remove a dynamic schedule, or a static one no running runtime declares any more (while one does, it lives in its job class)')
+      .option('--json', 'print {"key": …, "kind": "dynamic"|"static"|null, "removed": true|false}'),
   ).action(async (key: string, _: Opts, cmd: Command) => {
     const opts = cmd.optsWithGlobals<Opts>();
     assertScheduleKey(key);
     const { config, store } = await openConfiguredStore(opts, { maxConnections: 1 });
     try {
       const found = (await store.admin.listSchedules()).find((s) => s.key === key);
-      if (found?.kind === 'static') {
+      if (!found) {
+        if (opts.json) return printJson({ key, kind: null, removed: false });
+        throw new InvalidInputError(`No schedule '${key}' (\`jobs-runtime schedules\` lists them)`);
+      }
+      if (found.kind === 'dynamic') {
+        const removed = await store.producer.removeSchedule({ key });
+        if (opts.json) return printJson({ key, kind: 'dynamic', removed });
+        if (!removed) throw new InvalidInputError(`No schedule '${key}' any more: removed meanwhile`);
+        process.stdout.write(`✔ Schedule ${key} removed: no tick of it runs from now on\n`);
+        return;
+      }
+      // Static: removed only once no running runtime declares it (the store checks under its lock).
+      const { removed, declaredBy } = await store.admin.removeUndeclaredSchedule({ key });
+      if (!removed && declaredBy.length > 0) {
         const file = listJobFiles(config.jobsDir).find((f) => f.handler === found.job.handler)?.file ?? `the file of job class ${found.job.handler}`;
         throw new InvalidInputError(
-          `Schedule '${key}' is static: it is declared by job class ${found.job.handler} in ${file}. Remove its \`static schedule\` there; ` +
-            'it stops once no running runtime declares it any more',
+          `Schedule '${key}' is static: it is declared by job class ${found.job.handler} in ${file}, and running runtimes declare it ` +
+            `(${declaredBy.join(', ')}). Remove its \`static schedule\` there and deploy; it stops once no running runtime declares it any more`,
         );
       }
-      const removed = found ? await store.producer.removeSchedule({ key }) : false;
-      if (opts.json) return printJson({ key, removed });
-      if (!removed) throw new InvalidInputError(`No schedule '${key}' (\`jobs-runtime schedules\` lists them)`);
-      process.stdout.write(`✔ Schedule ${key} removed: no tick of it runs from now on\n`);
+      if (opts.json) return printJson({ key, kind: 'static', removed });
+      if (!removed) throw new InvalidInputError(`No schedule '${key}' any more: removed meanwhile`);
+      process.stdout.write(
+        `✔ Static schedule ${key} removed (no running runtime declared it); its key is free. A runtime whose ${found.job.handler} still declares it brings it back\n`,
+      );
     } finally {
       await store.close();
     }

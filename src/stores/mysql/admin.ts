@@ -46,6 +46,10 @@ export class MySqlAdmin implements Admin {
     return this.schedules.list();
   }
 
+  removeUndeclaredSchedule(params: { key: string }): Promise<{ removed: boolean; declaredBy: string[] }> {
+    return this.schedules.removeUndeclared(params.key);
+  }
+
   async migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; requeueQueues?: string[]; createDatabase?: boolean }): Promise<MigrationReport> {
     if (params.requeueLegacyClaimed && !params.requeueQueues?.length) {
       throw new InvalidInputError(

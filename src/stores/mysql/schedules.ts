@@ -34,6 +34,27 @@ export class MySqlSchedules {
     });
   }
 
+  /** Admin.removeUndeclaredSchedule: under the schedule's row lock, which a declaration's upsert takes first too. */
+  removeUndeclared(key: string): Promise<{ removed: boolean; declaredBy: string[] }> {
+    return this.inTransaction(async (conn) => {
+      const t = this.t;
+      const [found] = await conn.query<RowDataPacket[]>(`SELECT kind FROM ${t}_schedules WHERE schedule_key = ? FOR UPDATE`, [key]);
+      if (found[0]?.kind !== 'static') return { removed: false, declaredBy: [] };
+      // A locking read: declarations committed by now, whatever this transaction's snapshot.
+      const [decl] = await conn.query<RowDataPacket[]>(
+        `SELECT d.runtime_id FROM ${t}_schedule_declarations d JOIN ${t}_runtimes r ON r.id = d.runtime_id WHERE d.schedule_key = ? LOCK IN SHARE MODE`,
+        [key],
+      );
+      if (decl.length > 0) return { removed: false, declaredBy: decl.map((d) => String(d.runtime_id)).sort() };
+      await conn.query(
+        `DELETE FROM ${t}_schedules WHERE schedule_key = ?; DELETE FROM ${t}_schedule_declarations WHERE schedule_key = ?;
+         DELETE FROM ${t}_schedule_ticks WHERE schedule_key = ?`,
+        [key, key, key],
+      );
+      return { removed: true, declaredBy: [] };
+    });
+  }
+
   declare(runtimeId: string, schedules: ScheduleDefinition[]): Promise<void> {
     return this.inTransaction(async (conn) => {
       for (const d of schedules) {

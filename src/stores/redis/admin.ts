@@ -37,6 +37,10 @@ export class RedisAdmin implements Admin {
     return (await this.schedules.read(false)).schedules;
   }
 
+  removeUndeclaredSchedule(params: { key: string }): Promise<{ removed: boolean; declaredBy: string[] }> {
+    return this.schedules.removeUndeclared(params.key);
+  }
+
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // Nothing to create: keys appear with the first job. Connecting checks the server, so
     // `migrate` and `start` still report an unusable Redis up front. Nothing to convert either:

@@ -24,6 +24,11 @@ export class RedisSchedules {
     return Number(await this.db.run((client) => runScript(client, 'jobsRemoveSchedule', [this.db.prefix, key]))) === 1;
   }
 
+  async removeUndeclared(key: string): Promise<{ removed: boolean; declaredBy: string[] }> {
+    const [removed, ...by] = (await this.db.run((client) => runScript(client, 'jobsRemoveUndeclaredSchedule', [this.db.prefix, key]))) as [number, ...string[]];
+    return { removed: Number(removed) === 1, declaredBy: by.map(String).sort() };
+  }
+
   /** Every schedule (`active`: only those that apply now) and Redis's time, in one read. */
   async read(active: boolean): Promise<{ nowMs: number; schedules: ScheduleRecord[] }> {
     const [now, ...rows] = (await this.db.run((client) => runScript(client, 'jobsListSchedules', [this.db.prefix, active ? '1' : '0']))) as [

@@ -7,7 +7,7 @@ import { RECORD_LUA } from './lua/record.js';
 import { RECOVER_LUA, SWEEP_ORPHANS_LUA } from './lua/recover.js';
 import { DEREGISTER_RUNTIME_LUA, LIST_RUNTIMES_LUA, UPSERT_RUNTIME_LUA } from './lua/registry.js';
 import { RELEASE_LUA } from './lua/release.js';
-import { ENQUEUE_TICK_LUA, LIST_SCHEDULES_LUA, REMOVE_SCHEDULE_LUA, SAVE_SCHEDULES_LUA } from './lua/schedules.js';
+import { ENQUEUE_TICK_LUA, LIST_SCHEDULES_LUA, REMOVE_SCHEDULE_LUA, REMOVE_UNDECLARED_SCHEDULE_LUA, SAVE_SCHEDULES_LUA } from './lua/schedules.js';
 import { DELETE_FAILED_LUA, RETRY_FAILED_LUA } from './lua/failed.js';
 import { FORGET_EMPTY_QUEUES_LUA, GET_JOB_LUA, LEASE_LUA, PRUNE_LUA, RELEASE_LEASE_LUA, SET_PAUSED_LUA, THROUGHPUT_LUA } from './lua/ops.js';
 
@@ -40,6 +40,7 @@ const SCRIPTS = {
   jobsReleaseLease: RELEASE_LEASE_LUA,
   jobsSaveSchedules: SAVE_SCHEDULES_LUA,
   jobsRemoveSchedule: REMOVE_SCHEDULE_LUA,
+  jobsRemoveUndeclaredSchedule: REMOVE_UNDECLARED_SCHEDULE_LUA,
   jobsListSchedules: LIST_SCHEDULES_LUA,
   jobsEnqueueTick: ENQUEUE_TICK_LUA,
 } as const;

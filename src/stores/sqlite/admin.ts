@@ -38,6 +38,10 @@ export class SqliteAdmin implements Admin {
     return this.schedules.list();
   }
 
+  async removeUndeclaredSchedule(params: { key: string }): Promise<{ removed: boolean; declaredBy: string[] }> {
+    return this.schedules.removeUndeclared(params.key);
+  }
+
   async migrate(params: { dryRun?: boolean }): Promise<MigrationReport> {
     // The constructor already applied the schema; report it for `migrate --print`.
     return { statements: params.dryRun ? [SCHEMA.trim(), ...Object.keys(INDEXES).map(indexDdl)] : [] };

@@ -59,6 +59,26 @@ export class SqliteSchedules {
       .immediate();
   }
 
+  /** Admin.removeUndeclaredSchedule, in one IMMEDIATE transaction: no declaration can come between. */
+  removeUndeclared(key: string): { removed: boolean; declaredBy: string[] } {
+    return this.db.handle
+      .transaction(() => {
+        if (this.row(key)?.kind !== 'static') return { removed: false, declaredBy: [] };
+        const by = this.db
+          .stmt<[string], { runtime_id: string }>(
+            'SELECT d.runtime_id FROM jobs_schedule_declarations d JOIN jobs_runtimes r ON r.id = d.runtime_id WHERE d.key = ? ORDER BY d.runtime_id',
+          )
+          .all(key)
+          .map((r) => r.runtime_id);
+        if (by.length > 0) return { removed: false, declaredBy: by };
+        for (const table of ['jobs_schedules', 'jobs_schedule_declarations', 'jobs_schedule_ticks']) {
+          this.db.stmt(`DELETE FROM ${table} WHERE key = ?`).run(key);
+        }
+        return { removed: true, declaredBy: [] };
+      })
+      .immediate();
+  }
+
   declare(runtimeId: string, schedules: ScheduleDefinition[]): void {
     this.db.handle
       .transaction(() => {

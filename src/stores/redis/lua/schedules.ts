@@ -56,6 +56,22 @@ redis.call('SREM', P .. 'schedules', ARGV[2])
 return 1
 `;
 
+// Removes a static schedule no registered runtime declares. ARGV: prefix, key. Returns { 1 }
+// when removed, { 0 } when there is no static schedule under key, else { 0, declarer, … }.
+// Its tick records expire on their own; one script, so no declaration comes between.
+export const REMOVE_UNDECLARED_SCHEDULE_LUA = `${LUA_PRELUDE}
+local key = P .. 'schedule:' .. ARGV[2]
+if redis.call('HGET', key, 'kind') ~= 'static' then return { 0 } end
+local out = { 0 }
+for _, rid in ipairs(redis.call('SMEMBERS', P .. 'schedule-decl:' .. ARGV[2])) do
+  if redis.call('ZSCORE', P .. 'runtimes', rid) then out[#out + 1] = rid end
+end
+if #out > 1 then return out end
+redis.call('DEL', key, P .. 'schedule-decl:' .. ARGV[2])
+redis.call('SREM', P .. 'schedules', ARGV[2])
+return { 1 }
+`;
+
 // Every schedule with Redis's time, in one consistent read. ARGV: prefix, active ('1': only
 // dynamic ones and static ones a registered runtime declares). Returns { now, { key,
 // { field, value, … }, { declaring runtime, … } }, … }, declarers registered only.
