@@ -92,7 +92,7 @@ describe('graceful shutdown and restart limits (sqlite)', () => {
     const started = c.starts();
     assert.ok(
       started.every((s) => s.at < sigtermAt),
-      'no job started after SIGTERM',
+      `no job started after SIGTERM (${sigtermAt}): ${JSON.stringify(started)}`,
     );
     const { done, waiting } = await assertNothingLost(c, ids);
     assert.deepEqual(done.sort(byNumber), started.map((s) => s.id).sort(byNumber), 'exactly the jobs running at SIGTERM completed');

@@ -17,6 +17,25 @@ export interface JsonChildOptions {
    * on stdout); without it, stdout is the reply.
    */
   replyMark?: string;
+  /**
+   * With `progressMark`: the child prints the mark and a line (what it starts next, e.g. a file)
+   * before each step; a child silent for `silenceLimitMs` after one is killed, and the promise
+   * rejects with a ChildStuckError naming that line: a step that blocks the child's event loop
+   * (an endless loop at a module's top level) costs this long, not `limitMs`.
+   */
+  progressMark?: string;
+  silenceLimitMs?: number;
+}
+
+/** The child went silent inside a step it announced (see JsonChildOptions.progressMark). */
+export class ChildStuckError extends Error {
+  override name = 'ChildStuckError';
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function runJsonChild<Reply>(request: unknown, o: JsonChildOptions): Promise<Reply> {
@@ -28,7 +47,26 @@ export function runJsonChild<Reply>(request: unknown, o: JsonChildOptions): Prom
       child.kill('SIGKILL');
       reject(new Error(`${o.what}: no answer within ${o.limitMs / 1000} s`));
     }, o.limitMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // The last step the child announced, and a timer that ends it when it stays silent in it.
+    let step: string | null = null;
+    let silence: NodeJS.Timeout | undefined;
+    const heard = () => {
+      if (o.progressMark === undefined || o.silenceLimitMs === undefined) return;
+      const at = out.lastIndexOf(o.progressMark);
+      if (at < 0) return;
+      const end = out.indexOf('\n', at + o.progressMark.length);
+      step = out.slice(at + o.progressMark.length, end < 0 ? undefined : end);
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        child.kill('SIGKILL');
+        clearTimeout(timer);
+        reject(new ChildStuckError(step ?? '', `${o.what}: no progress for ${o.silenceLimitMs! / 1000} s in ${step}`));
+      }, o.silenceLimitMs);
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      heard();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -36,6 +74,7 @@ export function runJsonChild<Reply>(request: unknown, o: JsonChildOptions): Prom
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(silence);
       if (code !== 0) return reject(new Error(`${o.what} failed: ${err.trim() || `exit code ${code}`}`));
       try {
         let text = out;

@@ -3,7 +3,7 @@ import { listJobFiles } from '../execution/job-files.js';
 import { loadJobClass, PRELOAD_WAIT_MS } from '../execution/job-loader.js';
 import type { ScheduleDefinition } from '../stores/store.js';
 import { checkStaticSchedules } from './definition.js';
-import { REPLY_MARK } from './discover.js';
+import { IMPORTING_MARK, REPLY_MARK } from './discover.js';
 
 // Run by the master as `node discover-child.js` with a DiscoverRequest on stdin; prints a
 // DiscoverReply. It imports every job file and reads each class's `static schedule`, in a process
@@ -14,6 +14,8 @@ export interface DiscoverRequest {
   jobsDir: string;
   /** Job file → compiled JavaScript, as the threads get it (none: tsx loads .ts files). */
   compiled?: Record<string, string>;
+  /** Files not to import (an earlier reading found their import blocking). */
+  skip?: string[];
 }
 
 export interface DiscoverReply {
@@ -29,11 +31,24 @@ interface ScheduledClass {
   new (): { toNewJob?: (payload: unknown, options?: object) => ScheduleDefinition['job'] };
 }
 
+/**
+ * The file being imported, repeated every 500 ms while the event loop runs: an import that awaits
+ * keeps it coming, one that blocks the loop (an endless loop at its top level) silences it, and
+ * the master ends this process (discover.ts).
+ */
+let current: string | null = null;
+setInterval(() => {
+  if (current !== null) process.stdout.write(`${IMPORTING_MARK}${current}\n`);
+}, 500).unref();
+
 async function main(request: DiscoverRequest): Promise<DiscoverReply> {
   useCompiledJobs(request.compiled);
   const reply: DiscoverReply = { schedules: [], invalid: [], unloaded: [] };
   for (const { handler, file } of listJobFiles(request.jobsDir)) {
+    if (request.skip?.includes(file)) continue;
     const where = `job class ${handler} (${file})`;
+    current = file;
+    process.stdout.write(`${IMPORTING_MARK}${file}\n`);
     let cls: ScheduledClass;
     try {
       cls = (await withinMs(loadJobClass(request.jobsDir, handler), PRELOAD_WAIT_MS, `${file} did not finish loading`)) as unknown as ScheduledClass;
@@ -56,6 +71,7 @@ async function main(request: DiscoverRequest): Promise<DiscoverReply> {
       reply.invalid.push((e as Error).message);
     }
   }
+  current = null;
   const seen = new Map<string, string>();
   for (const s of reply.schedules) {
     const other = seen.get(s.key);
