@@ -65,9 +65,11 @@ describe('handler and queue names', () => {
     for (const ok of ['SendMail', 'mail/SendMail', '_x', '$y', 'a/b/C9']) assertHandlerName(ok);
   });
   test('paths that could leave the jobs directory, and other names, are refused', () => {
-    for (const bad of ['../x', '/etc/passwd', 'a/../b', 'a//b', 'Send Mail', 'x.ts', '1abc', '', 'a\\b', 'a/', 'x'.repeat(256)]) {
+    for (const bad of ['../x', '/etc/passwd', 'a/../b', 'a//b', 'Send Mail', 'x.ts', '1abc', '', 'a/', 'x'.repeat(256)]) {
       assert.throws(() => assertHandlerName(bad), /Invalid job handler name/, bad);
     }
+    // A backslash is how a Lightpack (PHP) class name looks: refused, saying so.
+    assert.throws(() => assertHandlerName('a\\b'), /Job handler 'a\\b' is a Lightpack \(PHP\) job class/);
     assert.throws(() => assertHandlerName(42), /non-empty string/);
   });
   test('queue lists keep their order and refuse odd names', () => {
