@@ -57,7 +57,7 @@ describe('MySQL store', () => {
        ('SendMail', 'emails', '{"to":"eve@example.com"}', 'failed', 1, UTC_TIMESTAMP())`,
     );
     const planned = await store.admin.migrate({ dryRun: true });
-    assert.equal(planned.statements.length, 10);
+    assert.equal(planned.statements.length, 11);
     assert.match(planned.statements[0]!, /^ALTER TABLE jobs/);
     assert.match(planned.statements[1]!, /^CREATE TABLE IF NOT EXISTS jobs_runtimes/);
     assert.match(planned.statements[2]!, /^CREATE TABLE IF NOT EXISTS jobs_paused/);
@@ -68,6 +68,7 @@ describe('MySQL store', () => {
     assert.match(planned.statements[7]!, /^CREATE TABLE IF NOT EXISTS jobs_schedules/);
     assert.match(planned.statements[8]!, /^CREATE TABLE IF NOT EXISTS jobs_schedule_declarations/);
     assert.match(planned.statements[9]!, /^CREATE TABLE IF NOT EXISTS jobs_schedule_ticks/);
+    assert.match(planned.statements[10]!, /^CREATE TABLE IF NOT EXISTS jobs_outcomes/);
     assert.equal((await db.query<unknown[]>('SHOW COLUMNS FROM jobs')).length, 10, 'dry run changes nothing');
 
     await store.admin.migrate({});
