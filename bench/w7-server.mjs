@@ -11,12 +11,23 @@ if (!file) throw new Error('usage: w7-server.mjs <runs file>');
 const prefix = `${process.pid}-`;
 let n = 0;
 let dispatched = 0;
+let settled = 0;
+/** GET /dispatched answers once no dispatch is in flight: ones started before the load stopped are counted too. */
+let waiters = [];
+const answerWhenIdle = () => {
+  if (settled < n) return;
+  for (const res of waiters) res.end(String(dispatched));
+  waiters = [];
+};
 // One job before listening: the store's connections are open when the load starts (counted by the bench).
 await new SignupMail().dispatch({ requestId: 'warm-up', file });
 
 const server = createServer((req, res) => {
   // Requests still in flight when autocannon stops are not in its count: the bench asks here.
-  if (req.method === 'GET' && req.url === '/dispatched') return void res.end(String(dispatched));
+  if (req.method === 'GET' && req.url === '/dispatched') {
+    waiters.push(res);
+    return void answerWhenIdle();
+  }
   if (req.method !== 'POST' || req.url !== '/signup') return void res.writeHead(404).end();
   req.resume(); // the body (the sign-up form) is not needed here
   req.on('end', () => {
@@ -24,9 +35,15 @@ const server = createServer((req, res) => {
     new SignupMail().dispatch({ requestId, file }).then(
       (id) => {
         dispatched++;
+        settled++;
         res.writeHead(202, { 'content-type': 'application/json' }).end(`{"job":${id}}`);
+        answerWhenIdle();
       },
-      (e) => res.writeHead(500).end(String(e)),
+      (e) => {
+        settled++;
+        res.writeHead(500).end(String(e));
+        answerWhenIdle();
+      },
     );
   });
 });
