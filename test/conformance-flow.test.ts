@@ -262,6 +262,31 @@ describeEachStore('flow', (fixture) => {
     await drain(store);
   });
 
+  test("the orphan sweep frees a slot exactly once and keeps the job's unique key", async () => {
+    const conc = { key: 'orphan-acct', limit: 1 };
+    const [a, b] = await store.producer.enqueue({
+      jobs: [jobRow({ queue: 'orph', concurrency: conc, unique: unique('orphan') }), jobRow({ queue: 'orph', concurrency: conc })],
+    });
+    const [held] = await store.queue.claim({ owner: 'ghost', queues: ['orph'], limit: 5 });
+    assert.equal(held!.id, a);
+    assert.equal((await row(b!)).status, 'blocked');
+    await fx.backdate.jobs([a!], 120_000, 'claimed');
+    assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 1, failed: 0 });
+    assert.equal((await row(b!)).status, 'new', 'the freed slot unblocked the next job');
+    assert.deepEqual(await store.producer.enqueueWithOutcome({ jobs: [jobRow({ queue: 'orph', unique: unique('orphan') })] }), [{ id: a, duplicate: true }]);
+    // The ghost's late result is stale: it frees nothing a second time.
+    const again = await store.queue.claim({ owner: 'o', queues: ['orph'], limit: 5 });
+    assert.deepEqual(
+      again.map((j) => j.id),
+      [a],
+    );
+    assert.equal((await store.queue.record({ owner: 'ghost', results: [{ ...held!, outcome: 'completed' }] })).stale.length, 1);
+    assert.equal((await row(b!)).status, 'blocked', 'b waits for the slot a holds again');
+    await store.queue.record({ owner: 'o', results: again.map((j) => ({ ...j, outcome: 'completed' as const })) });
+    assert.equal((await row(b!)).status, 'new');
+    await drain(store);
+  });
+
   // ---- rate limits -----------------------------------------------------------------------------
 
   test('over a rate limit, jobs move to the next window with jitter, spending no attempt', async () => {

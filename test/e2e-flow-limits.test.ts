@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { killAll, type RunningCli, startCli } from './helpers/cli.ts';
+import { killAll, startCli } from './helpers/cli.ts';
 import { ALL_STORE_KINDS, createApp, type E2eApp } from './helpers/e2e.ts';
 import { jobRow } from './helpers/job-rows.ts';
-import { exitWithin, waitForBanner } from './helpers/reliability.ts';
+import { stopAll, waitForBanner } from './helpers/reliability.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(() => killAll());
@@ -58,17 +58,6 @@ function maxOverlap(marks: Mark[], killedAt: number): number {
 }
 
 const runtimeArgs = (app: E2eApp) => ['start', '--procs', '4', '--sleep', '0.05', '--heartbeat', '0.5', '--dead-after', '2', '--quiet', ...app.storeArgs];
-
-async function stopAll(runtimes: RunningCli[]): Promise<void> {
-  for (const r of runtimes) {
-    try {
-      process.kill(r.pid, 'SIGTERM');
-    } catch {
-      // already gone (the killed one)
-    }
-  }
-  await Promise.all(runtimes.map((r) => exitWithin(r, 30_000).catch(() => undefined)));
-}
 
 for (const kind of ALL_STORE_KINDS) {
   describe(`flow limits with 3 runtimes: ${kind}`, () => {

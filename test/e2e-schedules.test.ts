@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { killAll, type RunningCli, startCli } from './helpers/cli.ts';
+import { killAll, startCli } from './helpers/cli.ts';
 import { ALL_STORE_KINDS, createApp, type E2eApp } from './helpers/e2e.ts';
-import { exitWithin, waitForBanner } from './helpers/reliability.ts';
+import { stopAll, waitForBanner } from './helpers/reliability.ts';
 import { waitFor } from './helpers/wait.ts';
 
 after(() => killAll());
@@ -36,17 +36,6 @@ function readRuns(file: string, handler: string): Run[] {
       const [, tick, id, runtimeId] = l.split(' ');
       return { tick: Number(tick), id: Number(id), runtimeId: runtimeId! };
     });
-}
-
-async function stopAll(runtimes: RunningCli[]): Promise<void> {
-  for (const r of runtimes) {
-    try {
-      process.kill(r.pid, 'SIGTERM');
-    } catch {
-      // already gone (the killed one)
-    }
-  }
-  await Promise.all(runtimes.map((r) => exitWithin(r, 30_000).catch(() => undefined)));
 }
 
 /** The store's clock, as runtimes read it. */

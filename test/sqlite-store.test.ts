@@ -10,8 +10,6 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { InvalidInputError, StoreUnavailableError } from '../src/errors.ts';
 import { openStore } from '../src/stores/open-store.ts';
-import { backdateFor } from './helpers/backdate.ts';
-import { jobRow } from './helpers/job-rows.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jr-sqlite-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,37 +114,6 @@ describe('SQLite store', () => {
         ],
       );
       assert.equal(claimed[0]!.id, urgent);
-    } finally {
-      await store.close();
-    }
-  });
-
-  test("the orphan sweep frees a slot exactly once and keeps the job's unique key", async () => {
-    const url = `sqlite:${join(dir, 'orphans.sqlite')}`;
-    const store = await openStore(url);
-    try {
-      const conc = { key: 'orphan-acct', limit: 1 };
-      const unique = { key: 'orphan', forMs: null, until: 'done' as const, onConflict: 'skip' as const };
-      const [a, b] = await store.producer.enqueue({
-        jobs: [jobRow({ queue: 'orph', concurrency: conc, unique }), jobRow({ queue: 'orph', concurrency: conc })],
-      });
-      const [held] = await store.queue.claim({ owner: 'ghost', queues: ['orph'], limit: 5 });
-      assert.equal(held!.id, a);
-      assert.equal((await store.admin.getJob({ id: b! }))!.status, 'blocked');
-      await backdateFor('sqlite', url).jobs([a!], 120_000, 'claimed');
-      assert.deepEqual(await store.registry.sweepOrphans({ deadAfterMs: 60_000, maxInterruptions: 3 }), { released: 1, failed: 0 });
-      assert.equal((await store.admin.getJob({ id: b! }))!.status, 'new', 'the freed slot unblocked the next job');
-      assert.deepEqual(await store.producer.enqueueWithOutcome({ jobs: [jobRow({ queue: 'orph', unique })] }), [{ id: a, duplicate: true }]);
-      // The ghost's late result is stale: it frees nothing a second time.
-      const again = await store.queue.claim({ owner: 'o', queues: ['orph'], limit: 5 });
-      assert.deepEqual(
-        again.map((j) => j.id),
-        [a],
-      );
-      assert.equal((await store.queue.record({ owner: 'ghost', results: [{ ...held!, outcome: 'completed' }] })).stale.length, 1);
-      assert.equal((await store.admin.getJob({ id: b! }))!.status, 'blocked', 'b waits for the slot a holds again');
-      await store.queue.record({ owner: 'o', results: again.map((j) => ({ ...j, outcome: 'completed' as const })) });
-      assert.equal((await store.admin.getJob({ id: b! }))!.status, 'new');
     } finally {
       await store.close();
     }

@@ -74,3 +74,15 @@ export function countBy<T>(items: T[], key: (t: T) => number | string): Map<numb
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
   return m;
 }
+
+/** SIGTERM to each runtime still running (one killed on purpose is already gone), then waits, bounded, for each to exit. */
+export async function stopAll(runtimes: RunningCli[]): Promise<void> {
+  for (const r of runtimes) {
+    try {
+      process.kill(r.pid, 'SIGTERM');
+    } catch {
+      // already gone (the killed one)
+    }
+  }
+  await Promise.all(runtimes.map((r) => exitWithin(r, 30_000).catch(() => undefined)));
+}
