@@ -70,6 +70,7 @@ const addWeb = (name: string, f: WebFigures) => {
   add(`${name}-cpu-per-1k ms`, f.cpuPer1k * 1000);
   if (f.backlogCpuPer1k !== undefined) add(`${name}-backlog-cpu-per-1k ms`, f.backlogCpuPer1k * 1000);
   add(`${name}-server-cpu-per-1k ms`, f.serverCpuPer1k * 1000);
+  if (f.storeCpuPer1k !== undefined) add(`${name}-store-cpu-per-1k ms`, f.storeCpuPer1k * 1000);
   add(`${name}-drain ms`, f.drainMs);
 };
 const started = Date.now();
@@ -205,6 +206,8 @@ if (flag('--compare')) {
         'w7-p99': f.p99,
         'w7-drain': f.drainMs,
         'w7-cpu-per-1k': f.cpuPer1k * 1000,
+        'w7-server-cpu-per-1k': f.serverCpuPer1k * 1000,
+        ...(f.storeCpuPer1k === undefined ? {} : { 'w7-store-cpu-per-1k': f.storeCpuPer1k * 1000 }),
       }))
         peer.set(`bullmq ${k}`, [...(peer.get(`bullmq ${k}`) ?? []), v]);
     }

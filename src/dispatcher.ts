@@ -12,10 +12,10 @@ import { assertNotPhpQueue, type LightpackSetting } from './values/lightpack.js'
 
 /**
  * MySQL connections a dispatching process may open unless JOBS_DISPATCH_POOL, the config file's
- * dispatchPool or the URL's ?pool= says otherwise; as many INSERTs may be in flight at once, and
- * dispatches made while all are busy gather into the next one. Sized for a web server under
- * load: one slow commit does not hold up every request, and more connections would only split
- * the same dispatches into more statements. A script opens only the connections it uses.
+ * dispatchPool or the URL's ?pool= says otherwise. One INSERT is in flight at a time and the
+ * dispatches made meanwhile gather into the next; the other connections serve only when a write
+ * stalls (enqueue-coalescer.ts), so one slow commit does not hold up every request of a web
+ * server. A script opens only the connections it uses.
  */
 export const DEFAULT_DISPATCH_POOL = 4;
 

@@ -6,7 +6,7 @@
 // (each job appends its request id to a file). For reference, the runtime's CPU per 1,000 of
 // the same jobs taken from a backlog (dispatchMany, then one wake-up), as W1 takes them.
 // The BullMQ variant (--compare): queue.add in the same server, a Worker of concurrency 2.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ export interface WebFigures {
   /** The same consumer's CPU seconds per 1,000 jobs from a backlog (jobs-runtime only). */
   backlogCpuPer1k?: number;
   serverCpuPer1k: number;
+  /** The store server's CPU (mariadbd, redis-server) per 1,000 requests during the load; absent for SQLite (in process). */
+  storeCpuPer1k?: number;
 }
 
 export interface WebSizes {
@@ -44,14 +46,15 @@ export async function w7(kind: StoreKind, sizes: WebSizes): Promise<WebFigures> 
     await runtime.ready;
     const file = join(dir, 'runs.txt');
     server = await child(['bench/w7-server.mjs', file], { JOBS_DATABASE_URL: b.url }, /^listening (\d+)$/m);
-    const f = await load(`jobs-runtime ${kind}`, server, runtime.pid, file, sizes);
+    const f = await load(`jobs-runtime ${kind}`, server, runtime.pid, file, sizes, storeServerPid(kind));
     // The reference: the same job, from a backlog, on the same runtime (W1's way).
     const backlogFile = join(dir, 'backlog.txt');
     const payloads = Array.from({ length: sizes.backlog }, (_, i) => ({ requestId: `b${i}`, file: backlogFile }));
+    // CPU counted from before the backlog is written: the runtime's poll may start on it meanwhile.
+    const c0 = cpuMsOf(runtime.pid);
     process.env.JOBS_WAKE = '0';
     for (let i = 0; i < payloads.length; i += 1000) await SignupMail.dispatchMany(payloads.slice(i, i + 1000));
     process.env.JOBS_WAKE = '1';
-    const c0 = cpuMsOf(runtime.pid);
     wakeRuntimes(b.store.displayUrl);
     const lines = new LineCounter(backlogFile);
     for (let i = 0; lines.count() < sizes.backlog; i++) {
@@ -79,7 +82,7 @@ export async function w7BullMQ(sizes: WebSizes): Promise<WebFigures> {
   try {
     worker = await child(['bench/w7-bullmq.mjs', 'worker', prefix, file], {}, /^ready$/m);
     server = await child(['bench/w7-bullmq.mjs', 'server', prefix, file], {}, /^listening (\d+)$/m);
-    const f = await load('bullmq', server, worker.pid, file, sizes);
+    const f = await load('bullmq', server, worker.pid, file, sizes, storeServerPid('redis'));
     report('bullmq', 'redis', f);
     return f;
   } finally {
@@ -90,11 +93,12 @@ export async function w7BullMQ(sizes: WebSizes): Promise<WebFigures> {
 }
 
 /** Loads the server, then waits for every answered request's job; checks each ran once. */
-async function load(name: string, server: Child, consumerPid: number, file: string, sizes: WebSizes): Promise<WebFigures> {
+async function load(name: string, server: Child, consumerPid: number, file: string, sizes: WebSizes, storePid: number | null): Promise<WebFigures> {
   const lines = new LineCounter(file);
   await waitForLines(lines, 1, 10_000, name); // the warm-up job has run: the consumer is up
   const c0 = cpuMsOf(consumerPid);
   const s0 = cpuMsOf(server.pid);
+  const d0 = storePid === null ? 0 : cpuMsOf(storePid);
   const r = await autocannon({
     url: `http://127.0.0.1:${server.port}/signup`,
     method: 'POST',
@@ -109,6 +113,7 @@ async function load(name: string, server: Child, consumerPid: number, file: stri
   const answered = Number(await (await fetch(`http://127.0.0.1:${server.port}/dispatched`)).text());
   if (answered < r['2xx']) throw new Error(`${name}: the server dispatched ${answered} jobs, autocannon saw ${r['2xx']} answers`);
   const serverCpu = cpuMsOf(server.pid) - s0;
+  const storeCpu = storePid === null ? null : cpuMsOf(storePid) - d0;
   await waitForLines(lines, answered + 1, 120_000, name);
   const drainMs = now() - loadEnd;
   const cpu = cpuMsOf(consumerPid) - c0;
@@ -127,6 +132,7 @@ async function load(name: string, server: Child, consumerPid: number, file: stri
     cpuPer1k: cpu / answered,
     drainMs,
     serverCpuPer1k: serverCpu / answered,
+    ...(storeCpu === null ? {} : { storeCpuPer1k: storeCpu / answered }),
   };
 }
 
@@ -139,6 +145,7 @@ function report(peer: string, kind: string, f: WebFigures): void {
     result(k, 'w7-cpu-per-1k', f.cpuPer1k * 1000, 'ms');
     result(k, 'w7-backlog-cpu-per-1k', (f.backlogCpuPer1k ?? Number.NaN) * 1000, 'ms');
     result(k, 'w7-server-cpu-per-1k', f.serverCpuPer1k * 1000, 'ms');
+    if (f.storeCpuPer1k !== undefined) result(k, 'w7-store-cpu-per-1k', f.storeCpuPer1k * 1000, 'ms');
     result(k, 'w7-drain', f.drainMs, 'ms');
   } else {
     // As the peers' scripts print theirs (bench/peers.ts reads "RESULT <peer> <workload> <value> <unit>").
@@ -148,7 +155,21 @@ function report(peer: string, kind: string, f: WebFigures): void {
     line('w7-p99', f.p99, 'ms');
     line('w7-cpu-per-1k', f.cpuPer1k * 1000, 'ms');
     line('w7-server-cpu-per-1k', f.serverCpuPer1k * 1000, 'ms');
+    if (f.storeCpuPer1k !== undefined) line('w7-store-cpu-per-1k', f.storeCpuPer1k * 1000, 'ms');
     line('w7-drain', f.drainMs, 'ms');
+  }
+}
+
+/** The store server's process on this machine (its CPU is part of every request's cost), if found. */
+function storeServerPid(kind: StoreKind): number | null {
+  if (kind === 'sqlite') return null;
+  try {
+    const pids = execFileSync('pidof', [kind === 'mysql' ? 'mariadbd' : 'redis-server'], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/);
+    return pids.length === 1 ? Number(pids[0]) : null; // several servers: which one is ours is not known
+  } catch {
+    return null; // not found (another server binary, or on another host)
   }
 }
 

@@ -4,7 +4,15 @@ import type { Enqueued, JobId, NewJob } from './store.js';
 
 // Concurrent dispatches from one process share a round trip: while a write is in flight, the
 // enqueues that arrive gather, and go together as one write (one multi-row INSERT, one script)
-// as soon as a write slot is free. A lone dispatch goes at once: nothing waits on a timer.
+// as soon as it returns. A lone dispatch goes at once: nothing waits on a timer.
+//
+// One write in flight at a time, unless it stalls: each statement costs both processes a
+// round trip, a parse and a commit whatever its size, so under a web server's load one write
+// in flight carrying everything that arrived meanwhile costs far less CPU than several smaller
+// ones in parallel (W7 on MariaDB: 27% less CPU in the dispatching process, 11% less in the
+// server, p99 lower). A write still out after STALL_MS (a slow commit, a lock wait) lets the
+// next one go on another connection, up to maxInFlight, so one stuck statement does not hold
+// up every dispatch.
 //
 // Each caller's jobs stay together in one write (a dispatchMany is all or nothing, as alone) and
 // get their own ids, in order. Payload limits are checked per caller before gathering, so an
@@ -31,9 +39,12 @@ export interface EnqueueWriter {
    * stays taken until the event loop's next turn, so the dispatches made meanwhile gather.
    */
   synchronous?: boolean;
-  /** Writes in flight at once (default 1). */
+  /** Writes in flight at once when earlier ones stall (default 1). */
   maxInFlight?: number;
 }
+
+/** How long a write may be out before the next one goes beside it on another connection. */
+export const STALL_MS = 5;
 
 /** How many writes carried how many jobs: for tests and benchmarks. */
 export interface EnqueueStats {
@@ -56,6 +67,9 @@ interface Batch {
 export class EnqueueCoalescer {
   readonly stats: EnqueueStats = { writes: 0, jobs: 0 };
   private inFlight = 0;
+  /** When the latest write went: once it is STALL_MS old, another may go beside it. */
+  private lastLaunchAt = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
   private readonly waiting: Batch[] = [];
 
   constructor(private readonly writer: EnqueueWriter) {}
@@ -71,7 +85,7 @@ export class EnqueueCoalescer {
     const bytes = jobs.reduce((sum, j) => sum + jobBytes(j), 0);
     return new Promise<Enqueued[]>((resolve, reject) => {
       const caller = { jobs, resolve, reject };
-      if (this.waiting.length === 0 && this.inFlight < (this.writer.maxInFlight ?? 1)) {
+      if (this.waiting.length === 0 && this.mayLaunch()) {
         this.launch({ callers: [caller], rows: jobs.length, bytes });
         return;
       }
@@ -85,11 +99,35 @@ export class EnqueueCoalescer {
         // A caller larger than one statement goes alone; the store splits it in one transaction.
         this.waiting.push({ callers: [caller], rows: jobs.length, bytes });
       }
+      this.watchForStall();
     });
+  }
+
+  /** Nothing in flight, or every write in flight has been out STALL_MS and a connection is free. */
+  private mayLaunch(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight < (this.writer.maxInFlight ?? 1) && performance.now() - this.lastLaunchAt >= STALL_MS;
+  }
+
+  /** While dispatches wait behind a write, checks at its STALL_MS mark whether another may go. */
+  private watchForStall(): void {
+    if (this.stallTimer !== null || this.waiting.length === 0 || this.inFlight >= (this.writer.maxInFlight ?? 1)) return;
+    const wait = Math.max(0, this.lastLaunchAt + STALL_MS - performance.now());
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      this.launchWaiting();
+    }, wait);
+    this.stallTimer.unref(); // the write in flight keeps the process alive
+  }
+
+  private launchWaiting(): void {
+    while (this.waiting.length > 0 && this.mayLaunch()) this.launch(this.waiting.shift()!);
+    this.watchForStall();
   }
 
   private launch(batch: Batch): void {
     this.inFlight++;
+    this.lastLaunchAt = performance.now();
     this.stats.writes++;
     this.stats.jobs += batch.rows;
     const jobs = batch.callers.length === 1 ? batch.callers[0]!.jobs : batch.callers.flatMap((c) => c.jobs);
@@ -119,6 +157,6 @@ export class EnqueueCoalescer {
 
   private done(): void {
     this.inFlight--;
-    while (this.waiting.length > 0 && this.inFlight < (this.writer.maxInFlight ?? 1)) this.launch(this.waiting.shift()!);
+    this.launchWaiting();
   }
 }

@@ -35,8 +35,7 @@ export class MySqlProducer implements Producer {
       maxPayloadBytes: () => this.maxPayloadBytes(),
       statementLimit: (max) => ({ rows: ENQUEUE_ROWS_PER_STATEMENT, bytes: statementBytes(max) }),
       write: (jobs) => this.insert(jobs),
-      // One INSERT per connection at most: a slow commit holds up only the dispatches in it, and
-      // the rest gather while every connection is busy.
+      // Beside a stalled INSERT, the next goes on another connection, up to the pool.
       maxInFlight: db.maxConnections,
     });
   }
