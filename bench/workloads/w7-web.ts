@@ -25,8 +25,14 @@ export interface WebFigures {
   /** The same consumer's CPU seconds per 1,000 jobs from a backlog (jobs-runtime only). */
   backlogCpuPer1k?: number;
   serverCpuPer1k: number;
-  /** The store server's CPU (mariadbd, redis-server) per 1,000 requests during the load; absent for SQLite (in process). */
+  /**
+   * The store server's CPU (mariadbd, redis-server) per 1,000 jobs, as the consumer's: from the
+   * load's start to the drain's end (a consumer that falls behind makes the store work after the
+   * load). Absent for SQLite (in the processes).
+   */
   storeCpuPer1k?: number;
+  /** This process's CPU (autocannon, the load's client) per 1,000 requests during the load. */
+  clientCpuPer1k: number;
 }
 
 export interface WebSizes {
@@ -99,6 +105,7 @@ async function load(name: string, server: Child, consumerPid: number, file: stri
   const c0 = cpuMsOf(consumerPid);
   const s0 = cpuMsOf(server.pid);
   const d0 = storePid === null ? 0 : cpuMsOf(storePid);
+  const a0 = process.cpuUsage();
   const r = await autocannon({
     url: `http://127.0.0.1:${server.port}/signup`,
     method: 'POST',
@@ -108,15 +115,16 @@ async function load(name: string, server: Child, consumerPid: number, file: stri
     duration: sizes.seconds,
   });
   const loadEnd = now();
+  const client = process.cpuUsage(a0);
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
   // Requests in flight when the load stopped were dispatched too, but autocannon does not count them.
   const answered = Number(await (await fetch(`http://127.0.0.1:${server.port}/dispatched`)).text());
   if (answered < r['2xx']) throw new Error(`${name}: the server dispatched ${answered} jobs, autocannon saw ${r['2xx']} answers`);
   const serverCpu = cpuMsOf(server.pid) - s0;
-  const storeCpu = storePid === null ? null : cpuMsOf(storePid) - d0;
   await waitForLines(lines, answered + 1, 120_000, name);
   const drainMs = now() - loadEnd;
   const cpu = cpuMsOf(consumerPid) - c0;
+  const storeCpu = storePid === null ? null : cpuMsOf(storePid) - d0;
   // Exactly once: every answered request's id once, the warm-up's once, nothing else.
   await sleep(200); // a job that ran twice would show within this
   const ids = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -133,6 +141,7 @@ async function load(name: string, server: Child, consumerPid: number, file: stri
     drainMs,
     serverCpuPer1k: serverCpu / answered,
     ...(storeCpu === null ? {} : { storeCpuPer1k: storeCpu / answered }),
+    clientCpuPer1k: (client.user + client.system) / 1000 / answered,
   };
 }
 
@@ -146,6 +155,7 @@ function report(peer: string, kind: string, f: WebFigures): void {
     result(k, 'w7-backlog-cpu-per-1k', (f.backlogCpuPer1k ?? Number.NaN) * 1000, 'ms');
     result(k, 'w7-server-cpu-per-1k', f.serverCpuPer1k * 1000, 'ms');
     if (f.storeCpuPer1k !== undefined) result(k, 'w7-store-cpu-per-1k', f.storeCpuPer1k * 1000, 'ms');
+    result(k, 'w7-client-cpu-per-1k', f.clientCpuPer1k * 1000, 'ms');
     result(k, 'w7-drain', f.drainMs, 'ms');
   } else {
     // As the peers' scripts print theirs (bench/peers.ts reads "RESULT <peer> <workload> <value> <unit>").
@@ -156,6 +166,7 @@ function report(peer: string, kind: string, f: WebFigures): void {
     line('w7-cpu-per-1k', f.cpuPer1k * 1000, 'ms');
     line('w7-server-cpu-per-1k', f.serverCpuPer1k * 1000, 'ms');
     if (f.storeCpuPer1k !== undefined) line('w7-store-cpu-per-1k', f.storeCpuPer1k * 1000, 'ms');
+    line('w7-client-cpu-per-1k', f.clientCpuPer1k * 1000, 'ms');
     line('w7-drain', f.drainMs, 'ms');
   }
 }

@@ -20,14 +20,6 @@ import type {
 
 /** What operators read and change: the schema, counts, single jobs, failed jobs, pauses, retention. */
 export interface Admin {
-  /**
-   * Creates or upgrades the schema in place; idempotent; never drops rows. `requeueLegacyClaimed`:
-   * jobs the system this runtime replaces left claimed (MySQL: status 'queued') on
-   * `requeueQueues` go back to new, their attempt not charged (a store that holds such jobs
-   * refuses it without `requeueQueues`: a PHP worker may be running them); without it they are
-   * only reported, in `notices`. `createDatabase`: first create the URL's database when it does
-   * not exist (MySQL; other stores have none).
-   */
   /** Every schedule, static (even if no runtime declares it any more) and dynamic, by key. */
   listSchedules(params?: Record<string, never>): Promise<ScheduleRecord[]>;
   /**
@@ -38,6 +30,14 @@ export interface Admin {
    * under the same lock as a declaration. `removed: false, declaredBy: []`: no static schedule `key`.
    */
   removeUndeclaredSchedule(params: { key: string }): Promise<{ removed: boolean; declaredBy: string[] }>;
+  /**
+   * Creates or upgrades the schema in place; idempotent; never drops rows. `requeueLegacyClaimed`:
+   * jobs the system this runtime replaces left claimed (MySQL: status 'queued') on
+   * `requeueQueues` go back to new, their attempt not charged (a store that holds such jobs
+   * refuses it without `requeueQueues`: a PHP worker may be running them); without it they are
+   * only reported, in `notices`. `createDatabase`: first create the URL's database when it does
+   * not exist (MySQL; other stores have none).
+   */
   migrate(params: { dryRun?: boolean; requeueLegacyClaimed?: boolean; requeueQueues?: string[]; createDatabase?: boolean }): Promise<MigrationReport>;
   /**
    * Stores another system's workers share (MySQL, with Lightpack's PHP workers): the queues
