@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { openStore, useStore, type JobStore } from 'jobs-runtime';
+import { deleteKeys } from '../test/helpers/redis.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = join(ROOT, 'bin/jobs-runtime');
@@ -67,9 +68,20 @@ export async function freshStore(kind: StoreKind, name: string): Promise<BenchSt
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
     const u = new URL(REDIS_BASE);
-    u.searchParams.set('prefix', `jrbench:${process.pid}:${name}:`);
+    const prefix = `jrbench:${process.pid}:${name}:`;
+    u.searchParams.set('prefix', prefix);
     url = u.toString();
-    cleanup = async () => undefined; // the store's keys are removed by draining; leftovers expire with the prefix test runs
+    // Every key of the prefix: drained jobs leave their outcome events (kept for --keep-outcomes,
+    // pruned by a runtime that is gone once the bench ends) and the registry's keys behind.
+    cleanup = async () => {
+      const { Redis } = await import('ioredis');
+      const client = new Redis(REDIS_BASE);
+      try {
+        await deleteKeys(client, prefix);
+      } finally {
+        client.disconnect();
+      }
+    };
   }
   const store = await openStore(url, { maxConnections: 4 });
   await store.admin.migrate({});

@@ -54,7 +54,9 @@ for (const kind of ['mysql', 'redis'] as const) {
         const fencedAfterS = (performance.now() - cutAt) / 1000;
         // Its last good beat was at most one heartbeat before the cut: the warning comes between
         // dead-after − 2 heartbeats and dead-after (plus a beat for the timer), never after peers act.
-        assert.ok(fencedAfterS >= DEAD_AFTER_S - 2 * HEARTBEAT_S - 0.1, `fenced after ${fencedAfterS.toFixed(2)} s`);
+        // Below, 0.3 s for timers running late on a loaded machine (a late beat before the cut is
+        // an earlier last beat, so an earlier fence: safe, and seen at 1.87 s in CI).
+        assert.ok(fencedAfterS >= DEAD_AFTER_S - 2 * HEARTBEAT_S - 0.3, `fenced after ${fencedAfterS.toFixed(2)} s`);
         assert.ok(fencedAfterS <= DEAD_AFTER_S + HEARTBEAT_S, `fenced after ${fencedAfterS.toFixed(2)} s`);
 
         // A peer finds it dead (silent past dead-after by the store's clock) and runs its jobs.

@@ -24,6 +24,7 @@ import { toRecord } from './rows.js';
 import { throughputByMinuteMysql } from './throughput.js';
 import type { MySqlDatabase } from './database.js';
 import { createMysqlDatabase } from './create-database.js';
+import { IdleLimitKeys } from './prune-limits.js';
 import { planMigration } from './schema.js';
 import { MySqlSchedules } from './schedules.js';
 import { ownRowsArgs, ownRowsSql } from './foreign-rows.js';
@@ -37,9 +38,11 @@ import { assertTimeZone } from '../../values/time-zone.js';
 
 export class MySqlAdmin implements Admin {
   private readonly schedules: MySqlSchedules;
+  private readonly idleLimitKeys: IdleLimitKeys;
 
   constructor(private readonly db: MySqlDatabase) {
     this.schedules = new MySqlSchedules(db);
+    this.idleLimitKeys = new IdleLimitKeys(db.table);
   }
 
   listSchedules(_params: Record<string, never> = {}): Promise<ScheduleRecord[]> {
@@ -232,6 +235,8 @@ export class MySqlAdmin implements Admin {
       await inBatches(`DELETE FROM ${table}_stats WHERE minute < (UNIX_TIMESTAMP() DIV 60) - ? LIMIT ?`, [Math.ceil(THROUGHPUT_KEEP_MS / 60_000)]);
       // Rate windows that have ended (claims prune the keys they meet; this takes keys no longer used).
       await inBatches(`DELETE FROM ${table}_rates WHERE window_end < UNIX_TIMESTAMP(UTC_TIMESTAMP(3)) * 1000 LIMIT ?`, []);
+      // Lock rows of concurrency keys that nothing waits on or runs under any more.
+      await this.idleLimitKeys.prune(conn, batch);
       return report;
     });
   }
