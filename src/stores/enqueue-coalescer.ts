@@ -9,8 +9,8 @@ import type { Enqueued, JobId, NewJob } from './store.js';
 // One write in flight at a time, unless it stalls: each statement costs both processes a
 // round trip, a parse and a commit whatever its size, so under a web server's load one write
 // in flight carrying everything that arrived meanwhile costs far less CPU than several smaller
-// ones in parallel (W7 on MariaDB: 27% less CPU in the dispatching process, 11% less in the
-// server, p99 lower). A write still out after STALL_MS (a slow commit, a lock wait) lets the
+// ones in parallel (W7 on MariaDB: 27% less CPU in the dispatching process, 11% less in
+// MariaDB, p99 lower). A write still out after STALL_MS (a slow commit, a lock wait) lets the
 // next one go on another connection, up to maxInFlight, so one stuck statement does not hold
 // up every dispatch.
 //
