@@ -1,5 +1,5 @@
 // What a runtime says about a Redis that may lose its jobs: at start, when the server persists
-// nothing (appendonly no, save ""); and when the server comes back as another process (a new
+// nothing (appendonly no, save "") or may evict the keys that expire (a volatile-* policy); and when the server comes back as another process (a new
 // run_id), naming the jobs the runtime held then. Private redis-servers on ports of their own,
 // killed by pid (a crash) and started again on the same port.
 import assert from 'node:assert/strict';
@@ -43,6 +43,25 @@ describe('Redis honesty', () => {
     });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.doesNotMatch(quiet.stderr, /persists nothing/);
+    assert.doesNotMatch(quiet.stderr + warned.stderr, /maxmemory-policy/, 'noeviction (the default) is not warned about');
+  });
+
+  test('start warns when a volatile-* eviction policy under a memory limit may drop the keys that expire', async () => {
+    const volatile = await startRedis(mkdtempSync(join(dir, 'volatile-')), {
+      persist: true,
+      args: ['--maxmemory', '64mb', '--maxmemory-policy', 'volatile-lru'],
+    });
+    servers.push(volatile);
+    const warned = await runCli(['start', '--procs', '1', '--stop-when-empty', '--jobs-dir', JOBS_DIR, '--database-url', url(volatile)], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(
+      warned.stderr,
+      /WARN {2}Redis at redis:\/\/127\.0\.0\.1:\d+\/0\?prefix=honest: has maxmemory-policy volatile-lru: under memory pressure it evicts keys that expire, which here are unique keys' 'for' windows, rate-limit windows and leases \(never jobs\)/,
+    );
+    assert.doesNotMatch(warned.stderr, /persists nothing/, 'an AOF server keeps its jobs');
   });
 
   test('a server that comes back empty (a new run_id) is reported, with the jobs the runtime held', async () => {

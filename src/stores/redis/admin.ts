@@ -18,7 +18,7 @@ import {
 import { listJobsRedis, throughputByMinuteRedis } from './list-jobs.js';
 import { toRecord } from './rows.js';
 import type { RedisDatabase } from './database.js';
-import { persistsNothingNotice } from './server-check.js';
+import { evictsExpiringNotice, persistsNothingNotice } from './server-check.js';
 import { changeFailed, listFailedIds } from './failed-selection.js';
 import { jobKey } from './keys.js';
 import { RedisSchedules } from './schedules.js';
@@ -49,8 +49,14 @@ export class RedisAdmin implements Admin {
     await this.db.run(async (client) => {
       if (!params.dryRun) await client.ping();
     });
-    // `start` prints notices as warnings: a server that keeps nothing is said up front.
-    return { statements: [], ...(this.db.server?.persistsNothing ? { notices: [persistsNothingNotice(this.db.displayUrl)] } : {}) };
+    // `start` prints notices as warnings: a server that keeps nothing, or may evict the keys
+    // that expire, is said up front.
+    const server = this.db.server;
+    const notices = [
+      ...(server?.persistsNothing ? [persistsNothingNotice(this.db.displayUrl)] : []),
+      ...(server?.evictsExpiring ? [evictsExpiringNotice(this.db.displayUrl, server.evictsExpiring)] : []),
+    ];
+    return { statements: [], ...(notices.length > 0 ? { notices } : {}) };
   }
   async counts(params: { queues?: string[] }): Promise<QueueCounts[]> {
     const queues = [...new Set(params.queues ?? [])];

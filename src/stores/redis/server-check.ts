@@ -4,7 +4,8 @@ import { StoreUnavailableError } from '../../errors.js';
 // Checked on every connect, before the first operation:
 // - Redis 6.2+: claims read due jobs with ZRANGE … BYSCORE LIMIT.
 // - No allkeys-* eviction: it would drop job keys silently under memory pressure. The volatile-*
-//   policies are safe, as job keys never expire.
+//   policies never drop a job (job keys never expire), but may drop the keys that do: unique
+//   keys' 'for' windows, rate-limit windows, leases. Said at start (RedisServerFacts).
 // And read, for honesty about what Redis keeps (see RedisServerFacts).
 
 /** What the store says about its server, beyond refusing an unusable one. */
@@ -13,6 +14,8 @@ export interface RedisServerFacts {
   runId: string;
   /** True when the server keeps nothing on disk (appendonly no and an empty `save`): a restart loses every job. Null: CONFIG is not allowed here. */
   persistsNothing: boolean | null;
+  /** A volatile-* maxmemory-policy under a memory limit (its name), else null: expiring keys may go early. */
+  evictsExpiring: string | null;
 }
 
 export async function checkRedisServer(client: Redis, displayUrl: string): Promise<RedisServerFacts> {
@@ -30,7 +33,8 @@ export async function checkRedisServer(client: Redis, displayUrl: string): Promi
         `set it to noeviction (CONFIG SET maxmemory-policy noeviction) or use a Redis of its own for jobs`,
     );
   }
-  return { runId: field('run_id') ?? '', persistsNothing: field('aof_enabled') === '1' ? false : await snapshotsOff(client) };
+  const evictsExpiring = policy.startsWith('volatile-') && Number(field('maxmemory') ?? 0) > 0 ? policy : null;
+  return { runId: field('run_id') ?? '', persistsNothing: field('aof_enabled') === '1' ? false : await snapshotsOff(client), evictsExpiring };
 }
 
 /** RDB snapshots: `save ""` turns them off. Managed services often refuse CONFIG: then unknown. */
@@ -48,6 +52,15 @@ export function persistsNothingNotice(displayUrl: string): string {
   return (
     `Redis at ${displayUrl} persists nothing (appendonly no, save ""): if it restarts, every job in it is lost. ` +
     'Turn on AOF (CONFIG SET appendonly yes, and in redis.conf) unless losing jobs is acceptable'
+  );
+}
+
+/** The start warning for a volatile-* eviction policy under a memory limit. */
+export function evictsExpiringNotice(displayUrl: string, policy: string): string {
+  return (
+    `Redis at ${displayUrl} has maxmemory-policy ${policy}: under memory pressure it evicts keys that expire, which here are ` +
+    "unique keys' 'for' windows, rate-limit windows and leases (never jobs), so a duplicate or a start over a rate limit " +
+    'could slip through. Use noeviction (CONFIG SET maxmemory-policy noeviction) for a Redis that holds jobs'
   );
 }
 
