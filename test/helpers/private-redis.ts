@@ -17,7 +17,9 @@ export interface PrivateRedis {
 export async function startRedis(dir: string, options: { port?: number; persist?: boolean; args?: string[] } = {}): Promise<PrivateRedis> {
   const port = options.port ?? (await freePort());
   const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])], {
+    stdio: 'ignore',
+  });
   const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
   admin.on('error', () => undefined);
   await waitFor(
