@@ -1,6 +1,6 @@
 // A steady trickle of dispatches into a running runtime, as a web app makes them: each dispatch
-// wakes the runtime, and the wake-ups that come close together share claims (runtime.ts,
-// gatherWakeUps; the dispatcher's wake-throttle.ts). Every job runs exactly once, and the runtime
+// wakes the runtime, and the wake-ups that come close together share claims (the runtime's
+// wake-up-gathering.ts; the dispatcher's wake-throttle.ts). Every job runs exactly once, and the runtime
 // makes far fewer claims than there are jobs (read from its Prometheus metrics); before, each
 // wake-up was a claim of a job or two.
 import assert from 'node:assert/strict';
@@ -85,7 +85,7 @@ for (const factory of STORE_FACTORIES) {
       const m = parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
       const claims = sampleValue(m, 'jobs_runtime_claims_total', {}, 'jobs_runtime_claims_total');
       assert.equal(sampleValue(m, 'jobs_runtime_claimed_jobs_total', {}, 'jobs_runtime_claimed_jobs_total'), JOBS);
-      // About 40 claims a second while wake-ups keep coming (runtime.ts), plus the polls; one per wake-up before.
+      // About 40 claims a second while wake-ups keep coming (wake-up-gathering.ts), plus the polls; one per wake-up before.
       assert.ok(claims <= JOBS / 5, `${claims} claims for ${JOBS} jobs`);
       console.log(`# ${factory.kind}: ${JOBS} jobs in ${claims} claims (${(JOBS / claims).toFixed(1)} jobs per claim)`);
 

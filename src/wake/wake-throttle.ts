@@ -6,7 +6,7 @@
 // within the gap share one trailing wake-up at its end, carrying the last key, so no dispatch
 // is left to the poll. The trailing timer keeps a script alive for at most the gap.
 
-/** Least time between two wake-ups of one store from this process (≥ the runtime's claim gap, runtime.ts). */
+/** Least time between two wake-ups of one store from this process (≥ the runtime's claim gap, wake-up-gathering.ts). */
 export const WAKE_SEND_GAP_MS = 8;
 
 export class WakeThrottle {
