@@ -126,6 +126,7 @@ describe('dispatching on MySQL under concurrent load', () => {
     return { ...(await statementsAndConnections()), dispatched: dispatched.length };
   }
 
+  /** The connections in the database, read without touching the jobs table (locked while writes stall). */
   const connectionsIn = async (name: string) => {
     const [row] = await db.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [name]);
     return Number(row!.n);

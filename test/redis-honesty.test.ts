@@ -1,6 +1,7 @@
 // What a runtime says about a Redis that may lose its jobs: at start, when the server persists
-// nothing (appendonly no, save "") or may evict the keys that expire (a volatile-* policy); and when the server comes back as another process (a new
-// run_id), naming the jobs the runtime held then. Private redis-servers on ports of their own,
+// nothing (appendonly no, save "") or may evict the keys that expire (a volatile-* policy); and
+// when the server comes back as another process (a new run_id), naming the jobs the runtime held
+// then. Private redis-servers on ports of their own,
 // killed by pid (a crash) and started again on the same port.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
