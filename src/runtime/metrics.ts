@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { InvalidInputError } from '../errors.js';
 import type { Admin, ClaimedJob, JobResult } from '../stores/store.js';
+import { Buckets, BucketsHistogram } from './metrics-histogram.js';
 import type { TickCount } from './scheduler.js';
 
 // Prometheus metrics of one runtime, served as text on /metrics (`start --metrics-port`).
@@ -26,23 +27,6 @@ import type { TickCount } from './scheduler.js';
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
-/** Counts of one histogram series: per bucket (not cumulative; the last is +Inf), sum, count. */
-class Buckets {
-  readonly counts: number[];
-  sum = 0;
-  count = 0;
-  constructor(private readonly bounds: number[]) {
-    this.counts = new Array<number>(bounds.length + 1).fill(0);
-  }
-  observe(v: number): void {
-    let i = 0;
-    while (i < this.bounds.length && v > this.bounds[i]!) i++;
-    this.counts[i]!++;
-    this.sum += v;
-    this.count++;
-  }
-}
-
 interface HandlerSeries {
   labels: { queue: string; handler: string };
   processed: number;
@@ -55,42 +39,6 @@ interface QueueSeries {
   labels: { queue: string };
   latency: Buckets;
   handlers: Map<string, HandlerSeries>;
-}
-
-/** A prom-client histogram whose series are filled by the caller's Buckets, read at scrape. */
-class BucketsHistogram extends Histogram<string> {
-  constructor(
-    private readonly metricName: string,
-    private readonly metricHelp: string,
-    labelNames: string[],
-    private readonly bounds: number[],
-    private readonly series: () => Iterable<{ labels: Record<string, string>; buckets: Buckets }>,
-    registry: Registry,
-  ) {
-    super({ name: metricName, help: metricHelp, labelNames, buckets: bounds, registers: [registry] });
-  }
-
-  // The registry renders text from getForPromString (get() is the JSON view): both read the Buckets.
-  async getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
-    const values: Array<MetricValueWithName<string>> = [];
-    for (const { labels, buckets } of this.series()) {
-      let cumulative = 0;
-      this.bounds.forEach((le, i) => {
-        cumulative += buckets.counts[i]!;
-        values.push({ metricName: `${this.metricName}_bucket`, labels: { ...labels, le }, value: cumulative });
-      });
-      values.push({ metricName: `${this.metricName}_bucket`, labels: { ...labels, le: '+Inf' }, value: buckets.count });
-      values.push({ metricName: `${this.metricName}_sum`, labels, value: buckets.sum });
-      values.push({ metricName: `${this.metricName}_count`, labels, value: buckets.count });
-    }
-    return { name: this.metricName, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values } as unknown as MetricObjectWithValues<
-      MetricValueWithName<string>
-    >;
-  }
-
-  override get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
-    return this.getForPromString();
-  }
 }
 
 export interface MetricsOptions {
