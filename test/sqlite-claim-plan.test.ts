@@ -114,17 +114,19 @@ describe('SQLite claim plans at 200k rows', { timeout: 120_000 }, () => {
     const seeks = freshConnection(file);
     const nextAll = seeks.prepare<[number], { p: number }>(sql.NEXT_PRIORITY_ALL);
     const nextQueue = seeks.prepare<[string, number], { p: number }>(sql.NEXT_PRIORITY_QUEUE);
-    const found: number[] = [];
-    const seek = await bytesRead(() => {
-      found.push(nextAll.get(-1_000_000)!.p, nextAll.get(-6)!.p, nextQueue.get('q1', -1_000_000)!.p, nextQueue.get('q1', -6)!.p);
-    });
+    const { value: found, bytes: seek } = await bytesRead(() => [
+      nextAll.get(-1_000_000)!.p,
+      nextAll.get(-6)!.p,
+      nextQueue.get('q1', -1_000_000)!.p,
+      nextQueue.get('q1', -6)!.p,
+    ]);
     seeks.close();
     assert.deepEqual(found.slice(0, 2), [-6, -5]);
     const other = freshConnection(file);
     const readThrough = other.prepare(
       "SELECT id FROM jobs INDEXED BY jobs_claim WHERE status = 'new' AND scheduled_at <= ? ORDER BY priority, scheduled_at, id LIMIT 50",
     );
-    const scan = await bytesRead(() => readThrough.all(Date.now()));
+    const { bytes: scan } = await bytesRead(() => readThrough.all(Date.now()));
     other.close();
     assert.ok(seek > 0, 'the seeks read from the file');
     assert.ok(seek * 10 < scan, `4 seeks read ${seek} bytes, reading through 60k entries ${scan}`);

@@ -13,9 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { segmentsOf } from '../src/stores/job-list.ts';
 import { openStore } from '../src/stores/open-store.ts';
-import { bytesRead, checkpoint, freshConnection } from './helpers/sqlite-reads.ts';
 import { NEXT_LIST_PRIORITY, segmentSqlite } from '../src/stores/sqlite/list-jobs.ts';
 import { JOB_LIST_SCAN, JOB_LIST_STATES, type JobListSelection, type JobStore } from '../src/stores/store.ts';
+import { bytesRead, checkpoint, freshConnection } from './helpers/sqlite-reads.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jr-sqlite-list-plan-'));
 const file = join(dir, 'jobs.sqlite');
@@ -142,19 +142,16 @@ describe('SQLite listJobs plans at 200k rows', { timeout: 120_000 }, () => {
       .get()!;
     const cursor = `-7_${last.scheduled_at}_${last.id}`;
     const fresh = await openStore(`sqlite:${file}`);
-    let page: Awaited<ReturnType<JobStore['admin']['listJobs']>> | undefined;
-    const paged = await bytesRead(async () => {
-      page = await fresh.admin.listJobs({ queue: 'a', state: 'waiting', limit: 50, after: cursor });
-    });
+    const { value: page, bytes: paged } = await bytesRead(() => fresh.admin.listJobs({ queue: 'a', state: 'waiting', limit: 50, after: cursor }));
     await fresh.close();
-    assert.equal(page!.jobs[0]!.priority, -5, 'the page after -7 starts at -5');
-    assert.equal(page!.jobs.length, 50);
+    assert.equal(page.jobs[0]!.priority, -5, 'the page after -7 starts at -5');
+    assert.equal(page.jobs.length, 50);
     const other = freshConnection(file);
     const readThrough = other.prepare<unknown[], { id: number }>(
       `SELECT id FROM jobs INDEXED BY jobs_claim_queue WHERE queue = 'a' AND status = 'new' AND scheduled_at <= ? AND (priority, scheduled_at, id) > (-7, ?, ?)
         ORDER BY priority, scheduled_at, id LIMIT 51`,
     );
-    const scanned = await bytesRead(() => readThrough.all(Date.now(), last.scheduled_at, last.id));
+    const { bytes: scanned } = await bytesRead(() => readThrough.all(Date.now(), last.scheduled_at, last.id));
     other.close();
     assert.ok(paged > 0, 'the page was read from the file');
     assert.ok(paged * 3 < scanned, `a page reads ${paged} bytes, reading through 60k delayed entries ${scanned}`);

@@ -11,11 +11,11 @@ function rchar(): number {
   return Number(m[1]);
 }
 
-/** Bytes read while `run` ran; reading /proc/self/io itself adds a few hundred. */
-export async function bytesRead(run: () => unknown): Promise<number> {
+/** What `run` returned, and the bytes read while it ran (reading /proc/self/io itself adds a few hundred). */
+export async function bytesRead<T>(run: () => T | Promise<T>): Promise<{ value: T; bytes: number }> {
   const before = rchar();
-  await run();
-  return rchar() - before;
+  const value = await run();
+  return { value, bytes: rchar() - before };
 }
 
 /** Moves the WAL's pages into the database file, so fresh connections read them from there. */
